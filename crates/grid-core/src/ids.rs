@@ -1,0 +1,255 @@
+//! Order roles and the clientOrderId scheme `BOT_{symbol}_{basket_id}_{role}_{seq}`.
+//!
+//! Invariants: `ClientOrderId::parse(id.to_string()) == id` for every id this
+//! module prints; an id matches Binance's `^[a-zA-Z0-9-_]{1,36}$` or
+//! [`ClientOrderId::check_len`] refuses it; a role is always read from the id,
+//! never guessed from a price.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Binance's longest accepted clientOrderId.
+pub const MAX_CLIENT_ORDER_ID_LEN: usize = 36;
+/// Every order the bot sends starts with this.
+pub const BOT_PREFIX: &str = "BOT_";
+
+/// What an order is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// BUY of ladder level `i` (1-based; extension levels follow the base levels).
+    Buy(u32),
+    Tp1,
+    Tp2,
+    Trail,
+    Exit,
+}
+
+impl Role {
+    pub fn is_buy(self) -> bool {
+        matches!(self, Role::Buy(_))
+    }
+
+    /// Sort rank of strategy.md §10: buys by level, then TP1, TP2, TRAIL, EXIT.
+    pub fn rank(self) -> (u8, u32) {
+        match self {
+            Role::Buy(i) => (0, i),
+            Role::Tp1 => (1, 0),
+            Role::Tp2 => (2, 0),
+            Role::Trail => (3, 0),
+            Role::Exit => (4, 0),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Buy(i) => write!(f, "B{i}"),
+            Role::Tp1 => f.write_str("TP1"),
+            Role::Tp2 => f.write_str("TP2"),
+            Role::Trail => f.write_str("TRAIL"),
+            Role::Exit => f.write_str("EXIT"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseIdError(pub String);
+
+impl fmt::Display for ParseIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ParseIdError {}
+
+impl FromStr for Role {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "TP1" => Ok(Role::Tp1),
+            "TP2" => Ok(Role::Tp2),
+            "TRAIL" => Ok(Role::Trail),
+            "EXIT" => Ok(Role::Exit),
+            _ => {
+                let digits = s
+                    .strip_prefix('B')
+                    .ok_or_else(|| ParseIdError(format!("unknown role `{s}`")))?;
+                // Reject "B", "B01", "B+1": exactly one canonical spelling per level.
+                if digits.is_empty()
+                    || digits.starts_with('0')
+                    || !digits.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return Err(ParseIdError(format!("unknown role `{s}`")));
+                }
+                let i: u32 = digits
+                    .parse()
+                    .map_err(|_| ParseIdError(format!("level out of range in `{s}`")))?;
+                Ok(Role::Buy(i))
+            }
+        }
+    }
+}
+
+impl Serialize for Role {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// `BOT_{symbol}_{basket_id}_{role}_{seq}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientOrderId {
+    pub symbol: String,
+    pub basket_id: i64,
+    pub role: Role,
+    pub seq: u64,
+}
+
+/// The prefix shared by every order of one basket: `BOT_{symbol}_{basket_id}_`.
+pub fn basket_prefix(symbol: &str, basket_id: i64) -> String {
+    format!("{BOT_PREFIX}{symbol}_{basket_id}_")
+}
+
+fn valid_chars(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl ClientOrderId {
+    pub fn new(symbol: &str, basket_id: i64, role: Role, seq: u64) -> Self {
+        Self {
+            symbol: symbol.to_string(),
+            basket_id,
+            role,
+            seq,
+        }
+    }
+
+    /// Parses an id of this scheme.
+    ///
+    /// # Errors
+    /// When the id has no `BOT_` prefix or a part does not parse.
+    pub fn parse(id: &str) -> Result<Self, ParseIdError> {
+        let rest = id
+            .strip_prefix(BOT_PREFIX)
+            .ok_or_else(|| ParseIdError(format!("`{id}` has no {BOT_PREFIX} prefix")))?;
+        let mut parts = rest.rsplitn(4, '_');
+        let (Some(seq), Some(role), Some(basket), Some(symbol)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ParseIdError(format!("`{id}` has too few parts")));
+        };
+        let canonical_int = |s: &str| {
+            !s.is_empty()
+                && s.bytes().all(|b| b.is_ascii_digit())
+                && (s == "0" || !s.starts_with('0'))
+        };
+        if !canonical_int(seq) || !canonical_int(basket) {
+            return Err(ParseIdError(format!("`{id}` has a malformed basket id or seq")));
+        }
+        if symbol.is_empty() || !valid_chars(symbol) {
+            return Err(ParseIdError(format!("`{id}` has a malformed symbol")));
+        }
+        let seq = seq
+            .parse()
+            .map_err(|_| ParseIdError(format!("`{id}`: seq out of range")))?;
+        let basket_id = basket
+            .parse()
+            .map_err(|_| ParseIdError(format!("`{id}`: basket id out of range")))?;
+        Ok(Self {
+            symbol: symbol.to_string(),
+            basket_id,
+            role: role.parse()?,
+            seq,
+        })
+    }
+
+    /// # Errors
+    /// When the printed id would be longer than Binance accepts or has a
+    /// character outside `[a-zA-Z0-9-_]`.
+    pub fn check_len(&self) -> Result<(), ParseIdError> {
+        let s = self.to_string();
+        if s.len() > MAX_CLIENT_ORDER_ID_LEN {
+            return Err(ParseIdError(format!(
+                "clientOrderId `{s}` is {} characters; Binance accepts at most {MAX_CLIENT_ORDER_ID_LEN}",
+                s.len()
+            )));
+        }
+        if !valid_chars(&s) {
+            return Err(ParseIdError(format!(
+                "clientOrderId `{s}` has characters outside [a-zA-Z0-9-_]"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ClientOrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{BOT_PREFIX}{}_{}_{}_{}",
+            self.symbol, self.basket_id, self.role, self.seq
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        for role in [Role::Buy(1), Role::Buy(57), Role::Tp1, Role::Tp2, Role::Trail, Role::Exit] {
+            let id = ClientOrderId::new("SOLUSDC", 42, role, 7);
+            assert_eq!(ClientOrderId::parse(&id.to_string()), Ok(id.clone()));
+            assert_eq!(role.to_string().parse::<Role>(), Ok(role));
+        }
+        assert_eq!(
+            ClientOrderId::new("SOLUSDC", 42, Role::Buy(4), 4).to_string(),
+            "BOT_SOLUSDC_42_B4_4"
+        );
+        assert_eq!(
+            ClientOrderId::new("SOLUSDC", 42, Role::Trail, 12).to_string(),
+            "BOT_SOLUSDC_42_TRAIL_12"
+        );
+    }
+
+    #[test]
+    fn malformed_ids_are_refused() {
+        for bad in [
+            "web_123",
+            "BOT_SOLUSDC_42_B4",
+            "BOT_SOLUSDC_42_B0x_4",
+            "BOT_SOLUSDC_42_B04_4",
+            "BOT_SOLUSDC_42_X_4",
+            "BOT_SOLUSDC_x_B4_4",
+            "BOT_SOLUSDC_42_B4_",
+            "BOT_SOLUSDC_42_B4_-1",
+            "BOT__42_B4_4",
+            "BOT_SOLUSDC_42_B4_99999999999999999999999",
+        ] {
+            assert!(ClientOrderId::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn length_is_checked() {
+        let ok = ClientOrderId::new("SOLUSDC", 42, Role::Trail, 12345678);
+        assert!(ok.check_len().is_ok());
+        let long = ClientOrderId::new("VERYLONGSYMBOLNAME", 123456789, Role::Trail, 123456);
+        assert!(long.check_len().is_err());
+    }
+}
