@@ -8,11 +8,13 @@ pub mod config;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod pnl;
 pub mod rules;
 
 pub use config::{GridConfig, HardStopMode, PlaceMode, ReanchorRules};
 pub use error::{ConfigError, PlanError, PnlError, StrategyError};
 pub use ids::{basket_prefix, ClientOrderId, Role};
 pub use model::{BasketStatus, Fill, OpenOrder, OrderType, Side, TimeInForce};
+pub use pnl::{PnlSummary, PnlTotals};
 pub use rules::{NotTradable, PercentPriceBySide, SymbolRules};
 pub use rust_decimal::Decimal;
