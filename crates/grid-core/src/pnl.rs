@@ -29,6 +29,8 @@ pub struct PnlTotals {
     pub bought_quote: Decimal,
     pub sold_qty: Decimal,
     pub sold_quote: Decimal,
+    /// SELL fills applied (each is a trade).
+    pub sells: u64,
     pub wins: u64,
     pub losses: u64,
     pub sum_wins: Decimal,
@@ -113,6 +115,7 @@ impl PnlTotals {
                 self.pos -= sold;
                 self.sold_qty += fill.qty;
                 self.sold_quote += fill.price * fill.qty;
+                self.sells += 1;
                 if realized > Decimal::ZERO {
                     self.wins += 1;
                     self.sum_wins += realized;
@@ -145,6 +148,7 @@ impl PnlTotals {
         self.bought_quote += o.bought_quote;
         self.sold_qty += o.sold_qty;
         self.sold_quote += o.sold_quote;
+        self.sells += o.sells;
         self.wins += o.wins;
         self.losses += o.losses;
         self.sum_wins += o.sum_wins;
@@ -163,7 +167,7 @@ impl PnlTotals {
             unrealized,
             total,
             roi_pct: (budget > Decimal::ZERO).then(|| total / budget * hundred),
-            trades: decided,
+            trades: self.sells,
             wins: self.wins,
             losses: self.losses,
             win_rate_pct: (decided > 0)
