@@ -1,0 +1,349 @@
+//! Simulator configuration. Every field is optional in JSON; [`SimConfig::default`]
+//! gives SOLUSDC/BTCUSDC/ETHUSDC/BNBUSDC with production-like filters,
+//! 10000 USDC + 1 BNB, 0.1 % fees charged in the received asset, a manual price
+//! path and the 6000/min weight limit.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::SimError;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap_or_default()
+}
+
+/// Top-level configuration (JSON, all fields optional).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimConfig {
+    pub api_key: String,
+    pub api_secret: String,
+    pub symbols: Vec<SymbolConfig>,
+    /// Starting balances, asset -> free amount.
+    pub balances: BTreeMap<String, Decimal>,
+    pub fees: FeeConfig,
+    pub price_path: PricePathConfig,
+    pub limits: LimitsConfig,
+    /// `None`: the clock follows wall time (paper mode, real clients).
+    /// `Some(ms)`: a frozen simulated clock starting there, moved only by `advance`.
+    pub start_time_ms: Option<i64>,
+    /// Seed used by the random-walk path when `price_path.seed` is absent.
+    pub seed: u64,
+    /// actix worker threads of the HTTP server.
+    pub workers: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        let mut balances = BTreeMap::new();
+        balances.insert("USDC".to_string(), d("10000"));
+        balances.insert("BNB".to_string(), d("1"));
+        SimConfig {
+            api_key: "sim-key".into(),
+            api_secret: "sim-secret".into(),
+            symbols: vec![
+                SymbolConfig::new("SOLUSDC", "SOL", "USDC", "150.00", "0.01", "0.001"),
+                SymbolConfig::new("BTCUSDC", "BTC", "USDC", "60000.00", "0.01", "0.00001"),
+                SymbolConfig::new("ETHUSDC", "ETH", "USDC", "3000.00", "0.01", "0.0001"),
+                SymbolConfig::new("BNBUSDC", "BNB", "USDC", "600.00", "0.01", "0.001"),
+            ],
+            balances,
+            fees: FeeConfig::default(),
+            price_path: PricePathConfig::default(),
+            limits: LimitsConfig::default(),
+            start_time_ms: None,
+            seed: 42,
+            workers: 2,
+        }
+    }
+}
+
+impl SimConfig {
+    /// Reads a JSON config file; missing fields take their defaults.
+    ///
+    /// # Errors
+    /// [`SimError::ConfigRead`] if the file cannot be read, [`SimError::ConfigParse`]
+    /// if it is not valid JSON for this shape, [`SimError::Config`] if it is inconsistent.
+    pub fn from_json_file(path: &Path) -> Result<SimConfig, SimError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SimError::ConfigRead {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json_str(&text)
+    }
+
+    /// Parses a JSON config string.
+    ///
+    /// # Errors
+    /// As [`SimConfig::from_json_file`].
+    pub fn from_json_str(text: &str) -> Result<SimConfig, SimError> {
+        let cfg: SimConfig = serde_json::from_str(text)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks the config is usable (positive ticks/steps/prices, unique symbols).
+    ///
+    /// # Errors
+    /// [`SimError::Config`] describing the first problem.
+    pub fn validate(&self) -> Result<(), SimError> {
+        let mut seen = std::collections::HashSet::new();
+        for s in &self.symbols {
+            if !seen.insert(s.symbol.clone()) {
+                return Err(SimError::Config(format!("duplicate symbol {}", s.symbol)));
+            }
+            if s.price <= Decimal::ZERO {
+                return Err(SimError::Config(format!("{}: price must be > 0", s.symbol)));
+            }
+            if s.filters.tick_size <= Decimal::ZERO || s.filters.step_size <= Decimal::ZERO {
+                return Err(SimError::Config(format!(
+                    "{}: tick_size and step_size must be > 0",
+                    s.symbol
+                )));
+            }
+            if s.base.is_empty() || s.quote.is_empty() {
+                return Err(SimError::Config(format!("{}: base/quote empty", s.symbol)));
+            }
+        }
+        if self.fees.maker < Decimal::ZERO || self.fees.taker < Decimal::ZERO {
+            return Err(SimError::Config("fees must be >= 0".into()));
+        }
+        Ok(())
+    }
+}
+
+/// One symbol: assets, starting price, filters, liquidity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SymbolConfig {
+    pub symbol: String,
+    pub base: String,
+    pub quote: String,
+    /// Starting last price.
+    pub price: Decimal,
+    pub filters: FilterConfig,
+    /// Base quantity that can trade per price step (one `set_price` or one
+    /// path tick) against this account's orders; `None` = unlimited.
+    pub step_volume: Option<Decimal>,
+    pub allow_trailing_stop: bool,
+}
+
+impl Default for SymbolConfig {
+    fn default() -> Self {
+        SymbolConfig::new("SOLUSDC", "SOL", "USDC", "150.00", "0.01", "0.001")
+    }
+}
+
+impl SymbolConfig {
+    /// A symbol with production-like filters for the given tick and step.
+    pub fn new(symbol: &str, base: &str, quote: &str, price: &str, tick: &str, step: &str) -> Self {
+        SymbolConfig {
+            symbol: symbol.into(),
+            base: base.into(),
+            quote: quote.into(),
+            price: d(price),
+            filters: FilterConfig {
+                min_price: d(tick),
+                tick_size: d(tick),
+                min_qty: d(step),
+                step_size: d(step),
+                ..FilterConfig::default()
+            },
+            step_volume: None,
+            allow_trailing_stop: true,
+        }
+    }
+}
+
+/// The symbol filters (see binance-api.md §8). A zero disables a PRICE_FILTER /
+/// LOT_SIZE rule as on Binance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilterConfig {
+    pub min_price: Decimal,
+    pub max_price: Decimal,
+    pub tick_size: Decimal,
+    pub min_qty: Decimal,
+    pub max_qty: Decimal,
+    pub step_size: Decimal,
+    pub market_min_qty: Decimal,
+    pub market_max_qty: Decimal,
+    pub market_step_size: Decimal,
+    pub min_notional: Decimal,
+    pub max_notional: Decimal,
+    pub apply_min_to_market: bool,
+    pub apply_max_to_market: bool,
+    pub bid_multiplier_up: Decimal,
+    pub bid_multiplier_down: Decimal,
+    pub ask_multiplier_up: Decimal,
+    pub ask_multiplier_down: Decimal,
+    pub avg_price_mins: u32,
+    pub min_trailing_above_delta: u32,
+    pub max_trailing_above_delta: u32,
+    pub min_trailing_below_delta: u32,
+    pub max_trailing_below_delta: u32,
+    pub max_num_orders: usize,
+    pub max_num_algo_orders: usize,
+}
+
+impl Default for FilterConfig {
+    fn default() -> Self {
+        FilterConfig {
+            min_price: d("0.01"),
+            max_price: d("1000000"),
+            tick_size: d("0.01"),
+            min_qty: d("0.00001"),
+            max_qty: d("9000"),
+            step_size: d("0.00001"),
+            market_min_qty: Decimal::ZERO,
+            market_max_qty: d("1000"),
+            market_step_size: Decimal::ZERO,
+            min_notional: d("5"),
+            max_notional: d("9000000"),
+            apply_min_to_market: true,
+            apply_max_to_market: false,
+            bid_multiplier_up: d("5"),
+            bid_multiplier_down: d("0.2"),
+            ask_multiplier_up: d("5"),
+            ask_multiplier_down: d("0.2"),
+            avg_price_mins: 5,
+            min_trailing_above_delta: 10,
+            max_trailing_above_delta: 2000,
+            min_trailing_below_delta: 10,
+            max_trailing_below_delta: 2000,
+            max_num_orders: 200,
+            max_num_algo_orders: 5,
+        }
+    }
+}
+
+/// Which asset pays the commission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CommissionAsset {
+    /// Binance's default: the asset received (base on BUY, quote on SELL).
+    #[default]
+    Received,
+    /// Always the quote asset (BUY pays on top of the notional).
+    Quote,
+    /// BNB at the BNB/quote price with `bnb_discount`; falls back to the received
+    /// asset when BNB is short or has no price.
+    Bnb,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeeConfig {
+    pub maker: Decimal,
+    pub taker: Decimal,
+    pub commission_asset: CommissionAsset,
+    /// Fraction taken off the commission when paid in BNB (0.25 = 25 % off).
+    pub bnb_discount: Decimal,
+}
+
+impl Default for FeeConfig {
+    fn default() -> Self {
+        FeeConfig {
+            maker: d("0.001"),
+            taker: d("0.001"),
+            commission_asset: CommissionAsset::Received,
+            bnb_discount: d("0.25"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PathKind {
+    /// Prices move only by `set_price`.
+    #[default]
+    Manual,
+    /// Seeded multiplicative random walk, one step per `step_ms` for every symbol.
+    RandomWalk,
+    /// Replays a Binance kline CSV for `symbol` (open, high/low, low/high, close per candle).
+    Klines,
+}
+
+/// The price path driven by `advance(ms)`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PricePathConfig {
+    pub kind: PathKind,
+    pub seed: Option<u64>,
+    /// Path time per random-walk step.
+    pub step_ms: i64,
+    /// Max move per random-walk step, in basis points of the price.
+    pub volatility_bps: u32,
+    /// Kline CSV file (kind = klines).
+    pub file: Option<String>,
+    /// Symbol the klines drive (default: the first symbol).
+    pub symbol: Option<String>,
+    /// Multiply kline prices so the first open equals the symbol's start price.
+    pub rescale: bool,
+    /// When set, the server advances the path by itself every `auto_advance_ms`
+    /// of wall time, by `auto_advance_ms * speed` of path time.
+    pub auto_advance_ms: Option<u64>,
+    pub speed: Decimal,
+}
+
+impl Default for PricePathConfig {
+    fn default() -> Self {
+        PricePathConfig {
+            kind: PathKind::Manual,
+            seed: None,
+            step_ms: 1000,
+            volatility_bps: 20,
+            file: None,
+            symbol: None,
+            rescale: false,
+            auto_advance_ms: None,
+            speed: Decimal::ONE,
+        }
+    }
+}
+
+/// Rate limits (binance-api.md §4).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LimitsConfig {
+    pub weight_per_minute: u64,
+    pub orders_per_10s: u64,
+    pub orders_per_day: u64,
+    /// Requests answered 429 in one window after which the IP is banned (418).
+    pub ban_after_429s: u64,
+    pub ban_ms: i64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            weight_per_minute: 6000,
+            orders_per_10s: 100,
+            orders_per_day: 200_000,
+            ban_after_429s: 5,
+            ban_ms: 120_000,
+        }
+    }
+}
+
+/// Seeded fault injection (POST /sim/faults).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct FaultConfig {
+    pub seed: u64,
+    /// Probability a request is answered 500 without being executed.
+    pub http_500_rate: f64,
+    /// Probability an order placement/cancel IS executed but answered with a
+    /// 5xx, a -1007 body or a dropped connection.
+    pub unknown_outcome_rate: f64,
+    /// Probability a request is held `timeout_ms` before being processed.
+    pub timeout_rate: f64,
+    pub timeout_ms: u64,
+    /// The next N API requests are answered 429 (-1003) with Retry-After.
+    pub rate_limit_burst: u64,
+    /// Offset added to the server's clock (serverTime and timestamp checks).
+    pub clock_skew_ms: i64,
+}

@@ -1,0 +1,1750 @@
+//! The exchange engine: a pure state machine (no threads, no IO besides an
+//! optional kline file read at construction).
+//!
+//! Invariants:
+//! - every asset's `free` and `locked` stay >= 0; `locked` equals the sum of the
+//!   `locked_remaining` of the open orders in that asset;
+//! - balances change only by fills (base/quote moved at the trade price, minus
+//!   the commission in its asset) and by locking/unlocking for open orders;
+//! - resting LIMIT orders live in per-symbol price-sorted maps (`bids`, `asks`),
+//!   FIFO within a price; untriggered stop orders in a small per-symbol list
+//!   (bounded by MAX_NUM_ALGO_ORDERS);
+//! - a price move walks from the last price to the target, so every order whose
+//!   price or trigger lies in between is handled in price order.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::config::{CommissionAsset, FaultConfig, PathKind, SimConfig, SymbolConfig};
+use crate::error::{ApiError, SimError, MSG_DUPLICATE, MSG_MAKER_TAKE, MSG_STOP_IMMEDIATE};
+use crate::path::{kline_points, load_klines, Rng};
+use crate::types::*;
+
+const MAX_BARS: usize = 20_000;
+
+/// A new-order request after syntactic parsing (see `api.rs`).
+#[derive(Debug, Clone, Default)]
+pub struct NewOrder {
+    pub symbol: String,
+    pub side: Option<Side>,
+    pub order_type: Option<OrderType>,
+    pub time_in_force: Option<TimeInForce>,
+    pub quantity: Option<Decimal>,
+    pub quote_order_qty: Option<Decimal>,
+    pub price: Option<Decimal>,
+    pub stop_price: Option<Decimal>,
+    pub trailing_delta: Option<u32>,
+    pub new_client_order_id: Option<String>,
+    pub resp_type: Option<RespType>,
+    pub strategy_id: Option<i64>,
+    pub strategy_type: Option<i64>,
+}
+
+impl NewOrder {
+    /// Convenience constructor for in-process use and tests.
+    pub fn limit(symbol: &str, side: Side, price: Decimal, qty: Decimal) -> NewOrder {
+        NewOrder {
+            symbol: symbol.into(),
+            side: Some(side),
+            order_type: Some(OrderType::Limit),
+            time_in_force: Some(TimeInForce::Gtc),
+            quantity: Some(qty),
+            price: Some(price),
+            ..NewOrder::default()
+        }
+    }
+}
+
+/// The result of an accepted order.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub order: Order,
+    /// Fills that happened during placement (taker fills).
+    pub fills: Vec<Trade>,
+    pub resp_type: RespType,
+}
+
+/// Everything, for invariant checks (GET /sim/state).
+#[derive(Debug, Clone, Serialize)]
+pub struct SimState {
+    pub time: i64,
+    pub server_time: i64,
+    pub prices: BTreeMap<String, Decimal>,
+    pub balances: BTreeMap<String, Balance>,
+    pub orders: Vec<Order>,
+    pub trades: Vec<Trade>,
+    pub request_counts: BTreeMap<String, u64>,
+    pub weight_used: u64,
+    pub order_count_10s: u64,
+    pub order_count_1d: u64,
+    pub faults: FaultConfig,
+}
+
+/// A fault decided before a request is processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreFault {
+    None,
+    /// Answer 500 without executing.
+    Http500,
+    /// Hold the request this many ms, then process it.
+    Delay(u64),
+}
+
+/// How an executed order's answer is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostAnswer {
+    Http5xx,
+    Timeout1007,
+    DropConnection,
+}
+
+#[derive(Debug, Clone)]
+struct SymbolState {
+    cfg: SymbolConfig,
+    last: Decimal,
+    bids: BTreeMap<Decimal, VecDeque<u64>>,
+    asks: BTreeMap<Decimal, VecDeque<u64>>,
+    /// Untriggered stop orders.
+    stops: Vec<u64>,
+    open_count: usize,
+    order_ids: Vec<u64>,
+    trade_idx: Vec<usize>,
+    bars: VecDeque<Bar>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct RateState {
+    weight_window: i64,
+    weight_used: u64,
+    rejected_429: u64,
+    banned_until: i64,
+    win_10s: i64,
+    orders_10s: u64,
+    win_1d: i64,
+    orders_1d: u64,
+}
+
+#[derive(Debug, Clone)]
+enum PathState {
+    Manual,
+    RandomWalk {
+        rng: Rng,
+        next_step_at: i64,
+    },
+    Klines {
+        sym: usize,
+        points: Vec<(i64, Decimal)>,
+        idx: usize,
+    },
+}
+
+/// The simulated exchange.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    cfg: SimConfig,
+    fixed_now: Option<i64>,
+    path_elapsed: i64,
+    symbols: Vec<SymbolState>,
+    sym_index: HashMap<String, usize>,
+    balances: BTreeMap<String, Balance>,
+    orders: Vec<Order>,
+    client_ids: HashMap<(usize, String), u64>,
+    trades: Vec<Trade>,
+    path: PathState,
+    faults: FaultConfig,
+    fault_rng: Rng,
+    burst_left: u64,
+    id_rng: Rng,
+    rate: RateState,
+    request_counts: BTreeMap<String, u64>,
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn bps(delta: u32) -> Decimal {
+    Decimal::from(delta) / Decimal::from(10_000)
+}
+
+impl Exchange {
+    /// Builds the exchange from a config.
+    ///
+    /// # Errors
+    /// [`SimError::Config`] for an inconsistent config, [`SimError::Klines`] when
+    /// a kline path file cannot be loaded.
+    pub fn new(cfg: SimConfig) -> Result<Exchange, SimError> {
+        cfg.validate()?;
+        let mut symbols = Vec::new();
+        let mut sym_index = HashMap::new();
+        for (i, s) in cfg.symbols.iter().enumerate() {
+            sym_index.insert(s.symbol.clone(), i);
+            symbols.push(SymbolState {
+                cfg: s.clone(),
+                last: s.price,
+                bids: BTreeMap::new(),
+                asks: BTreeMap::new(),
+                stops: Vec::new(),
+                open_count: 0,
+                order_ids: Vec::new(),
+                trade_idx: Vec::new(),
+                bars: VecDeque::new(),
+            });
+        }
+        let mut balances = BTreeMap::new();
+        for s in &cfg.symbols {
+            balances
+                .entry(s.base.clone())
+                .or_insert_with(Balance::default);
+            balances
+                .entry(s.quote.clone())
+                .or_insert_with(Balance::default);
+        }
+        for (a, v) in &cfg.balances {
+            balances.insert(
+                a.clone(),
+                Balance {
+                    free: *v,
+                    locked: Decimal::ZERO,
+                },
+            );
+        }
+        let seed = cfg.price_path.seed.unwrap_or(cfg.seed);
+        let path = match cfg.price_path.kind {
+            PathKind::Manual => PathState::Manual,
+            PathKind::RandomWalk => PathState::RandomWalk {
+                rng: Rng::new(seed),
+                next_step_at: cfg.price_path.step_ms.max(1),
+            },
+            PathKind::Klines => {
+                let file = cfg.price_path.file.clone().ok_or_else(|| {
+                    SimError::Config("price_path.file required for klines".into())
+                })?;
+                let sym_name = cfg
+                    .price_path
+                    .symbol
+                    .clone()
+                    .or_else(|| cfg.symbols.first().map(|s| s.symbol.clone()))
+                    .unwrap_or_default();
+                let sym = *sym_index
+                    .get(&sym_name)
+                    .ok_or_else(|| SimError::Config(format!("unknown path symbol {sym_name}")))?;
+                let kl = load_klines(&file)?;
+                let scale = if cfg.price_path.rescale && !kl[0].open.is_zero() {
+                    symbols[sym].cfg.price / kl[0].open
+                } else {
+                    Decimal::ONE
+                };
+                let tick = symbols[sym].cfg.filters.tick_size;
+                let points: Vec<(i64, Decimal)> = kline_points(&kl, scale)
+                    .into_iter()
+                    .map(|(t, p)| (t, (p / tick).round() * tick))
+                    .map(|(t, p)| (t, if p < tick { tick } else { p.normalize() }))
+                    .collect();
+                if let Some((_, p0)) = points.first() {
+                    symbols[sym].last = *p0;
+                }
+                PathState::Klines {
+                    sym,
+                    points,
+                    idx: 1,
+                }
+            }
+        };
+        let mut ex = Exchange {
+            fixed_now: cfg.start_time_ms,
+            path_elapsed: 0,
+            symbols,
+            sym_index,
+            balances,
+            orders: Vec::new(),
+            client_ids: HashMap::new(),
+            trades: Vec::new(),
+            path,
+            faults: FaultConfig::default(),
+            fault_rng: Rng::new(0),
+            burst_left: 0,
+            id_rng: Rng::new(seed ^ 0x5EED),
+            rate: RateState::default(),
+            request_counts: BTreeMap::new(),
+            cfg,
+        };
+        for i in 0..ex.symbols.len() {
+            let p = ex.symbols[i].last;
+            ex.record_bar(i, p, Decimal::ZERO, Decimal::ZERO, false);
+        }
+        Ok(ex)
+    }
+
+    /// Back to the configured starting state (faults cleared).
+    pub fn reset(&mut self) {
+        match Exchange::new(self.cfg.clone()) {
+            Ok(fresh) => *self = fresh,
+            Err(e) => log::error!("Reset failed, state kept: {e}"),
+        }
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.cfg
+    }
+
+    /// Current time of the exchange (ms): wall time, or the simulated clock.
+    pub fn now(&self) -> i64 {
+        self.fixed_now.unwrap_or_else(wall_ms)
+    }
+
+    /// The time the server reports and checks timestamps against (now + clock skew fault).
+    pub fn server_time(&self) -> i64 {
+        self.now() + self.faults.clock_skew_ms
+    }
+
+    /// Sets the simulated clock (only meaningful with a fixed clock; switches to it).
+    pub fn set_time(&mut self, ms: i64) {
+        self.fixed_now = Some(ms);
+    }
+
+    pub fn symbol_config(&self, symbol: &str) -> Option<&SymbolConfig> {
+        self.sym_index.get(symbol).map(|&i| &self.symbols[i].cfg)
+    }
+
+    pub fn symbol_names(&self) -> Vec<String> {
+        self.symbols.iter().map(|s| s.cfg.symbol.clone()).collect()
+    }
+
+    pub fn last_price(&self, symbol: &str) -> Option<Decimal> {
+        self.sym_index.get(symbol).map(|&i| self.symbols[i].last)
+    }
+
+    pub fn balances(&self) -> &BTreeMap<String, Balance> {
+        &self.balances
+    }
+
+    pub fn balance(&self, asset: &str) -> Balance {
+        self.balances.get(asset).cloned().unwrap_or_default()
+    }
+
+    pub fn order(&self, order_id: u64) -> Option<&Order> {
+        order_id
+            .checked_sub(1)
+            .and_then(|i| self.orders.get(i as usize))
+    }
+
+    pub fn trades(&self) -> &[Trade] {
+        &self.trades
+    }
+
+    pub fn orders(&self) -> &[Order] {
+        &self.orders
+    }
+
+    fn sym(&self, symbol: &str) -> Result<usize, ApiError> {
+        self.sym_index
+            .get(symbol)
+            .copied()
+            .ok_or_else(ApiError::invalid_symbol)
+    }
+
+    // ------------------------------------------------------------------
+    // Queries
+    // ------------------------------------------------------------------
+
+    /// Finds an order by id and/or client id (§6.8 rules).
+    ///
+    /// # Errors
+    /// -1121 unknown symbol, -1102 neither id, -2013 not found, -2039 mismatch.
+    pub fn find_order(
+        &self,
+        symbol: &str,
+        order_id: Option<u64>,
+        client_id: Option<&str>,
+    ) -> Result<&Order, ApiError> {
+        let si = self.sym(symbol)?;
+        let o = match (order_id, client_id) {
+            (None, None) => return Err(ApiError::bad(
+                -1102,
+                "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+            )),
+            (Some(id), cid) => {
+                let o = self
+                    .order(id)
+                    .filter(|o| o.symbol == symbol)
+                    .ok_or_else(ApiError::no_such_order)?;
+                if let Some(c) = cid {
+                    if o.client_order_id != c {
+                        return Err(ApiError::bad(
+                            -2039,
+                            "Client order ID is not correct for this order ID.",
+                        ));
+                    }
+                }
+                o
+            }
+            (None, Some(c)) => {
+                let id = self
+                    .client_ids
+                    .get(&(si, c.to_string()))
+                    .ok_or_else(ApiError::no_such_order)?;
+                self.order(*id).ok_or_else(ApiError::no_such_order)?
+            }
+        };
+        Ok(o)
+    }
+
+    /// Open orders of one symbol, or all symbols, ascending by id.
+    ///
+    /// # Errors
+    /// -1121 for an unknown symbol.
+    pub fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<&Order>, ApiError> {
+        let list: Vec<&Order> = match symbol {
+            Some(s) => {
+                let si = self.sym(s)?;
+                self.symbols[si]
+                    .order_ids
+                    .iter()
+                    .filter_map(|&id| self.order(id))
+                    .filter(|o| o.status.is_open())
+                    .collect()
+            }
+            None => self.orders.iter().filter(|o| o.status.is_open()).collect(),
+        };
+        Ok(list)
+    }
+
+    /// All orders of a symbol (`orderId` >= from_id), at most `limit`, ascending.
+    ///
+    /// # Errors
+    /// -1121 for an unknown symbol.
+    pub fn all_orders(
+        &self,
+        symbol: &str,
+        from_id: Option<u64>,
+        start: Option<i64>,
+        end: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<&Order>, ApiError> {
+        let si = self.sym(symbol)?;
+        let it = self.symbols[si]
+            .order_ids
+            .iter()
+            .filter_map(|&id| self.order(id))
+            .filter(|o| from_id.is_none_or(|f| o.order_id >= f))
+            .filter(|o| start.is_none_or(|s| o.time >= s))
+            .filter(|o| end.is_none_or(|e| o.time <= e));
+        let v: Vec<&Order> = it.collect();
+        Ok(take_window(v, limit, from_id.is_some() || start.is_some()))
+    }
+
+    /// Trades of a symbol per §6.14.
+    ///
+    /// # Errors
+    /// -1121 for an unknown symbol.
+    pub fn my_trades(
+        &self,
+        symbol: &str,
+        order_id: Option<u64>,
+        from_id: Option<u64>,
+        start: Option<i64>,
+        end: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<&Trade>, ApiError> {
+        let si = self.sym(symbol)?;
+        let v: Vec<&Trade> = self.symbols[si]
+            .trade_idx
+            .iter()
+            .map(|&i| &self.trades[i])
+            .filter(|t| order_id.is_none_or(|o| t.order_id == o))
+            .filter(|t| from_id.is_none_or(|f| t.id >= f))
+            .filter(|t| start.is_none_or(|s| t.time >= s))
+            .filter(|t| end.is_none_or(|e| t.time <= e))
+            .collect();
+        Ok(take_window(v, limit, from_id.is_some() || start.is_some()))
+    }
+
+    /// Aggregated klines from the recorded 1m bars.
+    ///
+    /// # Errors
+    /// -1121 unknown symbol.
+    pub fn klines(
+        &self,
+        symbol: &str,
+        interval_ms: i64,
+        start: Option<i64>,
+        end: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Bar>, ApiError> {
+        let si = self.sym(symbol)?;
+        let mut out: Vec<Bar> = Vec::new();
+        for b in &self.symbols[si].bars {
+            let ot = b.open_time - b.open_time.rem_euclid(interval_ms);
+            match out.last_mut() {
+                Some(last) if last.open_time == ot => {
+                    last.high = last.high.max(b.high);
+                    last.low = last.low.min(b.low);
+                    last.close = b.close;
+                    last.volume += b.volume;
+                    last.quote_volume += b.quote_volume;
+                    last.trades += b.trades;
+                }
+                _ => {
+                    let mut nb = b.clone();
+                    nb.open_time = ot;
+                    out.push(nb);
+                }
+            }
+        }
+        out.retain(|b| {
+            start.is_none_or(|s| b.open_time + interval_ms > s)
+                && end.is_none_or(|e| b.open_time <= e)
+        });
+        if start.is_some() {
+            out.truncate(limit);
+        } else if out.len() > limit {
+            out.drain(..out.len() - limit);
+        }
+        Ok(out)
+    }
+
+    // ------------------------------------------------------------------
+    // Rate limits and faults
+    // ------------------------------------------------------------------
+
+    fn roll_windows(&mut self) {
+        let now = self.now();
+        let w = now.div_euclid(60_000);
+        if w != self.rate.weight_window {
+            self.rate.weight_window = w;
+            self.rate.weight_used = 0;
+            self.rate.rejected_429 = 0;
+        }
+        let w10 = now.div_euclid(10_000);
+        if w10 != self.rate.win_10s {
+            self.rate.win_10s = w10;
+            self.rate.orders_10s = 0;
+        }
+        let wd = now.div_euclid(86_400_000);
+        if wd != self.rate.win_1d {
+            self.rate.win_1d = wd;
+            self.rate.orders_1d = 0;
+        }
+    }
+
+    /// Admits an API request of `weight` for `endpoint` (ban, injected bursts,
+    /// the weight limit). Counts the request.
+    ///
+    /// # Errors
+    /// 418 while banned, 429 (-1003) over the limit or during a fault burst.
+    pub fn admit(&mut self, endpoint: &str, weight: u64) -> Result<(), ApiError> {
+        self.roll_windows();
+        *self.request_counts.entry(endpoint.to_string()).or_insert(0) += 1;
+        let now = self.now();
+        if now < self.rate.banned_until {
+            return Err(self.ban_error());
+        }
+        let limit = self.cfg.limits.weight_per_minute;
+        let retry = ((60_000 - now.rem_euclid(60_000)) / 1000 + 1) as u64;
+        let too_much = || {
+            let mut e = ApiError::new(
+                429,
+                -1003,
+                format!(
+                    "Too much request weight used; current limit is {limit} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."
+                ),
+            );
+            e.retry_after = Some(retry);
+            e
+        };
+        if self.burst_left > 0 {
+            self.burst_left -= 1;
+            return Err(too_much());
+        }
+        if self.rate.weight_used + weight > limit {
+            self.rate.rejected_429 += 1;
+            if self.rate.rejected_429 > self.cfg.limits.ban_after_429s {
+                self.rate.banned_until = now + self.cfg.limits.ban_ms;
+                log::warn!("Simulated IP ban until {}", self.rate.banned_until);
+                return Err(self.ban_error());
+            }
+            return Err(too_much());
+        }
+        self.rate.weight_used += weight;
+        Ok(())
+    }
+
+    fn ban_error(&self) -> ApiError {
+        let until = self.rate.banned_until;
+        let mut e = ApiError::new(
+            418,
+            -1003,
+            format!("Way too much request weight used; IP banned until {until}. Please use WebSocket Streams for live updates to avoid bans."),
+        );
+        e.retry_after = Some(((until - self.now()).max(0) / 1000 + 1) as u64);
+        e
+    }
+
+    /// Adds weight after the fact (failed order requests are charged).
+    pub fn charge(&mut self, weight: u64) {
+        self.rate.weight_used += weight;
+    }
+
+    pub fn weight_used(&self) -> u64 {
+        self.rate.weight_used
+    }
+
+    /// (orders in the current 10 s window, orders today).
+    pub fn order_counts(&self) -> (u64, u64) {
+        (self.rate.orders_10s, self.rate.orders_1d)
+    }
+
+    fn check_order_rate(&mut self) -> Result<(), ApiError> {
+        self.roll_windows();
+        let now = self.now();
+        let l = &self.cfg.limits;
+        if self.rate.orders_1d >= l.orders_per_day {
+            let mut e = ApiError::new(
+                429,
+                -1015,
+                format!(
+                    "Too many new orders; current limit is {} orders per 1 DAY.",
+                    l.orders_per_day
+                ),
+            );
+            e.retry_after = Some(((86_400_000 - now.rem_euclid(86_400_000)) / 1000 + 1) as u64);
+            return Err(e);
+        }
+        if self.rate.orders_10s >= l.orders_per_10s {
+            let mut e = ApiError::new(
+                429,
+                -1015,
+                format!(
+                    "Too many new orders; current limit is {} orders per 10 SECOND.",
+                    l.orders_per_10s
+                ),
+            );
+            e.retry_after = Some(((10_000 - now.rem_euclid(10_000)) / 1000 + 1) as u64);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Installs a fault configuration (seeded, deterministic).
+    pub fn set_faults(&mut self, f: FaultConfig) {
+        self.fault_rng = Rng::new(f.seed);
+        self.burst_left = f.rate_limit_burst;
+        self.faults = f;
+    }
+
+    pub fn faults(&self) -> &FaultConfig {
+        &self.faults
+    }
+
+    /// Draws the pre-processing fault for one API request.
+    pub fn draw_pre_fault(&mut self) -> PreFault {
+        let f = &self.faults;
+        if f.http_500_rate <= 0.0 && f.timeout_rate <= 0.0 {
+            return PreFault::None;
+        }
+        let (r500, rto, tms) = (f.http_500_rate, f.timeout_rate, f.timeout_ms);
+        let a = self.fault_rng.next_f64();
+        let b = self.fault_rng.next_f64();
+        if a < r500 {
+            PreFault::Http500
+        } else if b < rto {
+            PreFault::Delay(tms)
+        } else {
+            PreFault::None
+        }
+    }
+
+    /// Draws whether an executed order request loses its answer.
+    pub fn draw_lost_answer(&mut self) -> Option<LostAnswer> {
+        let rate = self.faults.unknown_outcome_rate;
+        if rate <= 0.0 {
+            return None;
+        }
+        if self.fault_rng.next_f64() < rate {
+            Some(match self.fault_rng.next_u64() % 3 {
+                0 => LostAnswer::Http5xx,
+                1 => LostAnswer::Timeout1007,
+                _ => LostAnswer::DropConnection,
+            })
+        } else {
+            None
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Validation
+    // ------------------------------------------------------------------
+
+    /// Full validation of a new order without side effects (used by
+    /// `/order/test` and before placement). Returns the effective quantity.
+    ///
+    /// # Errors
+    /// The Binance error the request would get (-1102/-1106/-1013/-2010/-1121).
+    pub fn check_order(&self, req: &NewOrder) -> Result<Decimal, ApiError> {
+        let si = self.sym(&req.symbol)?;
+        let side = req.side.ok_or_else(|| ApiError::mandatory("side"))?;
+        let t = req.order_type.ok_or_else(|| ApiError::mandatory("type"))?;
+        let s = &self.symbols[si];
+        let f = &s.cfg.filters;
+        let last = s.last;
+
+        // Mandatory / not-required parameters per type (§7.1).
+        if t.needs_tif() {
+            if req.time_in_force.is_none() {
+                return Err(ApiError::mandatory("timeInForce"));
+            }
+        } else if req.time_in_force.is_some() {
+            return Err(ApiError::not_required("timeInForce"));
+        }
+        if t == OrderType::Market {
+            if req.quantity.is_none() && req.quote_order_qty.is_none() {
+                return Err(ApiError::bad(
+                    -1102,
+                    "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
+                ));
+            }
+            if req.quantity.is_some() && req.quote_order_qty.is_some() {
+                return Err(ApiError::not_required("quoteOrderQty"));
+            }
+        } else {
+            if req.quantity.is_none() {
+                return Err(ApiError::mandatory("quantity"));
+            }
+            if req.quote_order_qty.is_some() {
+                return Err(ApiError::not_required("quoteOrderQty"));
+            }
+        }
+        if t.has_price() {
+            if req.price.is_none() {
+                return Err(ApiError::mandatory("price"));
+            }
+        } else if req.price.is_some() {
+            return Err(ApiError::not_required("price"));
+        }
+        if t.is_stop() {
+            if req.stop_price.is_none() && req.trailing_delta.is_none() {
+                return Err(ApiError::bad(
+                    -1102,
+                    "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!",
+                ));
+            }
+        } else {
+            if req.stop_price.is_some() {
+                return Err(ApiError::not_required("stopPrice"));
+            }
+            if req.trailing_delta.is_some() {
+                return Err(ApiError::not_required("trailingDelta"));
+            }
+        }
+        if req.trailing_delta.is_some() && !s.cfg.allow_trailing_stop {
+            return Err(ApiError::rejected(
+                "Trailing stop orders are not supported for this symbol.",
+            ));
+        }
+
+        // Effective quantity.
+        let qty = match (req.quantity, req.quote_order_qty) {
+            (Some(q), _) => q,
+            (None, Some(qq)) => {
+                let step = if f.market_step_size.is_zero() {
+                    f.step_size
+                } else {
+                    f.market_step_size
+                };
+                let q = floor_to(qq / last, step);
+                if q.is_zero() || q < f.min_qty {
+                    return Err(ApiError::rejected(
+                        "Order book liquidity is less than `LOT_SIZE` filter minimum quantity.",
+                    ));
+                }
+                q
+            }
+            (None, None) => Decimal::ZERO,
+        };
+
+        // PRICE_FILTER on price and stopPrice.
+        let price_ok = |p: Decimal| {
+            (f.min_price.is_zero() || p >= f.min_price)
+                && (f.max_price.is_zero() || p <= f.max_price)
+                && (f.tick_size.is_zero() || (p % f.tick_size).is_zero())
+                && p > Decimal::ZERO
+        };
+        if let Some(p) = req.price {
+            if !price_ok(p) {
+                return Err(ApiError::filter("PRICE_FILTER"));
+            }
+        }
+        if let Some(p) = req.stop_price {
+            if !price_ok(p) {
+                return Err(ApiError::filter("PRICE_FILTER"));
+            }
+        }
+        // PERCENT_PRICE_BY_SIDE against the last price (our average price).
+        if let Some(p) = req.price {
+            let (up, down) = match side {
+                Side::Buy => (f.bid_multiplier_up, f.bid_multiplier_down),
+                Side::Sell => (f.ask_multiplier_up, f.ask_multiplier_down),
+            };
+            if (!up.is_zero() && p > last * up) || p < last * down {
+                return Err(ApiError::filter("PERCENT_PRICE_BY_SIDE"));
+            }
+        }
+        // LOT_SIZE (all types) and MARKET_LOT_SIZE.
+        let lot_ok = |q: Decimal, min: Decimal, max: Decimal, step: Decimal| {
+            (min.is_zero() || q >= min)
+                && (max.is_zero() || q <= max)
+                && (step.is_zero() || (q % step).is_zero())
+                && q > Decimal::ZERO
+        };
+        if let Some(q) = req.quantity {
+            if !lot_ok(q, f.min_qty, f.max_qty, f.step_size) {
+                return Err(ApiError::filter("LOT_SIZE"));
+            }
+        }
+        if t == OrderType::Market
+            && !lot_ok(qty, f.market_min_qty, f.market_max_qty, f.market_step_size)
+        {
+            return Err(ApiError::filter("MARKET_LOT_SIZE"));
+        }
+        // NOTIONAL.
+        let (notional, is_market_like) = match t {
+            OrderType::Market => (req.quote_order_qty.unwrap_or(qty * last), true),
+            OrderType::StopLoss | OrderType::TakeProfit => {
+                (qty * req.stop_price.unwrap_or(last), true)
+            }
+            _ => (qty * req.price.unwrap_or(last), false),
+        };
+        let check_min = !is_market_like || f.apply_min_to_market;
+        let check_max = !is_market_like || f.apply_max_to_market;
+        if (check_min && notional < f.min_notional)
+            || (check_max && !f.max_notional.is_zero() && notional > f.max_notional)
+        {
+            return Err(ApiError::filter("NOTIONAL"));
+        }
+        // MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS.
+        if s.open_count + 1 > f.max_num_orders {
+            return Err(ApiError::filter("MAX_NUM_ORDERS"));
+        }
+        if t.is_stop() && s.stops.len() + 1 > f.max_num_algo_orders {
+            return Err(ApiError::filter("MAX_NUM_ALGO_ORDERS"));
+        }
+        // TRAILING_DELTA.
+        if let Some(td) = req.trailing_delta {
+            let (min, max) = if t.stop_triggers_upward(side) {
+                (f.min_trailing_above_delta, f.max_trailing_above_delta)
+            } else {
+                (f.min_trailing_below_delta, f.max_trailing_below_delta)
+            };
+            if td < min || td > max {
+                return Err(ApiError::filter("TRAILING_DELTA"));
+            }
+        }
+        Ok(qty)
+    }
+
+    fn gen_client_id(&mut self) -> String {
+        const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        (0..22)
+            .map(|_| ALPHA[(self.id_rng.next_u64() % ALPHA.len() as u64) as usize] as char)
+            .collect()
+    }
+
+    fn max_fee(&self) -> Decimal {
+        self.cfg.fees.maker.max(self.cfg.fees.taker)
+    }
+
+    // ------------------------------------------------------------------
+    // Placement and cancel
+    // ------------------------------------------------------------------
+
+    /// Validates and places an order; marketable orders fill at once as taker.
+    ///
+    /// # Errors
+    /// Any Binance rejection (see [`Exchange::check_order`]), -2010 for duplicate
+    /// client id / LIMIT_MAKER crossing / stop that would trigger / balance,
+    /// 429 -1015 over the order rate limits.
+    pub fn place_order(&mut self, req: &NewOrder) -> Result<Placed, ApiError> {
+        let qty = self.check_order(req)?;
+        let si = self.sym(&req.symbol)?;
+        let side = req.side.ok_or_else(|| ApiError::mandatory("side"))?;
+        let t = req.order_type.ok_or_else(|| ApiError::mandatory("type"))?;
+        let last = self.symbols[si].last;
+
+        if let Some(cid) = &req.new_client_order_id {
+            if let Some(&prev) = self.client_ids.get(&(si, cid.clone())) {
+                if self.order(prev).is_some_and(|o| o.status.is_open()) {
+                    return Err(ApiError::rejected(MSG_DUPLICATE));
+                }
+            }
+        }
+        if t == OrderType::LimitMaker {
+            let p = req.price.unwrap_or_default();
+            let takes = match side {
+                Side::Buy => p >= last,
+                Side::Sell => p <= last,
+            };
+            if takes {
+                return Err(ApiError::rejected(MSG_MAKER_TAKE));
+            }
+        }
+        if t.is_stop() {
+            if let Some(sp) = req.stop_price {
+                let immediate = if t.stop_triggers_upward(side) {
+                    sp <= last
+                } else {
+                    sp >= last
+                };
+                if immediate {
+                    return Err(ApiError::rejected(MSG_STOP_IMMEDIATE));
+                }
+            }
+        }
+        self.check_order_rate()?;
+
+        // Funds.
+        let (base, quote) = {
+            let c = &self.symbols[si].cfg;
+            (c.base.clone(), c.quote.clone())
+        };
+        let quote_mode = self.cfg.fees.commission_asset == CommissionAsset::Quote;
+        let fee_mult = if quote_mode {
+            Decimal::ONE + self.max_fee()
+        } else {
+            Decimal::ONE
+        };
+        let (lock_asset, per_unit, needed) = match side {
+            Side::Buy => {
+                let p = match t {
+                    OrderType::Market => last,
+                    _ if t.has_price() => req.price.unwrap_or(last),
+                    _ => req.stop_price.unwrap_or(last).max(last),
+                };
+                let per = p * fee_mult;
+                let needed = match (t, req.quote_order_qty) {
+                    (OrderType::Market, Some(qq)) => qq * fee_mult,
+                    _ => per * qty,
+                };
+                (quote.clone(), per, needed)
+            }
+            Side::Sell => (base.clone(), Decimal::ONE, qty),
+        };
+        if self.balance(&lock_asset).free < needed {
+            return Err(ApiError::insufficient_balance());
+        }
+
+        let now = self.now();
+        let cid = match &req.new_client_order_id {
+            Some(c) => c.clone(),
+            None => self.gen_client_id(),
+        };
+        let order_id = self.orders.len() as u64 + 1;
+        let is_market = t == OrderType::Market;
+        let trailing_no_stop = req.trailing_delta.is_some() && req.stop_price.is_none();
+        let order = Order {
+            symbol: req.symbol.clone(),
+            order_id,
+            client_order_id: cid.clone(),
+            side,
+            order_type: t,
+            time_in_force: if t.needs_tif() {
+                req.time_in_force
+            } else {
+                Some(TimeInForce::Gtc)
+            },
+            price: req.price.unwrap_or(Decimal::ZERO),
+            orig_qty: qty,
+            executed_qty: Decimal::ZERO,
+            cummulative_quote_qty: Decimal::ZERO,
+            orig_quote_order_qty: req.quote_order_qty.unwrap_or(Decimal::ZERO),
+            stop_price: req.stop_price,
+            trailing_delta: req.trailing_delta,
+            status: OrderStatus::New,
+            time: now,
+            update_time: now,
+            working_time: if t.is_stop() { -1 } else { now },
+            strategy_id: req.strategy_id,
+            strategy_type: req.strategy_type,
+            expiry_reason: None,
+            trail_active: trailing_no_stop,
+            trail_extreme: if trailing_no_stop { Some(last) } else { None },
+            triggered: false,
+            locked_remaining: Decimal::ZERO,
+            locked_asset: lock_asset.clone(),
+            lock_per_unit: if is_market { Decimal::ZERO } else { per_unit },
+        };
+        self.orders.push(order);
+        self.client_ids.insert((si, cid), order_id);
+        self.symbols[si].order_ids.push(order_id);
+        self.rate.orders_10s += 1;
+        self.rate.orders_1d += 1;
+        if !is_market {
+            let lock = per_unit * qty;
+            self.lock(&lock_asset, lock);
+            self.orders[order_id as usize - 1].locked_remaining = lock;
+            self.symbols[si].open_count += 1;
+        }
+
+        let mut fills = Vec::new();
+        let mut budget = self.symbols[si].cfg.step_volume;
+        if is_market {
+            self.symbols[si].open_count += 1; // balanced in finish_taker
+            self.take(si, order_id, last, &mut budget, &mut fills);
+        } else if t.is_stop() {
+            self.symbols[si].stops.push(order_id);
+        } else {
+            let p = req.price.unwrap_or_default();
+            let marketable = match side {
+                Side::Buy => p >= last,
+                Side::Sell => p <= last,
+            };
+            if marketable {
+                self.take(si, order_id, last, &mut budget, &mut fills);
+            } else if req.time_in_force == Some(TimeInForce::Gtc) || t == OrderType::LimitMaker {
+                self.rest(si, order_id);
+            } else {
+                let reason = if req.time_in_force == Some(TimeInForce::Fok) {
+                    "UNFILLED_FOK_ORDER_EXPIRED"
+                } else {
+                    "UNFILLED_IOC_QUANTITY_EXPIRED"
+                };
+                self.close(si, order_id, OrderStatus::Expired, Some(reason));
+            }
+        }
+        if !fills.is_empty() {
+            self.record_bar(si, last, Decimal::ZERO, Decimal::ZERO, false);
+        }
+        let order = self.orders[order_id as usize - 1].clone();
+        log::debug!(
+            "Order placed cid={} id={} {} {} {} status={}",
+            order.client_order_id,
+            order_id,
+            order.symbol,
+            side.as_str(),
+            t.as_str(),
+            order.status.as_str()
+        );
+        Ok(Placed {
+            order,
+            fills,
+            resp_type: req.resp_type.unwrap_or(RespType::default_for(t)),
+        })
+    }
+
+    /// Cancels one open order.
+    ///
+    /// # Errors
+    /// -2011 unknown/closed order, -1102 no id, -1121 unknown symbol, -2011 restriction.
+    pub fn cancel_order(
+        &mut self,
+        symbol: &str,
+        order_id: Option<u64>,
+        client_id: Option<&str>,
+        restriction: Option<&str>,
+    ) -> Result<Order, ApiError> {
+        let si = self.sym(symbol)?;
+        let id = match self.find_order(symbol, order_id, client_id) {
+            Ok(o) => o.order_id,
+            Err(e) if e.code == -1102 => return Err(e),
+            Err(_) => return Err(ApiError::unknown_order()),
+        };
+        let o = &self.orders[id as usize - 1];
+        if !o.status.is_open() {
+            return Err(ApiError::unknown_order());
+        }
+        match restriction {
+            Some("ONLY_NEW") if o.status != OrderStatus::New => {
+                return Err(ApiError::bad(
+                    -2011,
+                    "Order was not canceled due to cancel restrictions.",
+                ))
+            }
+            Some("ONLY_PARTIALLY_FILLED") if o.status != OrderStatus::PartiallyFilled => {
+                return Err(ApiError::bad(
+                    -2011,
+                    "Order was not canceled due to cancel restrictions.",
+                ))
+            }
+            _ => {}
+        }
+        self.unbook(si, id);
+        self.close(si, id, OrderStatus::Canceled, None);
+        Ok(self.orders[id as usize - 1].clone())
+    }
+
+    /// Cancels every open order of a symbol.
+    ///
+    /// # Errors
+    /// -2011 when nothing is open, -1121 unknown symbol.
+    pub fn cancel_all(&mut self, symbol: &str) -> Result<Vec<Order>, ApiError> {
+        let ids: Vec<u64> = self
+            .open_orders(Some(symbol))?
+            .iter()
+            .map(|o| o.order_id)
+            .collect();
+        if ids.is_empty() {
+            return Err(ApiError::unknown_order());
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.cancel_order(symbol, Some(id), None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn lock(&mut self, asset: &str, amount: Decimal) {
+        let b = self.balances.entry(asset.to_string()).or_default();
+        b.free -= amount;
+        b.locked += amount;
+    }
+
+    fn unlock(&mut self, asset: &str, amount: Decimal) {
+        let b = self.balances.entry(asset.to_string()).or_default();
+        b.free += amount;
+        b.locked -= amount;
+    }
+
+    fn add_free(&mut self, asset: &str, amount: Decimal) {
+        self.balances.entry(asset.to_string()).or_default().free += amount;
+    }
+
+    /// Puts a working limit order in the book.
+    fn rest(&mut self, si: usize, id: u64) {
+        let o = &self.orders[id as usize - 1];
+        let (p, side) = (o.price, o.side);
+        let book = match side {
+            Side::Buy => &mut self.symbols[si].bids,
+            Side::Sell => &mut self.symbols[si].asks,
+        };
+        book.entry(p).or_default().push_back(id);
+    }
+
+    /// Removes an order from the book or the stop list.
+    fn unbook(&mut self, si: usize, id: u64) {
+        let o = &self.orders[id as usize - 1];
+        let s = &mut self.symbols[si];
+        if o.order_type.is_stop() && !o.triggered {
+            s.stops.retain(|&x| x != id);
+            return;
+        }
+        let book = match o.side {
+            Side::Buy => &mut s.bids,
+            Side::Sell => &mut s.asks,
+        };
+        if let Some(level) = book.get_mut(&o.price) {
+            level.retain(|&x| x != id);
+            if level.is_empty() {
+                book.remove(&o.price);
+            }
+        }
+    }
+
+    /// Final state for an order: releases what it still locks.
+    fn close(&mut self, si: usize, id: u64, status: OrderStatus, reason: Option<&str>) {
+        let now = self.now();
+        let (asset, rem) = {
+            let o = &mut self.orders[id as usize - 1];
+            o.status = status;
+            o.update_time = now;
+            o.expiry_reason = reason.map(str::to_string);
+            let rem = o.locked_remaining;
+            o.locked_remaining = Decimal::ZERO;
+            (o.locked_asset.clone(), rem)
+        };
+        if !rem.is_zero() {
+            self.unlock(&asset, rem);
+        }
+        self.symbols[si].open_count = self.symbols[si].open_count.saturating_sub(1);
+    }
+
+    /// Taker execution of order `id` at `price` within `budget`, then applies
+    /// the time-in-force to the remainder.
+    fn take(
+        &mut self,
+        si: usize,
+        id: u64,
+        price: Decimal,
+        budget: &mut Option<Decimal>,
+        out: &mut Vec<Trade>,
+    ) {
+        let (rem, t, tif) = {
+            let o = &self.orders[id as usize - 1];
+            (o.remaining(), o.order_type, o.time_in_force)
+        };
+        let avail = budget.map_or(rem, |b| b.min(rem));
+        let fok = tif == Some(TimeInForce::Fok) && t != OrderType::Market;
+        let mut q = if fok && avail < rem {
+            Decimal::ZERO
+        } else {
+            avail
+        };
+        // A market(-stop) BUY must be affordable at this price.
+        if self.orders[id as usize - 1].side == Side::Buy && !t.has_price() && q > Decimal::ZERO {
+            let o = &self.orders[id as usize - 1];
+            let fee_mult = if self.cfg.fees.commission_asset == CommissionAsset::Quote {
+                Decimal::ONE + self.cfg.fees.taker
+            } else {
+                Decimal::ONE
+            };
+            let have = self.balance(&o.locked_asset).free + o.locked_remaining;
+            if have < price * q * fee_mult {
+                q = Decimal::ZERO;
+            }
+        }
+        if q > Decimal::ZERO {
+            let tr = self.fill(si, id, price, q, false);
+            if let Some(b) = budget {
+                *b -= q;
+            }
+            out.push(tr);
+        }
+        let o = &self.orders[id as usize - 1];
+        if o.remaining().is_zero() {
+            return; // fill() closed it
+        }
+        let keep = t != OrderType::Market
+            && !matches!(t, OrderType::StopLoss | OrderType::TakeProfit)
+            && o.time_in_force == Some(TimeInForce::Gtc);
+        if keep {
+            self.rest(si, id);
+        } else {
+            let reason = if t == OrderType::Market || !t.has_price() {
+                "INSUFFICIENT_LIQUIDITY"
+            } else if fok {
+                "UNFILLED_FOK_ORDER_EXPIRED"
+            } else {
+                "UNFILLED_IOC_QUANTITY_EXPIRED"
+            };
+            self.close(si, id, OrderStatus::Expired, Some(reason));
+        }
+    }
+
+    /// Computes the commission of a fill: (amount, asset).
+    fn commission(
+        &self,
+        si: usize,
+        side: Side,
+        price: Decimal,
+        qty: Decimal,
+        rate: Decimal,
+    ) -> (Decimal, String) {
+        let c = &self.symbols[si].cfg;
+        let quote_value = price * qty * rate;
+        let received = || match side {
+            Side::Buy => (round8(qty * rate), c.base.clone()),
+            Side::Sell => (round8(quote_value), c.quote.clone()),
+        };
+        match self.cfg.fees.commission_asset {
+            CommissionAsset::Received => received(),
+            CommissionAsset::Quote => (round8(quote_value), c.quote.clone()),
+            CommissionAsset::Bnb => {
+                let bnb_price = if c.base == "BNB" {
+                    Some(price)
+                } else {
+                    self.sym_index
+                        .get(&format!("BNB{}", c.quote))
+                        .map(|&i| self.symbols[i].last)
+                };
+                match bnb_price {
+                    Some(bp) if bp > Decimal::ZERO => {
+                        let fee =
+                            round8(quote_value / bp * (Decimal::ONE - self.cfg.fees.bnb_discount));
+                        let mut bnb_free = self.balance("BNB").free;
+                        if side == Side::Buy && c.base == "BNB" {
+                            bnb_free += qty;
+                        }
+                        if bnb_free >= fee {
+                            (fee, "BNB".to_string())
+                        } else {
+                            received()
+                        }
+                    }
+                    _ => received(),
+                }
+            }
+        }
+    }
+
+    /// Executes `qty` of order `id` at `price` and books the trade.
+    fn fill(&mut self, si: usize, id: u64, price: Decimal, qty: Decimal, is_maker: bool) -> Trade {
+        let now = self.now();
+        let rate = if is_maker {
+            self.cfg.fees.maker
+        } else {
+            self.cfg.fees.taker
+        };
+        let (side, lock_asset, per_unit, locked_rem, rem_after) = {
+            let o = &self.orders[id as usize - 1];
+            (
+                o.side,
+                o.locked_asset.clone(),
+                o.lock_per_unit,
+                o.locked_remaining,
+                o.remaining() - qty,
+            )
+        };
+        let (base, quote) = {
+            let c = &self.symbols[si].cfg;
+            (c.base.clone(), c.quote.clone())
+        };
+        let cost = price * qty;
+        let (fee, fee_asset) = self.commission(si, side, price, qty, rate);
+        // Release this part of the lock.
+        let release = if rem_after.is_zero() {
+            locked_rem
+        } else {
+            (per_unit * qty).min(locked_rem)
+        };
+        if !release.is_zero() {
+            self.unlock(&lock_asset, release);
+        }
+        match side {
+            Side::Buy => {
+                self.add_free(&quote, -cost);
+                self.add_free(&base, qty);
+            }
+            Side::Sell => {
+                self.add_free(&base, -qty);
+                self.add_free(&quote, cost);
+            }
+        }
+        self.add_free(&fee_asset, -fee);
+
+        let trade_id = self.trades.len() as u64 + 1;
+        let (cid, sym) = {
+            let o = &mut self.orders[id as usize - 1];
+            o.locked_remaining = locked_rem - release;
+            o.executed_qty += qty;
+            o.cummulative_quote_qty += cost;
+            o.update_time = now;
+            o.status = if o.remaining().is_zero() {
+                OrderStatus::Filled
+            } else {
+                OrderStatus::PartiallyFilled
+            };
+            (o.client_order_id.clone(), o.symbol.clone())
+        };
+        if rem_after.is_zero() {
+            self.symbols[si].open_count = self.symbols[si].open_count.saturating_sub(1);
+        }
+        let tr = Trade {
+            id: trade_id,
+            symbol: sym,
+            order_id: id,
+            client_order_id: cid,
+            side,
+            price,
+            qty,
+            quote_qty: cost,
+            commission: fee,
+            commission_asset: fee_asset,
+            time: now,
+            is_buyer: side == Side::Buy,
+            is_maker,
+        };
+        self.symbols[si].trade_idx.push(self.trades.len());
+        self.trades.push(tr.clone());
+        self.record_bar(si, price, qty, cost, true);
+        log::debug!(
+            "Fill cid={} id={} {} {} @ {} maker={}",
+            tr.client_order_id,
+            id,
+            side.as_str(),
+            qty,
+            price,
+            is_maker
+        );
+        tr
+    }
+
+    fn record_bar(&mut self, si: usize, price: Decimal, vol: Decimal, qvol: Decimal, trade: bool) {
+        let now = self.now();
+        let ot = now - now.rem_euclid(60_000);
+        let bars = &mut self.symbols[si].bars;
+        match bars.back_mut() {
+            Some(b) if b.open_time == ot => {
+                b.high = b.high.max(price);
+                b.low = b.low.min(price);
+                b.close = price;
+                b.volume += vol;
+                b.quote_volume += qvol;
+                b.trades += u64::from(trade);
+            }
+            Some(b) if b.open_time > ot => {
+                // Clock went backwards (reset/set_time): fold into the last bar.
+                b.close = price;
+            }
+            _ => {
+                bars.push_back(Bar {
+                    open_time: ot,
+                    open: price,
+                    high: price,
+                    low: price,
+                    close: price,
+                    volume: vol,
+                    quote_volume: qvol,
+                    trades: u64::from(trade),
+                });
+                if bars.len() > MAX_BARS {
+                    bars.pop_front();
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Price movement
+    // ------------------------------------------------------------------
+
+    /// Moves `symbol`'s last price to `price`, walking every intermediate price
+    /// so resting orders fill and stops trigger in price order. Returns the trades.
+    ///
+    /// # Errors
+    /// -1121 unknown symbol; -1100 for a price <= 0.
+    pub fn set_price(&mut self, symbol: &str, price: Decimal) -> Result<Vec<Trade>, ApiError> {
+        let si = self.sym(symbol)?;
+        if price <= Decimal::ZERO {
+            return Err(ApiError::bad(-1100, "price must be > 0"));
+        }
+        let mut out = Vec::new();
+        self.step_to(si, price, &mut out);
+        Ok(out)
+    }
+
+    /// Advances the clock (when simulated) and the configured price path by `ms`.
+    /// Returns the trades caused.
+    pub fn advance(&mut self, ms: i64) -> Vec<Trade> {
+        let mut out = Vec::new();
+        if ms <= 0 {
+            return out;
+        }
+        let start_now = self.fixed_now;
+        let t0 = self.path_elapsed;
+        let t1 = t0 + ms;
+        let mut path = std::mem::replace(&mut self.path, PathState::Manual);
+        match &mut path {
+            PathState::Manual => {}
+            PathState::RandomWalk { rng, next_step_at } => {
+                let step = self.cfg.price_path.step_ms.max(1);
+                let vol = i64::from(self.cfg.price_path.volatility_bps);
+                while *next_step_at <= t1 {
+                    if let Some(n) = start_now {
+                        self.fixed_now = Some(n + (*next_step_at - t0));
+                    }
+                    for si in 0..self.symbols.len() {
+                        let u = rng.range_i64(-vol, vol);
+                        let last = self.symbols[si].last;
+                        let tick = self.symbols[si].cfg.filters.tick_size;
+                        let raw = last * (Decimal::ONE + Decimal::new(u, 4));
+                        let mut p = ((raw / tick).round() * tick).normalize();
+                        if p < tick {
+                            p = tick;
+                        }
+                        self.step_to(si, p, &mut out);
+                    }
+                    *next_step_at += step;
+                }
+            }
+            PathState::Klines { sym, points, idx } => {
+                while *idx < points.len() && points[*idx].0 <= t1 {
+                    let (t, p) = points[*idx];
+                    if let Some(n) = start_now {
+                        self.fixed_now = Some(n + (t - t0).max(0));
+                    }
+                    self.step_to(*sym, p, &mut out);
+                    *idx += 1;
+                }
+            }
+        }
+        self.path = path;
+        self.path_elapsed = t1;
+        if let Some(n) = start_now {
+            self.fixed_now = Some(n + ms);
+        }
+        out
+    }
+
+    /// One price step: fills leftovers already crossed, then walks to `target`.
+    fn step_to(&mut self, si: usize, target: Decimal, out: &mut Vec<Trade>) {
+        let mut budget = self.symbols[si].cfg.step_volume;
+        let cur = self.symbols[si].last;
+        self.fill_crossed(si, cur, &mut budget, out);
+        if target != cur {
+            self.walk(si, target, target > cur, &mut budget, out);
+        }
+        self.symbols[si].last = target;
+        self.update_extremes(si, target);
+        self.record_bar(si, target, Decimal::ZERO, Decimal::ZERO, false);
+    }
+
+    fn exhausted(budget: &Option<Decimal>) -> bool {
+        budget.is_some_and(|b| b <= Decimal::ZERO)
+    }
+
+    /// Fills resting orders already on the wrong side of `cur` (left over by a
+    /// limited step volume).
+    fn fill_crossed(
+        &mut self,
+        si: usize,
+        cur: Decimal,
+        budget: &mut Option<Decimal>,
+        out: &mut Vec<Trade>,
+    ) {
+        while !Self::exhausted(budget) {
+            match self.symbols[si].asks.first_key_value().map(|(k, _)| *k) {
+                Some(p) if p <= cur => self.fill_level(si, p, Side::Sell, budget, out),
+                _ => break,
+            }
+        }
+        while !Self::exhausted(budget) {
+            match self.symbols[si].bids.last_key_value().map(|(k, _)| *k) {
+                Some(p) if p >= cur => self.fill_level(si, p, Side::Buy, budget, out),
+                _ => break,
+            }
+        }
+    }
+
+    /// Fills the FIFO queue at one price level as maker, within the budget.
+    fn fill_level(
+        &mut self,
+        si: usize,
+        p: Decimal,
+        side: Side,
+        budget: &mut Option<Decimal>,
+        out: &mut Vec<Trade>,
+    ) {
+        loop {
+            if Self::exhausted(budget) {
+                return;
+            }
+            let front = {
+                let book = match side {
+                    Side::Buy => &self.symbols[si].bids,
+                    Side::Sell => &self.symbols[si].asks,
+                };
+                book.get(&p).and_then(|l| l.front().copied())
+            };
+            let Some(id) = front else {
+                let book = match side {
+                    Side::Buy => &mut self.symbols[si].bids,
+                    Side::Sell => &mut self.symbols[si].asks,
+                };
+                book.remove(&p);
+                return;
+            };
+            let rem = self.orders[id as usize - 1].remaining();
+            let q = budget.map_or(rem, |b| b.min(rem));
+            let tr = self.fill(si, id, p, q, true);
+            out.push(tr);
+            if let Some(b) = budget {
+                *b -= q;
+            }
+            if self.orders[id as usize - 1].remaining().is_zero() {
+                let book = match side {
+                    Side::Buy => &mut self.symbols[si].bids,
+                    Side::Sell => &mut self.symbols[si].asks,
+                };
+                if let Some(l) = book.get_mut(&p) {
+                    l.pop_front();
+                    if l.is_empty() {
+                        book.remove(&p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The price at which a stop order has its next event in direction `up`.
+    fn trigger_level(&self, si: usize, o: &Order, up: bool) -> Option<Decimal> {
+        let upward = o.order_type.stop_triggers_upward(o.side);
+        let tick = self.symbols[si].cfg.filters.tick_size;
+        match (o.trailing_delta, o.trail_active) {
+            (None, _) | (Some(_), false) => {
+                if upward == up {
+                    o.stop_price
+                } else {
+                    None
+                }
+            }
+            (Some(d), true) => {
+                let ext = o.trail_extreme?;
+                match (o.side, up) {
+                    (Side::Sell, false) => Some(floor_to(ext * (Decimal::ONE - bps(d)), tick)),
+                    (Side::Buy, true) => Some(ceil_to(ext * (Decimal::ONE + bps(d)), tick)),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// Walks monotonically from the last price to `target`.
+    fn walk(
+        &mut self,
+        si: usize,
+        target: Decimal,
+        up: bool,
+        budget: &mut Option<Decimal>,
+        out: &mut Vec<Trade>,
+    ) {
+        let mut cur = self.symbols[si].last;
+        loop {
+            let fill_p = if Self::exhausted(budget) {
+                None
+            } else if up {
+                self.symbols[si]
+                    .asks
+                    .first_key_value()
+                    .map(|(k, _)| *k)
+                    .filter(|k| *k <= target)
+            } else {
+                self.symbols[si]
+                    .bids
+                    .last_key_value()
+                    .map(|(k, _)| *k)
+                    .filter(|k| *k >= target)
+            };
+            let mut trig: Option<(Decimal, u64)> = None;
+            for &id in &self.symbols[si].stops {
+                let o = &self.orders[id as usize - 1];
+                if let Some(l) = self.trigger_level(si, o, up) {
+                    let in_range = if up { l <= target } else { l >= target };
+                    let better = match trig {
+                        None => true,
+                        Some((b, _)) => {
+                            if up {
+                                l < b
+                            } else {
+                                l > b
+                            }
+                        }
+                    };
+                    if in_range && better {
+                        trig = Some((l, id));
+                    }
+                }
+            }
+            let fill_first = match (fill_p, trig) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(f), Some((l, _))) => {
+                    if up {
+                        f <= l
+                    } else {
+                        f >= l
+                    }
+                }
+            };
+            if fill_first {
+                let p = fill_p.unwrap_or(cur);
+                cur = if up { cur.max(p) } else { cur.min(p) };
+                self.symbols[si].last = cur;
+                let side = if up { Side::Sell } else { Side::Buy };
+                self.fill_level(si, p, side, budget, out);
+            } else if let Some((l, id)) = trig {
+                cur = if up { cur.max(l) } else { cur.min(l) };
+                self.symbols[si].last = cur;
+                self.on_trigger(si, id, cur, budget, out);
+            }
+        }
+    }
+
+    /// Activation (trailing with stopPrice) or trigger of a stop order at `cur`.
+    fn on_trigger(
+        &mut self,
+        si: usize,
+        id: u64,
+        cur: Decimal,
+        budget: &mut Option<Decimal>,
+        out: &mut Vec<Trade>,
+    ) {
+        let now = self.now();
+        {
+            let o = &mut self.orders[id as usize - 1];
+            if o.trailing_delta.is_some() && !o.trail_active {
+                o.trail_active = true;
+                o.trail_extreme = Some(o.stop_price.unwrap_or(cur));
+                log::debug!("Trailing activated cid={} at {}", o.client_order_id, cur);
+                return;
+            }
+            o.triggered = true;
+            o.working_time = now;
+            o.update_time = now;
+            log::debug!("Stop triggered cid={} at {}", o.client_order_id, cur);
+        }
+        self.symbols[si].stops.retain(|&x| x != id);
+        let o = &self.orders[id as usize - 1];
+        if o.order_type.has_price() {
+            let marketable = match o.side {
+                Side::Buy => o.price >= cur,
+                Side::Sell => o.price <= cur,
+            };
+            if marketable {
+                self.take(si, id, cur, budget, out);
+            } else if o.time_in_force == Some(TimeInForce::Gtc) {
+                self.rest(si, id);
+            } else {
+                let reason = if o.time_in_force == Some(TimeInForce::Fok) {
+                    "UNFILLED_FOK_ORDER_EXPIRED"
+                } else {
+                    "UNFILLED_IOC_QUANTITY_EXPIRED"
+                };
+                self.close(si, id, OrderStatus::Expired, Some(reason));
+            }
+        } else {
+            self.take(si, id, cur, budget, out);
+        }
+    }
+
+    /// After a monotone move ending at `p`: SELL trailing orders track the max,
+    /// BUY trailing orders the min.
+    fn update_extremes(&mut self, si: usize, p: Decimal) {
+        for &id in &self.symbols[si].stops {
+            let o = &mut self.orders[id as usize - 1];
+            if !o.trail_active {
+                continue;
+            }
+            o.trail_extreme = Some(match (o.side, o.trail_extreme) {
+                (Side::Sell, Some(e)) => e.max(p),
+                (Side::Buy, Some(e)) => e.min(p),
+                (_, None) => p,
+            });
+        }
+    }
+
+    /// A snapshot of everything.
+    pub fn state(&self) -> SimState {
+        SimState {
+            time: self.now(),
+            server_time: self.server_time(),
+            prices: self
+                .symbols
+                .iter()
+                .map(|s| (s.cfg.symbol.clone(), s.last))
+                .collect(),
+            balances: self.balances.clone(),
+            orders: self.orders.clone(),
+            trades: self.trades.clone(),
+            request_counts: self.request_counts.clone(),
+            weight_used: self.rate.weight_used,
+            order_count_10s: self.rate.orders_10s,
+            order_count_1d: self.rate.orders_1d,
+            faults: self.faults.clone(),
+        }
+    }
+}
+
+/// Ascending window: the first `limit` when paging forward, else the last `limit`.
+fn take_window<T>(mut v: Vec<T>, limit: usize, forward: bool) -> Vec<T> {
+    if forward {
+        v.truncate(limit);
+    } else if v.len() > limit {
+        v.drain(..v.len() - limit);
+    }
+    v
+}

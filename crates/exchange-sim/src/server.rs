@@ -1,0 +1,333 @@
+//! The HTTP server: actix-web on its own thread and runtime, every request
+//! routed through [`crate::api`] against the shared engine, plus the unsigned
+//! loopback-only control API under `/sim/`.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::api::{self, ApiRequest, ApiResponse, Prepared};
+use crate::config::{FaultConfig, SimConfig};
+use crate::engine::Exchange;
+use crate::error::SimError;
+
+/// Shared engine handle.
+pub type Engine = Arc<Mutex<Exchange>>;
+
+/// Locks the engine, recovering from a poisoned lock (the state machine has no
+/// invariants that a panic in another request could leave half-applied across
+/// the lock boundary other than the one being logged).
+pub fn lock(e: &Engine) -> MutexGuard<'_, Exchange> {
+    match e.lock() {
+        Ok(g) => g,
+        Err(p) => {
+            log::error!("Engine lock poisoned; continuing");
+            p.into_inner()
+        }
+    }
+}
+
+/// A running simulator HTTP server.
+pub struct SimServer {
+    addr: SocketAddr,
+    engine: Engine,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+struct AppState {
+    engine: Engine,
+}
+
+impl SimServer {
+    /// Binds (use "127.0.0.1:0" for a free port), starts serving in a
+    /// background thread with its own runtime, returns once it accepts connections.
+    ///
+    /// # Errors
+    /// [`SimError::Bind`] when the address cannot be bound, config/klines errors
+    /// from [`Exchange::new`], [`SimError::Server`] when the server fails to start.
+    pub fn start(config: SimConfig, bind: &str) -> Result<SimServer, SimError> {
+        let workers = config.workers.max(1);
+        let auto = config.price_path.auto_advance_ms.filter(|&ms| ms > 0);
+        let speed = config.price_path.speed;
+        let engine: Engine = Arc::new(Mutex::new(Exchange::new(config)?));
+        let listener = std::net::TcpListener::bind(bind).map_err(|source| SimError::Bind {
+            addr: bind.to_string(),
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| SimError::Bind {
+            addr: bind.to_string(),
+            source,
+        })?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        let eng = engine.clone();
+        let thread = std::thread::Builder::new()
+            .name("exchange-sim-http".into())
+            .spawn(move || {
+                let sys = actix_web::rt::System::new();
+                let res = sys.block_on(async move {
+                    let data = web::Data::new(AppState {
+                        engine: eng.clone(),
+                    });
+                    let server = HttpServer::new(move || {
+                        App::new()
+                            .app_data(data.clone())
+                            .app_data(web::PayloadConfig::new(1 << 20))
+                            .default_service(web::to(dispatch))
+                    })
+                    .workers(workers)
+                    .disable_signals()
+                    .listen(listener);
+                    let server = match server {
+                        Ok(s) => s.run(),
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.to_string()));
+                            return Ok(());
+                        }
+                    };
+                    let handle = server.handle();
+                    actix_web::rt::spawn(async move {
+                        let _ = stop_rx.await;
+                        handle.stop(true).await;
+                    });
+                    if let Some(ms) = auto {
+                        let eng = eng.clone();
+                        actix_web::rt::spawn(async move {
+                            let step = (Decimal::from(ms) * speed).to_i64().unwrap_or(0);
+                            let mut iv = actix_web::rt::time::interval(Duration::from_millis(ms));
+                            iv.tick().await;
+                            loop {
+                                iv.tick().await;
+                                let _ = lock(&eng).advance(step);
+                            }
+                        });
+                    }
+                    let _ = ready_tx.send(Ok(()));
+                    server.await
+                });
+                if let Err(e) = res {
+                    log::error!("Simulator server stopped with error: {e}");
+                }
+            })
+            .map_err(|e| SimError::Server(e.to_string()))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(SimError::Server(e)),
+            Err(_) => return Err(SimError::Server("server thread exited".into())),
+        }
+        log::info!("Exchange simulator listening on http://{addr}");
+        Ok(SimServer {
+            addr,
+            engine,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// e.g. "http://127.0.0.1:41234".
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The engine, for in-process control (lock it with [`lock`] or `.lock()`).
+    pub fn engine(&self) -> Engine {
+        self.engine.clone()
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn shutdown(mut self) {
+        self.stop_inner();
+    }
+
+    /// Blocks until the server stops (binary use).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    fn stop_inner(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+/// A body that fails after the headers: the client sees a dropped connection.
+struct Broken;
+
+impl MessageBody for Broken {
+    type Error = std::io::Error;
+    fn size(&self) -> BodySize {
+        BodySize::Sized(64)
+    }
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "injected fault",
+        ))))
+    }
+}
+
+fn to_http(r: ApiResponse) -> HttpResponse {
+    if r.drop_connection {
+        return HttpResponse::Ok().body(Broken);
+    }
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut b = HttpResponse::build(status);
+    for (k, v) in &r.headers {
+        b.insert_header((k.as_str(), v.as_str()));
+    }
+    if r.body.is_empty() {
+        b.finish()
+    } else {
+        b.content_type("application/json;charset=UTF-8")
+            .body(r.body)
+    }
+}
+
+async fn dispatch(req: HttpRequest, body: Bytes, data: web::Data<AppState>) -> HttpResponse {
+    let path = req.path().to_string();
+    if path.starts_with("/sim/") {
+        return control(&req, &path, &body, &data.engine);
+    }
+    let api_key = req
+        .headers()
+        .get("X-MBX-APIKEY")
+        .and_then(|v| v.to_str().ok());
+    let areq = ApiRequest {
+        method: req.method().as_str(),
+        path: &path,
+        query: req.query_string(),
+        body: &body,
+        api_key,
+    };
+    let prepared = api::prepare(&mut lock(&data.engine), &areq);
+    let resp = match prepared {
+        Prepared::Done(r) => r,
+        Prepared::Go { route, delay_ms } => {
+            if delay_ms > 0 {
+                actix_web::rt::time::sleep(Duration::from_millis(delay_ms)).await;
+            }
+            api::execute(&mut lock(&data.engine), route, &areq)
+        }
+    };
+    to_http(resp)
+}
+
+#[derive(Deserialize)]
+struct PriceReq {
+    symbol: String,
+    price: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct AdvanceReq {
+    ms: i64,
+}
+
+fn json_resp(status: u16, body: String) -> HttpResponse {
+    HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
+        .content_type("application/json")
+        .body(body)
+}
+
+fn bad(msg: &str) -> HttpResponse {
+    json_resp(400, serde_json::json!({"error": msg}).to_string())
+}
+
+/// The control API (unsigned, loopback only).
+fn control(req: &HttpRequest, path: &str, body: &[u8], engine: &Engine) -> HttpResponse {
+    let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    if !loopback {
+        return json_resp(403, r#"{"error":"control API is loopback-only"}"#.into());
+    }
+    let method = req.method().as_str();
+    match (method, path) {
+        ("POST", "/sim/price") => {
+            let r: PriceReq = match serde_json::from_slice(body) {
+                Ok(r) => r,
+                Err(e) => return bad(&e.to_string()),
+            };
+            let price_s = match &r.price {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => return bad("price must be a string or number"),
+            };
+            let Ok(price) = price_s.parse::<Decimal>() else {
+                return bad("invalid price");
+            };
+            let mut ex = lock(engine);
+            match ex.set_price(&r.symbol, price) {
+                Ok(trades) => json_resp(
+                    200,
+                    serde_json::json!({"symbol": r.symbol, "price": price, "trades": trades})
+                        .to_string(),
+                ),
+                Err(e) => json_resp(400, e.body()),
+            }
+        }
+        ("POST", "/sim/advance") => {
+            let r: AdvanceReq = match serde_json::from_slice(body) {
+                Ok(r) => r,
+                Err(e) => return bad(&e.to_string()),
+            };
+            let mut ex = lock(engine);
+            let trades = ex.advance(r.ms);
+            let prices = ex.state().prices;
+            json_resp(
+                200,
+                serde_json::json!({"time": ex.now(), "prices": prices, "trades": trades})
+                    .to_string(),
+            )
+        }
+        ("POST", "/sim/faults") => {
+            let f: FaultConfig = match serde_json::from_slice(body) {
+                Ok(f) => f,
+                Err(e) => return bad(&e.to_string()),
+            };
+            let out = serde_json::to_string(&f).unwrap_or_default();
+            lock(engine).set_faults(f);
+            json_resp(200, out)
+        }
+        ("GET", "/sim/state") => {
+            let st = lock(engine).state();
+            match serde_json::to_string(&st) {
+                Ok(s) => json_resp(200, s),
+                Err(e) => json_resp(500, serde_json::json!({"error": e.to_string()}).to_string()),
+            }
+        }
+        ("POST", "/sim/reset") => {
+            lock(engine).reset();
+            json_resp(200, "{}".into())
+        }
+        _ => json_resp(404, r#"{"error":"unknown control endpoint"}"#.into()),
+    }
+}
