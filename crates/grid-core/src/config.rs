@@ -190,7 +190,10 @@ impl GridConfig {
             if p <= Decimal::ZERO || p > self.zone_bottom_pct {
                 return Err(ConfigError::new(
                     f,
-                    format!("must be in (0, zone_bottom_pct = {}], got {p}", self.zone_bottom_pct),
+                    format!(
+                        "must be in (0, zone_bottom_pct = {}], got {p}",
+                        self.zone_bottom_pct
+                    ),
                 ));
             }
             if p <= prev {
@@ -309,7 +312,10 @@ impl GridConfig {
         }
         if let Some(up) = rr.up_pct {
             if up <= Decimal::ZERO || up > MAX_MAGNITUDE {
-                return Err(ConfigError::new("reanchor_rules.up_pct", "must be null or > 0"));
+                return Err(ConfigError::new(
+                    "reanchor_rules.up_pct",
+                    "must be null or > 0",
+                ));
             }
         }
         if self.emergency_safety_pct < Decimal::ZERO || self.emergency_safety_pct > d(5, 1) {

@@ -157,7 +157,9 @@ impl ClientOrderId {
                 && (s == "0" || !s.starts_with('0'))
         };
         if !canonical_int(seq) || !canonical_int(basket) {
-            return Err(ParseIdError(format!("`{id}` has a malformed basket id or seq")));
+            return Err(ParseIdError(format!(
+                "`{id}` has a malformed basket id or seq"
+            )));
         }
         if symbol.is_empty() || !valid_chars(symbol) {
             return Err(ParseIdError(format!("`{id}` has a malformed symbol")));
@@ -212,7 +214,14 @@ mod tests {
 
     #[test]
     fn ids_round_trip() {
-        for role in [Role::Buy(1), Role::Buy(57), Role::Tp1, Role::Tp2, Role::Trail, Role::Exit] {
+        for role in [
+            Role::Buy(1),
+            Role::Buy(57),
+            Role::Tp1,
+            Role::Tp2,
+            Role::Trail,
+            Role::Exit,
+        ] {
             let id = ClientOrderId::new("SOLUSDC", 42, role, 7);
             assert_eq!(ClientOrderId::parse(&id.to_string()), Ok(id.clone()));
             assert_eq!(role.to_string().parse::<Role>(), Ok(role));
@@ -241,7 +250,10 @@ mod tests {
             "BOT__42_B4_4",
             "BOT_SOLUSDC_42_B4_99999999999999999999999",
         ] {
-            assert!(ClientOrderId::parse(bad).is_err(), "{bad} should be refused");
+            assert!(
+                ClientOrderId::parse(bad).is_err(),
+                "{bad} should be refused"
+            );
         }
     }
 

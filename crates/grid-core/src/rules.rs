@@ -72,7 +72,15 @@ impl NotTradable {
 
 /// Largest price or quantity grid-core accepts; keeps every product and sum far
 /// from `Decimal`'s 28-digit limit, so arithmetic on validated input cannot overflow.
-pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0); // 1e12
+pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(0x4876_E800, 0x17, 0, false, 0); // 1e11
+
+fn rescaled(x: Decimal, scale: u32) -> Decimal {
+    let mut v = x.normalize();
+    if v.scale() < scale {
+        v.rescale(scale);
+    }
+    v
+}
 
 fn rd(x: Decimal, s: Decimal) -> Decimal {
     (x / s).floor() * s
@@ -191,6 +199,16 @@ impl SymbolRules {
         Ok(())
     }
 
+    /// A price as the exchange expects it: the tick's number of decimals.
+    pub fn canonical_price(&self, price: Decimal) -> Decimal {
+        rescaled(price, self.tick_size.scale())
+    }
+
+    /// A quantity with the step's number of decimals.
+    pub fn canonical_qty(&self, qty: Decimal) -> Decimal {
+        rescaled(qty, self.step_size.scale())
+    }
+
     /// `tradable(q, p)` of strategy.md §1.
     pub fn is_tradable(&self, qty: Decimal, price: Decimal) -> bool {
         self.check_tradable(qty, price).is_ok()
@@ -242,10 +260,22 @@ mod tests {
     #[test]
     fn tradability_names_the_failing_filter() {
         let r = sol();
-        assert_eq!(r.check_tradable(dec!(0.03), dec!(150)), Err(NotTradable::MinNotional));
-        assert_eq!(r.check_tradable(dec!(0.001), dec!(15000)), Err(NotTradable::MinQty));
-        assert_eq!(r.check_tradable(dec!(9000.01), dec!(1)), Err(NotTradable::MaxQty));
-        assert_eq!(r.check_tradable(dec!(1), dec!(0.0005)), Err(NotTradable::PriceFilter));
+        assert_eq!(
+            r.check_tradable(dec!(0.03), dec!(150)),
+            Err(NotTradable::MinNotional)
+        );
+        assert_eq!(
+            r.check_tradable(dec!(0.001), dec!(15000)),
+            Err(NotTradable::MinQty)
+        );
+        assert_eq!(
+            r.check_tradable(dec!(9000.01), dec!(1)),
+            Err(NotTradable::MaxQty)
+        );
+        assert_eq!(
+            r.check_tradable(dec!(1), dec!(0.0005)),
+            Err(NotTradable::PriceFilter)
+        );
         assert_eq!(r.check_tradable(dec!(0.04), dec!(125)), Ok(()));
         assert!(r.is_dust(dec!(0.039), dec!(125)));
         assert!(!r.is_dust(dec!(0.049), dec!(125)));

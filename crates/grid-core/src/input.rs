@@ -1,0 +1,243 @@
+//! The strategy's input (strategy.md §14) and its validation.
+//!
+//! Invariant: a [`ValidInput`] has validated rules and config, positive prices
+//! within [`MAX_MAGNITUDE`], at most [`MAX_FILLS`] fills with unique trade ids,
+//! each fill belonging to this basket with a role consistent with its side, so
+//! the strategy's arithmetic cannot fail or overflow.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::config::GridConfig;
+use crate::error::{PlanError, StrategyError};
+use crate::ids::{basket_prefix, Role};
+use crate::model::{BasketStatus, Fill, OpenOrder, Side};
+use crate::rules::{SymbolRules, MAX_MAGNITUDE};
+
+/// Most fills one plan input may carry.
+pub const MAX_FILLS: usize = 100_000;
+/// Most open orders one plan input may carry.
+pub const MAX_OPEN_ORDERS: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasketInput {
+    pub id: i64,
+    pub symbol: String,
+    pub anchor_price: Decimal,
+    pub status: BasketStatus,
+    pub created_at_ms: i64,
+    /// Orders already sent for this basket (the last `seq` used).
+    pub order_seq: u64,
+    /// `basket.symbol` wins over `config.symbol`.
+    #[serde(default)]
+    pub config: GridConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanInput {
+    pub now_ms: i64,
+    pub basket: BasketInput,
+    pub rules: SymbolRules,
+    #[serde(default)]
+    pub fills: Vec<Fill>,
+    #[serde(default)]
+    pub open_orders: Vec<OpenOrder>,
+    pub last_price: Decimal,
+}
+
+/// A fill with its role, parsed once from its clientOrderId.
+#[derive(Debug, Clone)]
+pub struct RoleFill<'a> {
+    pub role: Role,
+    pub fill: &'a Fill,
+}
+
+/// An open order of this basket, parsed.
+#[derive(Debug, Clone)]
+pub struct BasketOrder<'a> {
+    /// `None` when the id has the basket's prefix but does not parse.
+    pub role: Option<(Role, u64)>,
+    pub order: &'a OpenOrder,
+}
+
+/// Validated input with its fills and the basket's open orders parsed.
+#[derive(Debug)]
+pub struct ValidInput<'a> {
+    pub now_ms: i64,
+    pub basket: &'a BasketInput,
+    pub config: GridConfig,
+    pub rules: SymbolRules,
+    pub fills: Vec<RoleFill<'a>>,
+    /// Open orders with the basket's prefix; every other order is ignored.
+    pub orders: Vec<BasketOrder<'a>>,
+    pub last: Decimal,
+    pub prefix: String,
+}
+
+fn price_ok(v: Decimal, field: &str) -> Result<(), PlanError> {
+    if v > Decimal::ZERO && v <= MAX_MAGNITUDE {
+        Ok(())
+    } else {
+        Err(PlanError::input(
+            field,
+            format!("must be > 0 and <= {MAX_MAGNITUDE}, got {v}"),
+        ))
+    }
+}
+
+fn amount_ok(v: Decimal, field: &str) -> Result<(), PlanError> {
+    if v >= Decimal::ZERO && v <= MAX_MAGNITUDE {
+        Ok(())
+    } else {
+        Err(PlanError::input(
+            field,
+            format!("must be >= 0 and <= {MAX_MAGNITUDE}, got {v}"),
+        ))
+    }
+}
+
+/// Parses `{role}_{seq}` after the basket prefix without allocating.
+pub(crate) fn parse_suffix(rest: &str) -> Option<(Role, u64)> {
+    let (role, seq) = rest.rsplit_once('_')?;
+    if seq.is_empty()
+        || !seq.bytes().all(|b| b.is_ascii_digit())
+        || (seq.len() > 1 && seq.starts_with('0'))
+    {
+        return None;
+    }
+    Some((role.parse().ok()?, seq.parse().ok()?))
+}
+
+impl PlanInput {
+    /// Validates everything the strategy relies on.
+    ///
+    /// # Errors
+    /// `Config` for the basket's config or the symbol rules, `Strategy` for a
+    /// fill history that contradicts itself, `Input` for any other bad value.
+    pub fn validate(&self) -> Result<ValidInput<'_>, PlanError> {
+        let b = &self.basket;
+        if b.id <= 0 {
+            return Err(PlanError::input("basket.id", "must be > 0"));
+        }
+        if b.symbol.is_empty()
+            || !b
+                .symbol
+                .bytes()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            return Err(PlanError::input(
+                "basket.symbol",
+                "must be an upper-case Binance symbol such as SOLUSDC",
+            ));
+        }
+        price_ok(b.anchor_price, "basket.anchor_price")?;
+        price_ok(self.last_price, "last_price")?;
+        let rules = self.rules.clone().validate()?;
+        let mut config = b.config.clone();
+        config.symbol = b.symbol.clone();
+        config.validate_with_rules(&rules)?;
+        config.check_client_order_ids(b.id)?;
+
+        if self.fills.len() > MAX_FILLS {
+            return Err(PlanError::input(
+                "fills",
+                format!("at most {MAX_FILLS} fills per plan"),
+            ));
+        }
+        if self.open_orders.len() > MAX_OPEN_ORDERS {
+            return Err(PlanError::input(
+                "open_orders",
+                format!("at most {MAX_OPEN_ORDERS} open orders per plan"),
+            ));
+        }
+        let prefix = basket_prefix(&b.symbol, b.id);
+        let mut fills = Vec::with_capacity(self.fills.len());
+        let mut last_cid: Option<(&str, Role)> = None;
+        for (i, f) in self.fills.iter().enumerate() {
+            price_ok(f.price, &format!("fills[{i}].price"))?;
+            price_ok(f.qty, &format!("fills[{i}].qty"))?;
+            amount_ok(f.commission, &format!("fills[{i}].commission"))?;
+            amount_ok(f.commission_quote, &format!("fills[{i}].commission_quote"))?;
+            let role = match last_cid {
+                Some((cid, role)) if cid == f.client_order_id => role,
+                _ => {
+                    let role = f
+                        .client_order_id
+                        .strip_prefix(prefix.as_str())
+                        .and_then(parse_suffix)
+                        .map(|(role, _)| role)
+                        .ok_or_else(|| {
+                            StrategyError::new(
+                                format!("fills[{i}].client_order_id"),
+                                format!(
+                                    "`{}` is not an order of this basket (expected prefix {prefix})",
+                                    f.client_order_id
+                                ),
+                            )
+                        })?;
+                    last_cid = Some((f.client_order_id.as_str(), role));
+                    role
+                }
+            };
+            let expected = if role.is_buy() { Side::Buy } else { Side::Sell };
+            if f.side != expected {
+                return Err(StrategyError::new(
+                    format!("fills[{i}].side"),
+                    format!("a {} fill of role {role}", f.side),
+                )
+                .into());
+            }
+            if f.commission_asset == rules.base_asset && f.side == Side::Buy && f.commission > f.qty
+            {
+                return Err(PlanError::input(
+                    format!("fills[{i}].commission"),
+                    "a base-asset commission larger than the quantity bought",
+                ));
+            }
+            fills.push(RoleFill { role, fill: f });
+        }
+        let mut ids: Vec<i64> = self.fills.iter().map(|f| f.trade_id).collect();
+        ids.sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err(PlanError::input(
+                "fills",
+                format!("trade id {} appears twice", w[0]),
+            ));
+        }
+
+        let mut orders = Vec::new();
+        for (i, o) in self.open_orders.iter().enumerate() {
+            let Some(rest) = o.client_order_id.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
+            amount_ok(o.price, &format!("open_orders[{i}].price"))?;
+            amount_ok(o.orig_qty, &format!("open_orders[{i}].orig_qty"))?;
+            amount_ok(o.executed_qty, &format!("open_orders[{i}].executed_qty"))?;
+            if o.executed_qty > o.orig_qty {
+                return Err(PlanError::input(
+                    format!("open_orders[{i}].executed_qty"),
+                    "larger than orig_qty",
+                ));
+            }
+            if let Some(sp) = o.stop_price {
+                amount_ok(sp, &format!("open_orders[{i}].stop_price"))?;
+            }
+            orders.push(BasketOrder {
+                role: parse_suffix(rest),
+                order: o,
+            });
+        }
+        Ok(ValidInput {
+            now_ms: self.now_ms,
+            basket: b,
+            config,
+            rules,
+            fills,
+            orders,
+            last: self.last_price,
+            prefix,
+        })
+    }
+}

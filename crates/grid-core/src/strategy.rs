@@ -1,0 +1,328 @@
+//! The `Strategy` trait and the grid strategy (strategy.md §3–§9).
+//!
+//! A strategy turns validated input into desired orders (with what each role
+//! still wants) and the plan's meta; the reconciler does the rest, so a second
+//! strategy plugs in without touching the daemon.
+//!
+//! Invariants of the grid: no BUY unless the basket is `active` and no reanchor
+//! is actionable; buys never cost more than the remaining budget; sells never
+//! ask for more than the position; every emitted order is tradable.
+
+use rust_decimal::Decimal;
+
+use crate::config::{GridConfig, PlaceMode};
+use crate::error::PlanError;
+use crate::ids::Role;
+use crate::input::ValidInput;
+use crate::ladder::{base_levels, extension_levels, InactiveLevel, Level};
+use crate::model::{BasketStatus, OrderType, Side, TimeInForce};
+use crate::plan::{PlanMeta, ReanchorMeta};
+use crate::reconcile::{role_orders, Desired};
+use crate::rules::SymbolRules;
+use crate::state::BasketState;
+
+/// What a strategy wants: desired orders and the plan's meta
+/// (`order_seq_after` is filled in by the reconciler).
+#[derive(Debug, Clone)]
+pub struct Intent {
+    pub desired: Vec<Desired>,
+    pub meta: PlanMeta,
+}
+
+pub trait Strategy {
+    fn name(&self) -> &'static str;
+
+    /// # Errors
+    /// A `StrategyError` when the history contradicts itself.
+    fn intent(&self, input: &ValidInput<'_>) -> Result<Intent, PlanError>;
+}
+
+/// The grid ("basket") strategy of strategy.md.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GridStrategy;
+
+fn limit(role: Role, side: Side, price: Decimal, want: Decimal) -> Desired {
+    Desired {
+        role,
+        side,
+        order_type: OrderType::Limit,
+        price,
+        want,
+        stop_price: None,
+        trailing_delta: None,
+        time_in_force: TimeInForce::Gtc,
+    }
+}
+
+/// The remaining quantity of a level: `rd(qty_i - filled_i, step)`.
+fn level_want(rules: &SymbolRules, level: &Level, state: &BasketState) -> Decimal {
+    rules.round_qty_down(level.qty - state.filled(level.index))
+}
+
+fn level_done(rules: &SymbolRules, level: &Level, state: &BasketState) -> bool {
+    !rules.is_tradable(level_want(rules, level, state), level.price)
+}
+
+fn buys(
+    cfg: &GridConfig,
+    rules: &SymbolRules,
+    levels: &[Level],
+    state: &BasketState,
+    last: Decimal,
+    remaining_budget: Decimal,
+) -> Vec<Desired> {
+    let candidates = levels
+        .iter()
+        .filter(|l| l.is_active() && !level_done(rules, l, state));
+    let mut chosen: Vec<&Level> = match cfg.place_mode {
+        PlaceMode::AllUnfilled => candidates.collect(),
+        PlaceMode::OnlyNextK => {
+            let mut below: Vec<&Level> = candidates.filter(|l| l.price <= last).collect();
+            below.sort_by(|a, b| b.price.cmp(&a.price).then(a.index.cmp(&b.index)));
+            below.truncate(cfg.k_next as usize);
+            below.sort_by_key(|l| l.index);
+            below
+        }
+    };
+    let mut cost = Decimal::ZERO;
+    let mut out = Vec::with_capacity(chosen.len());
+    for l in chosen.drain(..) {
+        let want = level_want(rules, l, state);
+        cost += want * l.price;
+        if cost > remaining_budget {
+            break;
+        }
+        out.push(limit(Role::Buy(l.index), Side::Buy, l.price, want));
+    }
+    out
+}
+
+struct Sells {
+    orders: Vec<Desired>,
+    tp1_price: Decimal,
+    tp2_price: Decimal,
+    tp_n: Decimal,
+}
+
+fn sells(
+    cfg: &GridConfig,
+    rules: &SymbolRules,
+    state: &BasketState,
+    avg: Decimal,
+    last: Decimal,
+) -> Sells {
+    let levels = Decimal::from(state.filled_levels().max(1) - 1);
+    let tp_n = (cfg.tp_start_pct - cfg.tp_step_pct * levels).max(cfg.tp_min_pct);
+    let tp1_price = rules.round_price_up(avg * (Decimal::ONE + tp_n));
+    let tp2_price = rules.round_price_up(avg * (Decimal::ONE + tp_n + cfg.tp2_delta_pct));
+    let trail_bips = cfg.trailing_delta_bips();
+
+    let nb = state.net_bought;
+    let tp1_total = rules.round_qty_down(nb * cfg.tp1_share);
+    let (tp2_total, trail_total) = if trail_bips.is_some() {
+        let tp2 = rules.round_qty_down(nb * cfg.tp2_share);
+        (tp2, nb - tp1_total - tp2)
+    } else {
+        (nb - tp1_total, Decimal::ZERO)
+    };
+    let mut roles: Vec<(Role, Decimal, Decimal)> = vec![
+        (Role::Tp1, tp1_price, tp1_total - state.sold_tp1),
+        (Role::Tp2, tp2_price, tp2_total - state.sold_tp2),
+    ];
+    if trail_bips.is_some() {
+        roles.push((Role::Trail, tp1_price, trail_total - state.sold_trail));
+    }
+
+    let mut left = state.position;
+    let mut carry = Decimal::ZERO;
+    let mut orders = Vec::with_capacity(3);
+    for (role, price, raw) in roles {
+        let want = (raw.max(Decimal::ZERO) + carry).min(left);
+        let want = rules.round_qty_down(want);
+        if !rules.is_tradable(want, price) {
+            carry = want;
+            continue;
+        }
+        carry = Decimal::ZERO;
+        left -= want;
+        let mut d = limit(role, Side::Sell, price, want);
+        if role == Role::Trail {
+            d.order_type = OrderType::TakeProfitLimit;
+            d.trailing_delta = trail_bips;
+            d.stop_price = (last < tp2_price).then_some(tp2_price);
+        }
+        orders.push(d);
+    }
+    Sells {
+        orders,
+        tp1_price,
+        tp2_price,
+        tp_n,
+    }
+}
+
+impl Strategy for GridStrategy {
+    fn name(&self) -> &'static str {
+        "grid"
+    }
+
+    fn intent(&self, input: &ValidInput<'_>) -> Result<Intent, PlanError> {
+        let cfg = &input.config;
+        let rules = &input.rules;
+        let p0 = input.basket.anchor_price;
+        let last = input.last;
+
+        let mut levels = base_levels(cfg, rules, p0);
+        let state = BasketState::from_fills(&input.fills, &rules.base_asset, cfg.max_levels())?;
+        let base_all_done = levels
+            .iter()
+            .filter(|l| l.is_active())
+            .all(|l| level_done(rules, l, &state));
+        if base_all_done {
+            levels.extend(extension_levels(cfg, rules, p0));
+        }
+
+        let position_dust = rules.is_dust(state.position, last);
+        let stop_loss_price = cfg.stop_loss_pct.map(|sl| p0 * (Decimal::ONE - sl));
+
+        // Effective status of this cycle, before the reanchor decision.
+        let mut status = input.basket.status;
+        let mut closed_reason = None;
+        if matches!(status, BasketStatus::Active | BasketStatus::Paused) {
+            if let Some(line) = stop_loss_price {
+                if last <= line {
+                    status = BasketStatus::Stopping;
+                }
+            }
+        }
+
+        let mut reanchor = ReanchorMeta::default();
+        if status == BasketStatus::Active {
+            let rr = &cfg.reanchor_rules;
+            let bought_and_sold = state.has_buys && state.has_sells;
+            if position_dust && bought_and_sold {
+                reanchor.reasons.push("flat".to_string());
+            }
+            if state.net_bought > Decimal::ZERO && state.closed_ratio() >= rr.close_ratio {
+                reanchor.reasons.push("closed_ratio".to_string());
+            }
+            let age_ms = i128::from(input.now_ms) - i128::from(input.basket.created_at_ms);
+            if !state.has_buys && age_ms >= i128::from(rr.time_ttl_s) * 1000 {
+                reanchor.reasons.push("ttl".to_string());
+            }
+            if let Some(up) = rr.up_pct {
+                if !state.has_buys && last >= p0 * (Decimal::ONE + up) {
+                    reanchor.reasons.push("price_up".to_string());
+                }
+            }
+            reanchor.suggested = !reanchor.reasons.is_empty();
+            reanchor.actionable = reanchor.suggested && position_dust;
+            reanchor.new_anchor = reanchor.suggested.then_some(last);
+        }
+
+        let spent = state.spent_quote;
+        let remaining_budget = cfg.budget() - spent;
+        let mut desired = Vec::new();
+        let mut tp = None;
+        let mut status_after = status;
+
+        let wants_sells = matches!(status, BasketStatus::Active | BasketStatus::Paused)
+            && !reanchor.actionable
+            && !position_dust;
+        if wants_sells {
+            if let Some(avg) = state.avg_price {
+                let s = sells(cfg, rules, &state, avg, last);
+                tp = Some((s.tp_n, s.tp1_price, s.tp2_price));
+                desired.extend(s.orders);
+            }
+        }
+        match status {
+            BasketStatus::Active if reanchor.actionable => {
+                status_after = BasketStatus::Closed;
+                closed_reason = Some(
+                    if reanchor.reasons.iter().any(|r| r == "flat") {
+                        "completed"
+                    } else {
+                        "reanchored"
+                    }
+                    .to_string(),
+                );
+            }
+            BasketStatus::Active => {
+                desired.extend(buys(cfg, rules, &levels, &state, last, remaining_budget));
+            }
+            BasketStatus::Stopping | BasketStatus::Closing => {
+                let (role_open, _) = role_orders(&input.orders);
+                let fresh =
+                    rules.round_price_down(last * (Decimal::ONE - cfg.emergency_safety_pct));
+                let price = match role_open.get(&Role::Exit) {
+                    Some((_, o)) if o.price > Decimal::ZERO && o.price <= last => o.price,
+                    _ => fresh,
+                };
+                let want = rules.round_qty_down(state.position);
+                if rules.is_tradable(want, price) {
+                    desired.push(limit(Role::Exit, Side::Sell, price, want));
+                } else {
+                    status_after = if status == BasketStatus::Stopping {
+                        BasketStatus::Stopped
+                    } else {
+                        BasketStatus::EmergencyClosed
+                    };
+                    closed_reason = Some(
+                        if status == BasketStatus::Stopping {
+                            "stop_loss"
+                        } else {
+                            "emergency_close"
+                        }
+                        .to_string(),
+                    );
+                }
+            }
+            _ => {}
+        }
+
+        let halted = status != BasketStatus::Active || reanchor.actionable;
+        let halt_reason = if status != BasketStatus::Active {
+            Some(status.as_str().to_string())
+        } else if reanchor.actionable {
+            Some("reanchor".to_string())
+        } else {
+            None
+        };
+        let selling: Decimal = desired
+            .iter()
+            .filter(|d| d.side == Side::Sell)
+            .map(|d| d.want)
+            .sum();
+        let inactive_levels = levels
+            .iter()
+            .filter_map(|l| {
+                l.inactive.as_ref().map(|r| InactiveLevel {
+                    level: l.index,
+                    reason: r.clone(),
+                })
+            })
+            .collect();
+        let meta = PlanMeta {
+            avg_price: state.avg_price.map(|d| d.normalize()),
+            position: state.position.normalize(),
+            net_bought: state.net_bought.normalize(),
+            filled_levels: state.filled_levels(),
+            planned_levels_n: u32::try_from(levels.len()).unwrap_or(u32::MAX),
+            inactive_levels,
+            remaining_quote_budget: remaining_budget.normalize(),
+            tp_n: tp.map(|t| t.0.normalize()),
+            halted,
+            halt_reason,
+            reanchor,
+            dust: (state.position - selling).normalize(),
+            order_seq_after: input.basket.order_seq,
+            status_after,
+            closed_reason,
+            tp1_price: tp.map(|t| rules.canonical_price(t.1)),
+            tp2_price: tp.map(|t| rules.canonical_price(t.2)),
+            stop_loss_price: stop_loss_price.map(|p| p.normalize()),
+        };
+        Ok(Intent { desired, meta })
+    }
+}
