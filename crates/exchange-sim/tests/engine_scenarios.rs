@@ -1,0 +1,466 @@
+//! Engine-level scenarios: Binance's trailing-stop FAQ scenarios A–E, stop
+//! triggers, partial fills, commissions, balance conservation over a long
+//! seeded random walk, and determinism.
+
+use std::collections::BTreeMap;
+
+use exchange_sim::config::{CommissionAsset, PathKind};
+use exchange_sim::path::Rng;
+use exchange_sim::*;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+const T0: i64 = 1_700_000_000_000;
+
+fn cfg() -> SimConfig {
+    let mut c = SimConfig {
+        start_time_ms: Some(T0),
+        ..SimConfig::default()
+    };
+    c.balances.insert("USDC".into(), dec!(1000000));
+    c.balances.insert("BTC".into(), dec!(10));
+    c.balances.insert("SOL".into(), dec!(100));
+    c
+}
+
+fn ex_at(symbol: &str, price: Decimal) -> Exchange {
+    let mut ex = Exchange::new(cfg()).unwrap();
+    ex.set_price(symbol, price).unwrap();
+    ex
+}
+
+fn stop_order(
+    t: OrderType,
+    side: Side,
+    stop: Option<Decimal>,
+    td: Option<u32>,
+    price: Decimal,
+) -> NewOrder {
+    NewOrder {
+        symbol: "BTCUSDC".into(),
+        side: Some(side),
+        order_type: Some(t),
+        time_in_force: Some(TimeInForce::Gtc),
+        quantity: Some(dec!(0.01)),
+        price: Some(price),
+        stop_price: stop,
+        trailing_delta: td,
+        ..NewOrder::default()
+    }
+}
+
+/// Moves through `legs`, asserting no trade happens before the last one.
+fn walk(ex: &mut Exchange, legs: &[Decimal]) {
+    for p in legs {
+        let t = ex.set_price("BTCUSDC", *p).unwrap();
+        assert!(t.is_empty(), "unexpected trade at {p}: {t:?}");
+    }
+}
+
+#[test]
+fn scenario_a_trailing_stop_loss_limit_buy() {
+    let mut ex = ex_at("BTCUSDC", dec!(40000));
+    let o = ex
+        .place_order(&stop_order(
+            OrderType::StopLossLimit,
+            Side::Buy,
+            Some(dec!(44000)),
+            Some(500),
+            dec!(45000),
+        ))
+        .unwrap()
+        .order;
+    assert_eq!(o.working_time, -1);
+    walk(&mut ex, &[dec!(37000)]);
+    assert!(
+        !ex.order(o.order_id).unwrap().trail_active,
+        "7.5% drop before activation is ignored"
+    );
+    walk(&mut ex, &[dec!(45000)]);
+    let st = ex.order(o.order_id).unwrap();
+    assert!(st.trail_active);
+    assert_eq!(
+        st.trail_extreme,
+        Some(dec!(44000)),
+        "first trade >= stopPrice sets the lowest price"
+    );
+    walk(&mut ex, &[dec!(46000), dec!(42000), dec!(44099.99)]);
+    assert_eq!(
+        ex.order(o.order_id).unwrap().trail_extreme,
+        Some(dec!(42000))
+    );
+    let t = ex.set_price("BTCUSDC", dec!(44100)).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].price, dec!(44100));
+    assert!(!t[0].is_maker);
+    let st = ex.order(o.order_id).unwrap();
+    assert_eq!(st.status, OrderStatus::Filled);
+    assert!(st.working_time > 0);
+}
+
+#[test]
+fn scenario_b_trailing_stop_loss_limit_sell() {
+    let mut ex = ex_at("BTCUSDC", dec!(40000));
+    let o = ex
+        .place_order(&stop_order(
+            OrderType::StopLossLimit,
+            Side::Sell,
+            Some(dec!(39000)),
+            Some(1000),
+            dec!(38000),
+        ))
+        .unwrap()
+        .order;
+    walk(&mut ex, &[dec!(41500)]);
+    assert!(!ex.order(o.order_id).unwrap().trail_active);
+    walk(&mut ex, &[dec!(37000)]);
+    assert_eq!(
+        ex.order(o.order_id).unwrap().trail_extreme,
+        Some(dec!(39000))
+    );
+    walk(&mut ex, &[dec!(41000), dec!(36900.01)]);
+    // 36,900 = 41,000 * 0.90 triggers; limit 38,000 is above the market: it rests.
+    walk(&mut ex, &[dec!(36900)]);
+    let st = ex.order(o.order_id).unwrap();
+    assert!(st.triggered && st.is_working());
+    assert_eq!(st.status, OrderStatus::New);
+    let t = ex.set_price("BTCUSDC", dec!(38000)).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!((t[0].price, t[0].is_maker), (dec!(38000), true));
+}
+
+#[test]
+fn scenario_c_trailing_take_profit_limit_buy() {
+    let mut ex = ex_at("BTCUSDC", dec!(40000));
+    let o = ex
+        .place_order(&stop_order(
+            OrderType::TakeProfitLimit,
+            Side::Buy,
+            Some(dec!(38000)),
+            Some(850),
+            dec!(38500),
+        ))
+        .unwrap()
+        .order;
+    walk(&mut ex, &[dec!(42000), dec!(37000)]);
+    assert_eq!(
+        ex.order(o.order_id).unwrap().trail_extreme,
+        Some(dec!(37000))
+    );
+    walk(&mut ex, &[dec!(39000), dec!(38000), dec!(40144.99)]);
+    assert!(!ex.order(o.order_id).unwrap().triggered);
+    walk(&mut ex, &[dec!(40145)]); // 37,000 * 1.085: triggers, limit 38,500 rests below
+    assert!(ex.order(o.order_id).unwrap().triggered);
+    let t = ex.set_price("BTCUSDC", dec!(38400)).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!((t[0].price, t[0].is_maker), (dec!(38500), true));
+}
+
+#[test]
+fn scenario_d_trailing_take_profit_limit_sell() {
+    let mut ex = ex_at("BTCUSDC", dec!(40000));
+    let o = ex
+        .place_order(&stop_order(
+            OrderType::TakeProfitLimit,
+            Side::Sell,
+            Some(dec!(42000)),
+            Some(750),
+            dec!(41000),
+        ))
+        .unwrap()
+        .order;
+    walk(&mut ex, &[dec!(41500), dec!(39000)]);
+    assert!(!ex.order(o.order_id).unwrap().trail_active);
+    walk(&mut ex, &[dec!(45000)]);
+    assert_eq!(
+        ex.order(o.order_id).unwrap().trail_extreme,
+        Some(dec!(45000))
+    );
+    walk(&mut ex, &[dec!(44000), dec!(46500), dec!(43012.51)]);
+    let t = ex.set_price("BTCUSDC", dec!(43012.50)).unwrap();
+    assert_eq!(t.len(), 1, "46,500 * 0.925 = 43,012.5 triggers");
+    assert_eq!((t[0].price, t[0].is_maker), (dec!(43012.50), false));
+    assert_eq!(ex.order(o.order_id).unwrap().status, OrderStatus::Filled);
+}
+
+#[test]
+fn scenario_e_trailing_without_stop_price() {
+    let mut ex = ex_at("BTCUSDC", dec!(40000));
+    let o = ex
+        .place_order(&stop_order(
+            OrderType::StopLossLimit,
+            Side::Sell,
+            None,
+            Some(700),
+            dec!(39000),
+        ))
+        .unwrap()
+        .order;
+    assert!(o.trail_active);
+    assert_eq!(o.trail_extreme, Some(dec!(40000)));
+    walk(
+        &mut ex,
+        &[dec!(42000), dec!(39500), dec!(45500), dec!(42315.01)],
+    );
+    let t = ex.set_price("BTCUSDC", dec!(42315)).unwrap();
+    assert_eq!(t.len(), 1, "45,500 * 0.93 = 42,315 triggers");
+    assert_eq!(t[0].price, dec!(42315));
+}
+
+#[test]
+fn plain_stops_trigger_at_stop_price_and_market_stop_fills() {
+    let mut ex = ex_at("BTCUSDC", dec!(40000));
+    let sl = stop_order(
+        OrderType::StopLoss,
+        Side::Sell,
+        Some(dec!(39000)),
+        None,
+        dec!(0),
+    );
+    let sl = NewOrder {
+        price: None,
+        time_in_force: None,
+        ..sl
+    };
+    let o = ex.place_order(&sl).unwrap().order;
+    walk(&mut ex, &[dec!(39000.01)]);
+    let t = ex.set_price("BTCUSDC", dec!(38000)).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        t[0].price,
+        dec!(39000),
+        "fills where the walk crosses the stop"
+    );
+    assert_eq!(ex.order(o.order_id).unwrap().status, OrderStatus::Filled);
+}
+
+#[test]
+fn walk_fills_in_price_order() {
+    let mut ex = ex_at("SOLUSDC", dec!(150));
+    for p in [dec!(149), dec!(147), dec!(148)] {
+        ex.place_order(&NewOrder::limit("SOLUSDC", Side::Buy, p, dec!(1)))
+            .unwrap();
+    }
+    let t = ex.set_price("SOLUSDC", dec!(140)).unwrap();
+    let prices: Vec<Decimal> = t.iter().map(|t| t.price).collect();
+    assert_eq!(prices, vec![dec!(149), dec!(148), dec!(147)]);
+    assert!(t.iter().all(|t| t.is_maker));
+}
+
+#[test]
+fn partial_fills_with_step_volume() {
+    let mut c = cfg();
+    c.symbols[0].step_volume = Some(dec!(0.3));
+    let mut ex = Exchange::new(c).unwrap();
+    let o = ex
+        .place_order(&NewOrder::limit("SOLUSDC", Side::Buy, dec!(140), dec!(1)))
+        .unwrap()
+        .order;
+    let t = ex.set_price("SOLUSDC", dec!(139)).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].qty, dec!(0.3));
+    let st = ex.order(o.order_id).unwrap();
+    assert_eq!(st.status, OrderStatus::PartiallyFilled);
+    assert_eq!(st.executed_qty, dec!(0.3));
+    assert_eq!(
+        ex.balance("USDC").locked,
+        dec!(98),
+        "0.7 * 140 still locked"
+    );
+    ex.set_price("SOLUSDC", dec!(139)).unwrap();
+    ex.set_price("SOLUSDC", dec!(141)).unwrap(); // leftover crossed at 139 fills first
+    assert_eq!(ex.order(o.order_id).unwrap().executed_qty, dec!(0.9));
+    assert!(
+        ex.set_price("SOLUSDC", dec!(142)).unwrap().is_empty(),
+        "price above the bid"
+    );
+    let t = ex.set_price("SOLUSDC", dec!(139.5)).unwrap();
+    assert_eq!(t[0].qty, dec!(0.1));
+    assert_eq!(ex.order(o.order_id).unwrap().status, OrderStatus::Filled);
+    assert_eq!(ex.balance("USDC").locked, dec!(0));
+
+    // A MARKET order larger than the step volume expires partially filled.
+    let m = NewOrder {
+        symbol: "SOLUSDC".into(),
+        side: Some(Side::Buy),
+        order_type: Some(OrderType::Market),
+        quantity: Some(dec!(1)),
+        ..NewOrder::default()
+    };
+    let p = ex.place_order(&m).unwrap();
+    assert_eq!(p.order.status, OrderStatus::Expired);
+    assert_eq!(p.order.executed_qty, dec!(0.3));
+    assert_eq!(p.fills.len(), 1);
+}
+
+#[test]
+fn commissions_by_mode() {
+    for (mode, asset, amount) in [
+        (CommissionAsset::Received, "SOL", dec!(0.001)),
+        (CommissionAsset::Quote, "USDC", dec!(0.15)),
+        // 150 * 0.001 / 600 * 0.75
+        (CommissionAsset::Bnb, "BNB", dec!(0.0001875)),
+    ] {
+        let mut c = cfg();
+        c.fees.commission_asset = mode;
+        let mut ex = Exchange::new(c).unwrap();
+        let m = NewOrder {
+            symbol: "SOLUSDC".into(),
+            side: Some(Side::Buy),
+            order_type: Some(OrderType::Market),
+            quantity: Some(dec!(1)),
+            ..NewOrder::default()
+        };
+        let p = ex.place_order(&m).unwrap();
+        assert_eq!(p.fills[0].commission_asset, asset, "{mode:?}");
+        assert_eq!(p.fills[0].commission, amount, "{mode:?}");
+    }
+}
+
+fn run_random(seed: u64, steps: usize) -> (Exchange, usize) {
+    let mut c = cfg();
+    c.price_path.kind = PathKind::RandomWalk;
+    c.price_path.seed = Some(seed);
+    c.price_path.volatility_bps = 40;
+    c.symbols[0].step_volume = Some(dec!(0.5));
+    c.fees.commission_asset = CommissionAsset::Received;
+    let start = c.balances.clone();
+    let mut ex = Exchange::new(c).unwrap();
+    let mut rng = Rng::new(seed ^ 99);
+    let mut placed = 0;
+    let mut expected: BTreeMap<String, Decimal> = start.clone();
+    let mut seen_trades = 0;
+    for i in 0..steps {
+        let last = ex.last_price("SOLUSDC").unwrap();
+        let side = if rng.next_u64() % 2 == 0 {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        let off = Decimal::new(rng.range_i64(1, 300), 2);
+        let price = match side {
+            Side::Buy => last - off,
+            Side::Sell => last + off,
+        };
+        let qty = Decimal::new(rng.range_i64(100, 2000), 3);
+        let r = rng.next_u64() % 10;
+        let res = if r < 7 {
+            ex.place_order(&NewOrder::limit("SOLUSDC", side, price, qty))
+        } else if r < 8 {
+            ex.place_order(&NewOrder {
+                symbol: "SOLUSDC".into(),
+                side: Some(side),
+                order_type: Some(OrderType::Market),
+                quantity: Some(qty),
+                ..NewOrder::default()
+            })
+        } else {
+            let open: Vec<u64> = ex
+                .open_orders(Some("SOLUSDC"))
+                .unwrap()
+                .iter()
+                .map(|o| o.order_id)
+                .collect();
+            if let Some(id) = open.get((rng.next_u64() as usize) % open.len().max(1)) {
+                ex.cancel_order("SOLUSDC", Some(*id), None, None).unwrap();
+            }
+            Err(ApiError::unknown_order())
+        };
+        if res.is_ok() {
+            placed += 1;
+        }
+        ex.advance(1000);
+        // Invariants after every step.
+        for (a, b) in ex.balances() {
+            assert!(b.free >= Decimal::ZERO, "step {i}: {a} free {}", b.free);
+            assert!(
+                b.locked >= Decimal::ZERO,
+                "step {i}: {a} locked {}",
+                b.locked
+            );
+        }
+        let mut locked: BTreeMap<String, Decimal> = BTreeMap::new();
+        for o in ex.open_orders(None).unwrap() {
+            *locked.entry(o.locked_asset.clone()).or_default() += o.locked_remaining;
+        }
+        for (a, b) in ex.balances() {
+            assert_eq!(
+                b.locked,
+                locked.get(a).copied().unwrap_or_default(),
+                "step {i}: {a}"
+            );
+        }
+        for t in &ex.trades()[seen_trades..] {
+            let (base, quote) = ("SOL".to_string(), "USDC".to_string());
+            let sign = if t.is_buyer {
+                Decimal::ONE
+            } else {
+                -Decimal::ONE
+            };
+            *expected.entry(base).or_default() += sign * t.qty;
+            *expected.entry(quote).or_default() -= sign * t.quote_qty;
+            *expected.entry(t.commission_asset.clone()).or_default() -= t.commission;
+        }
+        seen_trades = ex.trades().len();
+    }
+    for (a, b) in ex.balances() {
+        assert_eq!(
+            b.free + b.locked,
+            expected.get(a).copied().unwrap_or_default(),
+            "asset {a}"
+        );
+    }
+    (ex, placed)
+}
+
+#[test]
+fn balances_conserved_over_long_random_walk() {
+    let (ex, placed) = run_random(7, 1500);
+    assert!(placed >= 300, "placed {placed}");
+    assert!(ex.trades().len() >= 200, "trades {}", ex.trades().len());
+    assert!(ex.trades().iter().any(|t| t.is_maker) && ex.trades().iter().any(|t| !t.is_maker));
+}
+
+#[test]
+fn same_seed_same_trades() {
+    let (a, _) = run_random(11, 400);
+    let (b, _) = run_random(11, 400);
+    let (c, _) = run_random(12, 400);
+    assert!(!a.trades().is_empty());
+    assert_eq!(a.trades(), b.trades());
+    assert_ne!(a.trades(), c.trades());
+}
+
+#[test]
+fn klines_path_replays_file() {
+    let mut c = cfg();
+    c.price_path.kind = PathKind::Klines;
+    c.price_path.file = Some(format!(
+        "{}/../../../shared/data/klines/BTCUSDT-5m-2023-01.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    c.price_path.symbol = Some("BTCUSDC".into());
+    let Ok(mut ex) = Exchange::new(c) else {
+        eprintln!("kline file not present; skipping");
+        return;
+    };
+    assert_eq!(ex.last_price("BTCUSDC"), Some(dec!(16727.3)));
+    ex.advance(300_000);
+    assert_eq!(
+        ex.last_price("BTCUSDC"),
+        Some(dec!(16726.0)),
+        "next candle's open"
+    );
+    assert_eq!(ex.now(), T0 + 300_000);
+}
+
+#[test]
+fn config_from_json_defaults_and_overrides() {
+    let c = SimConfig::from_json_str(r#"{"api_key":"k","fees":{"maker":"0.0002"}}"#).unwrap();
+    assert_eq!(c.api_key, "k");
+    assert_eq!(c.api_secret, "sim-secret");
+    assert_eq!(c.fees.maker, dec!(0.0002));
+    assert_eq!(c.fees.taker, dec!(0.001));
+    assert_eq!(c.symbols.len(), 4);
+    assert!(SimConfig::from_json_str(r#"{"symbols":[{"symbol":"X","price":"0"}]}"#).is_err());
+}
