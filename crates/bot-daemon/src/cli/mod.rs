@@ -1,0 +1,3 @@
+//! Subcommands of `bot-daemon`.
+
+pub mod plan;
