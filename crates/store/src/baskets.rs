@@ -1,0 +1,300 @@
+//! Baskets: one grid session on one symbol, with its config, the rules it was
+//! created with, the last plan's meta, its order counter and its running P&L.
+//!
+//! Invariants: a basket is only created from a config that validates against
+//! its symbol's rules and whose clientOrderIds fit Binance's 36 characters;
+//! `order_seq` never decreases; `closed_at` is set once, when the basket first
+//! reaches a terminal status.
+
+use chrono::{DateTime, Utc};
+use diesel::pg::{Pg, PgConnection};
+use diesel::prelude::*;
+use grid_core::{BasketStatus, GridConfig, PnlTotals, SymbolRules};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::leases::lock_basket;
+use crate::money::{check, Col};
+use crate::schema::baskets;
+use crate::types::DbBasketStatus;
+use crate::Writer;
+
+/// Statuses in which a basket still trades (not terminal).
+pub const LIVE_STATUSES: &[BasketStatus] = &[
+    BasketStatus::Active,
+    BasketStatus::Paused,
+    BasketStatus::Stopping,
+    BasketStatus::Closing,
+];
+
+pub(crate) fn live_status_strs() -> Vec<&'static str> {
+    LIVE_STATUSES.iter().map(|s| s.as_str()).collect()
+}
+
+/// A `baskets` row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = baskets, check_for_backend(Pg))]
+pub struct BasketRow {
+    pub id: i64,
+    pub symbol: String,
+    pub base_asset: String,
+    pub quote_asset: String,
+    pub anchor_price: Decimal,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = DbBasketStatus)]
+    pub status: BasketStatus,
+    pub closed_reason: Option<String>,
+    pub config: Value,
+    pub rules: Value,
+    pub state: Value,
+    pub budget_quote: Decimal,
+    pub order_seq: i64,
+    pub pos: Decimal,
+    pub cost: Decimal,
+    pub realized: Decimal,
+    pub fees: Decimal,
+    pub bought_qty: Decimal,
+    pub bought_quote: Decimal,
+    pub sold_qty: Decimal,
+    pub sold_quote: Decimal,
+    pub sells: i64,
+    pub wins: i64,
+    pub losses: i64,
+    pub sum_wins: Decimal,
+    pub sum_losses: Decimal,
+    pub last_trade_id: Option<i64>,
+    pub worker_id: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+}
+
+fn count(table_id: i64, name: &str, v: i64) -> Result<u64, Error> {
+    u64::try_from(v).map_err(|_| Error::corrupt("baskets", table_id, format!("{name} = {v} is negative")))
+}
+
+impl BasketRow {
+    /// The running P&L totals stored in the row.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when a counter is negative.
+    pub fn totals(&self) -> Result<PnlTotals, Error> {
+        Ok(PnlTotals {
+            pos: self.pos,
+            cost: self.cost,
+            realized: self.realized,
+            fees: self.fees,
+            bought_qty: self.bought_qty,
+            bought_quote: self.bought_quote,
+            sold_qty: self.sold_qty,
+            sold_quote: self.sold_quote,
+            sells: count(self.id, "sells", self.sells)?,
+            wins: count(self.id, "wins", self.wins)?,
+            losses: count(self.id, "losses", self.losses)?,
+            sum_wins: self.sum_wins,
+            sum_losses: self.sum_losses,
+            last_trade_id: self.last_trade_id,
+        })
+    }
+
+    /// The basket's configuration.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when the stored JSON is not a valid `GridConfig`.
+    pub fn config(&self) -> Result<GridConfig, Error> {
+        serde_json::from_value(self.config.clone())
+            .map_err(|e| Error::corrupt("baskets", self.id, format!("config: {e}")))
+    }
+
+    /// The symbol rules the basket was created with.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when the stored JSON is not valid `SymbolRules`.
+    pub fn rules(&self) -> Result<SymbolRules, Error> {
+        serde_json::from_value(self.rules.clone())
+            .map_err(|e| Error::corrupt("baskets", self.id, format!("rules: {e}")))
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = baskets)]
+struct NewBasketRow<'a> {
+    symbol: &'a str,
+    base_asset: &'a str,
+    quote_asset: &'a str,
+    anchor_price: Decimal,
+    #[diesel(serialize_as = DbBasketStatus)]
+    status: BasketStatus,
+    config: Value,
+    rules: Value,
+    budget_quote: Decimal,
+}
+
+/// Creates an `active` basket at `anchor`.
+///
+/// # Errors
+/// [`Error::Config`] when the config does not validate against `rules` (or
+/// its ids would be too long) — nothing is stored; [`Error::Invalid`] for an
+/// anchor that is not a positive exchange price.
+pub fn create(
+    conn: &mut PgConnection,
+    config: &GridConfig,
+    rules: &SymbolRules,
+    anchor: Decimal,
+) -> Result<BasketRow, Error> {
+    let rules = rules.clone().validate()?;
+    config.validate_with_rules(&rules)?;
+    if config.symbol.is_empty() || config.symbol.len() > 20 {
+        return Err(Error::invalid("symbol", "must be 1 to 20 characters"));
+    }
+    if anchor <= Decimal::ZERO {
+        return Err(Error::invalid("anchor_price", format!("{anchor} is not > 0")));
+    }
+    check("anchor_price", anchor, Col::Exchange)?;
+    let budget = config.budget();
+    check("budget", budget, Col::Exchange)?;
+    let config_json = serde_json::to_value(config)
+        .map_err(|e| Error::invalid("config", format!("cannot serialize: {e}")))?;
+    let rules_json = serde_json::to_value(&rules)
+        .map_err(|e| Error::invalid("rules", format!("cannot serialize: {e}")))?;
+    conn.transaction(|conn| {
+        let row: BasketRow = diesel::insert_into(baskets::table)
+            .values(NewBasketRow {
+                symbol: &config.symbol,
+                base_asset: &rules.base_asset,
+                quote_asset: &rules.quote_asset,
+                anchor_price: anchor,
+                status: BasketStatus::Active,
+                config: config_json,
+                rules: rules_json,
+                budget_quote: budget,
+            })
+            .returning(BasketRow::as_returning())
+            .get_result(conn)?;
+        config.check_client_order_ids(row.id)?;
+        Ok(row)
+    })
+}
+
+/// # Errors
+/// [`Error::NotFound`] when there is no such basket.
+pub fn get(conn: &mut PgConnection, id: i64) -> Result<BasketRow, Error> {
+    baskets::table
+        .find(id)
+        .select(BasketRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("basket {id}")))
+}
+
+/// Every basket (or those with `status`), oldest first.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn list(conn: &mut PgConnection, status: Option<BasketStatus>) -> Result<Vec<BasketRow>, Error> {
+    let mut q = baskets::table.select(BasketRow::as_select()).order(baskets::id).into_boxed();
+    if let Some(s) = status {
+        q = q.filter(baskets::status.eq(s.as_str()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Baskets that still trade (`active`, `paused`, `stopping`, `closing`), oldest first.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn list_live(conn: &mut PgConnection) -> Result<Vec<BasketRow>, Error> {
+    Ok(baskets::table
+        .filter(baskets::status.eq_any(live_status_strs()))
+        .select(BasketRow::as_select())
+        .order(baskets::id)
+        .load(conn)?)
+}
+
+/// What the daemon persists after executing a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanUpdate {
+    /// `meta.status_after`.
+    pub status: BasketStatus,
+    /// Why the basket closed (`completed`, `reanchored`, …); kept when `None`.
+    pub closed_reason: Option<String>,
+    /// The plan's meta.
+    pub state: Value,
+    /// `meta.order_seq_after`: the stored counter never goes below it (nor back).
+    pub order_seq: i64,
+}
+
+fn write_status(
+    conn: &mut PgConnection,
+    row: &BasketRow,
+    status: BasketStatus,
+    closed_reason: Option<&str>,
+    state: Option<&Value>,
+    order_seq: Option<i64>,
+) -> Result<BasketRow, Error> {
+    let closed_at = if status.is_terminal() {
+        row.closed_at.or_else(|| Some(Utc::now()))
+    } else {
+        row.closed_at
+    };
+    let reason = closed_reason.map(str::to_string).or_else(|| row.closed_reason.clone());
+    let seq = order_seq.map_or(row.order_seq, |s| s.max(row.order_seq));
+    let new_state = state.cloned().unwrap_or_else(|| row.state.clone());
+    Ok(diesel::update(baskets::table.find(row.id))
+        .set((
+            baskets::status.eq(status.as_str()),
+            baskets::closed_reason.eq(reason),
+            baskets::closed_at.eq(closed_at),
+            baskets::state.eq(new_state),
+            baskets::order_seq.eq(seq),
+            baskets::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(BasketRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// Stores the outcome of a plan: status, closed reason, meta and order counter.
+///
+/// # Errors
+/// [`Error::LeaseLost`] when `writer` no longer holds the basket;
+/// [`Error::NotFound`]; [`Error::Invalid`] for a negative `order_seq`.
+pub fn update_after_plan(
+    conn: &mut PgConnection,
+    writer: Writer<'_>,
+    id: i64,
+    update: &PlanUpdate,
+) -> Result<BasketRow, Error> {
+    if update.order_seq < 0 {
+        return Err(Error::invalid("order_seq", "is negative"));
+    }
+    conn.transaction(|conn| {
+        let row = lock_basket(conn, writer, id)?;
+        write_status(
+            conn,
+            &row,
+            update.status,
+            update.closed_reason.as_deref(),
+            Some(&update.state),
+            Some(update.order_seq),
+        )
+    })
+}
+
+/// Sets a basket's status (pause, resume, closing, error …).
+///
+/// # Errors
+/// [`Error::LeaseLost`], [`Error::NotFound`].
+pub fn set_status(
+    conn: &mut PgConnection,
+    writer: Writer<'_>,
+    id: i64,
+    status: BasketStatus,
+    reason: Option<&str>,
+) -> Result<BasketRow, Error> {
+    conn.transaction(|conn| {
+        let row = lock_basket(conn, writer, id)?;
+        write_status(conn, &row, status, reason, None, None)
+    })
+}

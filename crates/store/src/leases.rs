@@ -1,0 +1,175 @@
+//! One writer per basket: leases with an expiry, held in `baskets.worker_id`
+//! and `baskets.lease_until`, renewed by their holder every cycle.
+//!
+//! Invariants:
+//! - A basket is held by at most one worker at any instant: leases are taken
+//!   with `FOR NO KEY UPDATE SKIP LOCKED` and only when free or expired
+//!   (PostgreSQL's clock decides, so clock skew between machines is harmless).
+//! - A leased write ([`crate::Writer::Lease`]) locks the basket row and checks
+//!   the lease in the same transaction as the write, so a takeover cannot
+//!   interleave with it: either the write commits while the lease is valid or
+//!   it fails with [`Error::LeaseLost`].
+//! - Baskets that no longer trade and have no open order are not leased.
+
+use diesel::dsl::sql;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+
+use crate::baskets::BasketRow;
+use crate::error::Error;
+use crate::schema::baskets;
+use crate::Writer;
+
+/// Locks the basket row for the rest of the transaction and, for a leased
+/// writer, checks that the lease is held and unexpired.
+pub(crate) fn lock_basket(
+    conn: &mut PgConnection,
+    writer: Writer<'_>,
+    id: i64,
+) -> Result<BasketRow, Error> {
+    let row: Option<BasketRow> = baskets::table
+        .find(id)
+        .select(BasketRow::as_select())
+        .for_no_key_update()
+        .first(conn)
+        .optional()?;
+    let row = row.ok_or_else(|| Error::not_found(format!("basket {id}")))?;
+    if let Writer::Lease(worker) = writer {
+        let valid: bool = baskets::table
+            .find(id)
+            .select(sql::<Bool>("COALESCE(lease_until > now(), false)"))
+            .filter(baskets::worker_id.eq(worker))
+            .first(conn)
+            .optional()?
+            .unwrap_or(false);
+        if !valid {
+            return Err(Error::LeaseLost {
+                basket_id: id,
+                worker_id: worker.to_string(),
+            });
+        }
+    }
+    Ok(row)
+}
+
+/// SQL condition: the basket still needs a writer (it trades, or it has an
+/// order that may be live on the exchange).
+const NEEDS_WRITER: &str = "(baskets.status IN ('active', 'paused', 'stopping', 'closing') \
+     OR EXISTS (SELECT 1 FROM orders o WHERE o.basket_id = baskets.id \
+     AND o.status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'UNKNOWN')))";
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Renews every lease `worker_id` holds on a basket that still needs a writer,
+/// drops its leases on baskets that do not, then takes free or expired baskets
+/// until it holds `max_baskets`. Returns the ids held, ascending.
+///
+/// Call it every cycle with `lease_ms` a few cycles long; act only on the ids
+/// returned.
+///
+/// # Errors
+/// [`Error::Invalid`] for a non-positive `lease_ms`; [`Error::Query`].
+pub fn acquire_leases(
+    conn: &mut PgConnection,
+    worker_id: &str,
+    lease_ms: i64,
+    max_baskets: i64,
+) -> Result<Vec<i64>, Error> {
+    if lease_ms <= 0 {
+        return Err(Error::invalid("lease_ms", "must be > 0"));
+    }
+    if worker_id.is_empty() || worker_id.len() > 100 {
+        return Err(Error::invalid("worker_id", "must be 1 to 100 characters"));
+    }
+    conn.transaction(|conn| {
+        diesel::sql_query(format!(
+            "UPDATE baskets SET worker_id = NULL, lease_until = NULL \
+             WHERE worker_id = $1 AND NOT {NEEDS_WRITER}"
+        ))
+        .bind::<Text, _>(worker_id)
+        .execute(conn)?;
+        let mut held: Vec<i64> = diesel::sql_query(format!(
+            "UPDATE baskets SET lease_until = now() + make_interval(secs => $2::float8 / 1000) \
+             WHERE worker_id = $1 AND {NEEDS_WRITER} RETURNING id"
+        ))
+        .bind::<Text, _>(worker_id)
+        .bind::<BigInt, _>(lease_ms)
+        .load::<IdRow>(conn)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        let want = max_baskets - i64::try_from(held.len()).unwrap_or(i64::MAX);
+        if want > 0 {
+            let taken: Vec<i64> = diesel::sql_query(format!(
+                "WITH free AS ( \
+                   SELECT id FROM baskets \
+                   WHERE (worker_id IS NULL OR lease_until IS NULL OR lease_until <= now()) \
+                     AND {NEEDS_WRITER} \
+                   ORDER BY id LIMIT $3 \
+                   FOR NO KEY UPDATE SKIP LOCKED) \
+                 UPDATE baskets b SET worker_id = $1, \
+                   lease_until = now() + make_interval(secs => $2::float8 / 1000) \
+                 FROM free WHERE b.id = free.id RETURNING b.id"
+            ))
+            .bind::<Text, _>(worker_id)
+            .bind::<BigInt, _>(lease_ms)
+            .bind::<BigInt, _>(want)
+            .load::<IdRow>(conn)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+            for id in &taken {
+                log::info!("Lease taken basket={id} worker={worker_id}");
+            }
+            held.extend(taken);
+        }
+        held.sort_unstable();
+        Ok(held)
+    })
+}
+
+/// Gives up every lease of `worker_id` (on a clean shutdown), so another
+/// worker can take the baskets at once. Returns how many were released.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn release_leases(conn: &mut PgConnection, worker_id: &str) -> Result<usize, Error> {
+    Ok(diesel::update(baskets::table.filter(baskets::worker_id.eq(worker_id)))
+        .set((
+            baskets::worker_id.eq(None::<String>),
+            baskets::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
+        ))
+        .execute(conn)?)
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// A fair number of baskets for one worker: the baskets that need a writer
+/// divided by the workers whose heartbeat (`bot_status`) is younger than
+/// `alive_within_ms`, rounded up (at least 1).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn fair_share(conn: &mut PgConnection, alive_within_ms: i64) -> Result<i64, Error> {
+    let baskets_n: CountRow = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM baskets WHERE {NEEDS_WRITER}"
+    ))
+    .get_result(conn)?;
+    let workers: CountRow = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM bot_status \
+         WHERE heartbeat_at > now() - make_interval(secs => $1::float8 / 1000)",
+    )
+    .bind::<BigInt, _>(alive_within_ms)
+    .get_result(conn)?;
+    let w = workers.n.max(1);
+    Ok(((baskets_n.n + w - 1) / w).max(1))
+}
