@@ -87,3 +87,88 @@ pub fn ids(plan: &Plan) -> Vec<&str> {
         .map(|o| o.client_order_id.as_str())
         .collect()
 }
+
+/// `plan` that must succeed; the case name is in the panic message.
+pub fn run(name: &str, inp: &PlanInput) -> Plan {
+    match plan(inp) {
+        Ok(p) => p,
+        Err(e) => panic!("{name}: plan failed: {e}"),
+    }
+}
+
+/// One order as a compact row: `ROLE TYPE qty@price[ stop=..][ delta=..]`.
+pub fn row(o: &PlannedOrder) -> String {
+    let mut s = format!("{} {} {}@{}", o.role, o.order_type, o.qty, o.price);
+    if let Some(sp) = o.stop_price {
+        s.push_str(&format!(" stop={sp}"));
+    }
+    if let Some(d) = o.trailing_delta {
+        s.push_str(&format!(" delta={d}"));
+    }
+    s
+}
+
+/// Rows of the plan's orders of one side (`None`: every order).
+pub fn rows(plan: &Plan, side: Option<Side>) -> Vec<String> {
+    plan.orders
+        .iter()
+        .filter(|o| side.is_none_or(|s| o.side == s))
+        .map(row)
+        .collect()
+}
+
+/// A fill with an explicit clientOrderId and commission.
+#[allow(clippy::too_many_arguments)]
+pub fn fill_id(
+    trade_id: i64,
+    cid: &str,
+    side: Side,
+    price: Decimal,
+    qty: Decimal,
+    commission: Decimal,
+    commission_asset: &str,
+    commission_quote: Decimal,
+) -> Fill {
+    Fill {
+        trade_id,
+        exchange_order_id: 1000 + trade_id,
+        client_order_id: cid.into(),
+        side,
+        price,
+        qty,
+        commission,
+        commission_asset: commission_asset.into(),
+        commission_quote,
+    }
+}
+
+/// An open LIMIT order.
+pub fn open(cid: &str, side: Side, price: Decimal, orig: Decimal, executed: Decimal) -> OpenOrder {
+    OpenOrder {
+        exchange_order_id: 5000,
+        client_order_id: cid.into(),
+        side,
+        order_type: OrderType::Limit,
+        price,
+        orig_qty: orig,
+        executed_qty: executed,
+        stop_price: None,
+        trailing_delta: None,
+    }
+}
+
+/// An open TRAIL (`TAKE_PROFIT_LIMIT` with a trailing delta).
+pub fn open_trail(
+    cid: &str,
+    price: Decimal,
+    orig: Decimal,
+    stop: Option<Decimal>,
+    delta: u32,
+) -> OpenOrder {
+    OpenOrder {
+        order_type: OrderType::TakeProfitLimit,
+        stop_price: stop,
+        trailing_delta: Some(delta),
+        ..open(cid, Side::Sell, price, orig, Decimal::ZERO)
+    }
+}
