@@ -1,1 +1,213 @@
-//! stub
+//! The web → daemon command queue.
+//!
+//! Invariants: a command is written once per idempotency key (a double submit
+//! returns the first row); a pending command is claimed by exactly one worker
+//! (`FOR UPDATE SKIP LOCKED`); only its claimant can finish it. Every insert
+//! fires `NOTIFY bot_commands` (a trigger), so a listening daemon wakes at once.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::pg::{Pg, PgConnection};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::schema::commands;
+use crate::types::{CommandKind, CommandStatus};
+
+/// The channel the `commands` insert trigger notifies.
+pub const NOTIFY_CHANNEL: &str = "bot_commands";
+
+/// A `commands` row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = commands, check_for_backend(Pg))]
+pub struct CommandRow {
+    pub id: i64,
+    pub kind: CommandKind,
+    pub basket_id: Option<i64>,
+    pub payload: Value,
+    pub idempotency_key: String,
+    pub status: CommandStatus,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub claimed_by: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A command to write.
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = commands)]
+pub struct NewCommand {
+    pub kind: CommandKind,
+    pub basket_id: Option<i64>,
+    pub payload: Value,
+    /// The same key twice means the same request (a double click, a retried POST).
+    pub idempotency_key: String,
+}
+
+/// Writes a command, or returns the one already written with its key.
+/// The flag is true when this call created it.
+///
+/// # Errors
+/// [`Error::Conflict`] when the key was used for a different command;
+/// [`Error::Invalid`] for an empty or too long key.
+pub fn insert(conn: &mut PgConnection, cmd: &NewCommand) -> Result<(CommandRow, bool), Error> {
+    if cmd.idempotency_key.is_empty() || cmd.idempotency_key.len() > 200 {
+        return Err(Error::invalid("idempotency_key", "must be 1 to 200 characters"));
+    }
+    let created: Option<CommandRow> = diesel::insert_into(commands::table)
+        .values(cmd)
+        .on_conflict(commands::idempotency_key)
+        .do_nothing()
+        .returning(CommandRow::as_returning())
+        .get_result(conn)
+        .optional()?;
+    if let Some(row) = created {
+        return Ok((row, true));
+    }
+    let row: CommandRow = commands::table
+        .filter(commands::idempotency_key.eq(&cmd.idempotency_key))
+        .select(CommandRow::as_select())
+        .first(conn)?;
+    if row.kind != cmd.kind || row.basket_id != cmd.basket_id {
+        return Err(Error::Conflict {
+            what: format!("command key `{}`", cmd.idempotency_key),
+            detail: format!(
+                "it was used for {} on basket {:?}; use a new key for a new command",
+                row.kind, row.basket_id
+            ),
+        });
+    }
+    Ok((row, false))
+}
+
+/// Claims the oldest pending command for `worker_id` (or one left `running`
+/// by a worker that died more than `reclaim_after_s` seconds ago), in its own
+/// transaction with `FOR UPDATE SKIP LOCKED`: two workers never get the same one.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn claim_next(
+    conn: &mut PgConnection,
+    worker_id: &str,
+    reclaim_after_s: i64,
+) -> Result<Option<CommandRow>, Error> {
+    conn.transaction(|conn| {
+        let next: Option<i64> = commands::table
+            .filter(
+                commands::status.eq(CommandStatus::Pending).or(commands::status
+                    .eq(CommandStatus::Running)
+                    .and(
+                        sql::<Bool>("started_at < now() - make_interval(secs => ")
+                            .bind::<BigInt, _>(reclaim_after_s)
+                            .sql("::float8)"),
+                    )),
+            )
+            .select(commands::id)
+            .order(commands::id)
+            .limit(1)
+            .for_update()
+            .skip_locked()
+            .first(conn)
+            .optional()?;
+        let Some(id) = next else {
+            return Ok(None);
+        };
+        Ok(Some(
+            diesel::update(commands::table.find(id))
+                .set((
+                    commands::status.eq(CommandStatus::Running),
+                    commands::claimed_by.eq(worker_id),
+                    commands::started_at.eq(diesel::dsl::now),
+                ))
+                .returning(CommandRow::as_returning())
+                .get_result(conn)?,
+        ))
+    })
+}
+
+fn finish(
+    conn: &mut PgConnection,
+    id: i64,
+    worker_id: &str,
+    status: CommandStatus,
+    result: Option<&Value>,
+    error: Option<&str>,
+) -> Result<CommandRow, Error> {
+    let row: Option<CommandRow> = diesel::update(
+        commands::table
+            .find(id)
+            .filter(commands::status.eq(CommandStatus::Running))
+            .filter(commands::claimed_by.eq(worker_id)),
+    )
+    .set((
+        commands::status.eq(status),
+        commands::result.eq(result),
+        commands::error.eq(error),
+        commands::finished_at.eq(diesel::dsl::now),
+    ))
+    .returning(CommandRow::as_returning())
+    .get_result(conn)
+    .optional()?;
+    row.ok_or_else(|| {
+        Error::invalid(
+            format!("command {id}"),
+            format!("is not running under worker `{worker_id}` (finished, reclaimed or unknown)"),
+        )
+    })
+}
+
+/// Marks a claimed command `done` with its result.
+///
+/// # Errors
+/// [`Error::Invalid`] when `worker_id` does not hold it (any more).
+pub fn complete(conn: &mut PgConnection, id: i64, worker_id: &str, result: &Value) -> Result<CommandRow, Error> {
+    finish(conn, id, worker_id, CommandStatus::Done, Some(result), None)
+}
+
+/// Marks a claimed command `failed` with the reason.
+///
+/// # Errors
+/// [`Error::Invalid`] when `worker_id` does not hold it (any more).
+pub fn fail(conn: &mut PgConnection, id: i64, worker_id: &str, error: &str) -> Result<CommandRow, Error> {
+    finish(conn, id, worker_id, CommandStatus::Failed, None, Some(error))
+}
+
+/// # Errors
+/// [`Error::NotFound`].
+pub fn get(conn: &mut PgConnection, id: i64) -> Result<CommandRow, Error> {
+    commands::table
+        .find(id)
+        .select(CommandRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("command {id}")))
+}
+
+/// The newest commands (the dashboard's progress list), at most `limit` (≤ 500).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn recent(conn: &mut PgConnection, limit: i64) -> Result<Vec<CommandRow>, Error> {
+    Ok(commands::table
+        .select(CommandRow::as_select())
+        .order((commands::created_at.desc(), commands::id.desc()))
+        .limit(crate::page_limit(limit))
+        .load(conn)?)
+}
+
+/// Commands not finished yet (pending or running), oldest first.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn unfinished(conn: &mut PgConnection) -> Result<Vec<CommandRow>, Error> {
+    Ok(commands::table
+        .filter(commands::status.eq_any([CommandStatus::Pending, CommandStatus::Running]))
+        .select(CommandRow::as_select())
+        .order(commands::id)
+        .load(conn)?)
+}

@@ -1,1 +1,91 @@
-//! stub
+//! The audit log: every action, error and the replayable input of every
+//! cycle that acted.
+
+use chrono::{DateTime, Utc};
+use diesel::pg::{Pg, PgConnection};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::schema::events;
+use crate::types::EventLevel;
+
+/// An `events` row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = events, check_for_backend(Pg))]
+pub struct EventRow {
+    pub id: i64,
+    pub basket_id: Option<i64>,
+    pub level: EventLevel,
+    pub kind: String,
+    pub message: String,
+    pub data: Option<Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An event to write.
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEvent {
+    pub basket_id: Option<i64>,
+    pub level: EventLevel,
+    /// Short machine-readable kind (`cycle`, `order_rejected`, `lease_taken`, …), ≤ 50 characters.
+    pub kind: String,
+    pub message: String,
+    pub data: Option<Value>,
+}
+
+/// # Errors
+/// [`Error::Invalid`] for a kind longer than 50 characters; [`Error::Query`].
+pub fn insert(conn: &mut PgConnection, event: &NewEvent) -> Result<EventRow, Error> {
+    if event.kind.is_empty() || event.kind.len() > 50 {
+        return Err(Error::invalid("event kind", "must be 1 to 50 characters"));
+    }
+    Ok(diesel::insert_into(events::table)
+        .values(event)
+        .returning(EventRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// The most recent events, errors first: the newest errors, then the newest
+/// other events, `limit` (≤ 500) in all; optionally of one basket.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn recent(conn: &mut PgConnection, basket_id: Option<i64>, limit: i64) -> Result<Vec<EventRow>, Error> {
+    let limit = crate::page_limit(limit);
+    let mut errors = events::table
+        .filter(events::level.eq(EventLevel::Error))
+        .select(EventRow::as_select())
+        .order((events::created_at.desc(), events::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(b) = basket_id {
+        errors = errors.filter(events::basket_id.eq(b));
+    }
+    let mut rows: Vec<EventRow> = errors.load(conn)?;
+    let rest = limit - i64::try_from(rows.len()).unwrap_or(limit);
+    if rest > 0 {
+        let mut others = events::table
+            .filter(events::level.ne(EventLevel::Error))
+            .select(EventRow::as_select())
+            .order((events::created_at.desc(), events::id.desc()))
+            .limit(rest)
+            .into_boxed();
+        if let Some(b) = basket_id {
+            others = others.filter(events::basket_id.eq(b));
+        }
+        rows.extend(others.load(conn)?);
+    }
+    Ok(rows)
+}
+
+/// Deletes events older than `days` days; returns how many.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn delete_older_than(conn: &mut PgConnection, days: i64) -> Result<usize, Error> {
+    let cutoff = Utc::now() - chrono::TimeDelta::days(days.max(0));
+    Ok(diesel::delete(events::table.filter(events::created_at.lt(cutoff))).execute(conn)?)
+}

@@ -1,1 +1,275 @@
-//! stub
+//! Daemon heartbeats (`bot_status`), last prices (`market_prices`), account
+//! snapshots with retention and the equity series, and `bot_config`.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel::pg::{Pg, PgConnection};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Numeric, Text, Timestamptz};
+use diesel::upsert::excluded;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::money::{check, check_non_negative, Col};
+use crate::schema::{account_snapshots, bot_config, bot_status, market_prices};
+
+/// A `bot_status` row: one per daemon instance.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = bot_status, check_for_backend(Pg))]
+pub struct BotStatusRow {
+    pub instance_id: String,
+    /// `paper`, `testnet`, `custom` or `production`.
+    pub mode: String,
+    pub base_url: String,
+    pub pid: i32,
+    pub started_at: DateTime<Utc>,
+    pub heartbeat_at: DateTime<Utc>,
+    pub last_cycle_at: Option<DateTime<Utc>>,
+    pub last_cycle_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub weight_used: Option<i32>,
+}
+
+/// A heartbeat: everything of [`BotStatusRow`] but the heartbeat time, which
+/// is the database's `now()`.
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = bot_status)]
+pub struct Heartbeat {
+    pub instance_id: String,
+    pub mode: String,
+    pub base_url: String,
+    pub pid: i32,
+    pub started_at: DateTime<Utc>,
+    pub last_cycle_at: Option<DateTime<Utc>>,
+    pub last_cycle_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub weight_used: Option<i32>,
+}
+
+/// Inserts or refreshes the instance's row (`heartbeat_at = now()`).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn heartbeat(conn: &mut PgConnection, hb: &Heartbeat) -> Result<BotStatusRow, Error> {
+    Ok(diesel::insert_into(bot_status::table)
+        .values(hb)
+        .on_conflict(bot_status::instance_id)
+        .do_update()
+        .set((
+            bot_status::mode.eq(excluded(bot_status::mode)),
+            bot_status::base_url.eq(excluded(bot_status::base_url)),
+            bot_status::pid.eq(excluded(bot_status::pid)),
+            bot_status::started_at.eq(excluded(bot_status::started_at)),
+            bot_status::heartbeat_at.eq(diesel::dsl::now),
+            bot_status::last_cycle_at.eq(excluded(bot_status::last_cycle_at)),
+            bot_status::last_cycle_ms.eq(excluded(bot_status::last_cycle_ms)),
+            bot_status::last_error.eq(excluded(bot_status::last_error)),
+            bot_status::last_error_at.eq(excluded(bot_status::last_error_at)),
+            bot_status::weight_used.eq(excluded(bot_status::weight_used)),
+        ))
+        .returning(BotStatusRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// Every instance, most recent heartbeat first.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn statuses(conn: &mut PgConnection) -> Result<Vec<BotStatusRow>, Error> {
+    Ok(bot_status::table
+        .select(BotStatusRow::as_select())
+        .order(bot_status::heartbeat_at.desc())
+        .load(conn)?)
+}
+
+/// Removes an instance's row (clean shutdown, or a dead instance's leftovers).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn remove_status(conn: &mut PgConnection, instance_id: &str) -> Result<usize, Error> {
+    Ok(diesel::delete(bot_status::table.find(instance_id)).execute(conn)?)
+}
+
+/// A `market_prices` row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = market_prices, check_for_backend(Pg))]
+pub struct MarketPriceRow {
+    pub symbol: String,
+    pub price: Decimal,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Stores the last price of each symbol (one statement for all).
+///
+/// # Errors
+/// [`Error::Invalid`] for a price its column cannot hold.
+pub fn upsert_prices(conn: &mut PgConnection, prices: &[(String, Decimal)]) -> Result<usize, Error> {
+    for (symbol, price) in prices {
+        check_non_negative(&format!("price of {symbol}"), *price, Col::Exchange)?;
+    }
+    if prices.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = prices
+        .iter()
+        .map(|(s, p)| (market_prices::symbol.eq(s), market_prices::price.eq(p)))
+        .collect();
+    Ok(diesel::insert_into(market_prices::table)
+        .values(rows)
+        .on_conflict(market_prices::symbol)
+        .do_update()
+        .set((
+            market_prices::price.eq(excluded(market_prices::price)),
+            market_prices::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?)
+}
+
+/// Every symbol's last price.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn prices(conn: &mut PgConnection) -> Result<Vec<MarketPriceRow>, Error> {
+    Ok(market_prices::table
+        .select(MarketPriceRow::as_select())
+        .order(market_prices::symbol)
+        .load(conn)?)
+}
+
+/// An `account_snapshots` row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = account_snapshots, check_for_backend(Pg))]
+pub struct SnapshotRow {
+    pub id: i64,
+    pub timestamp: DateTime<Utc>,
+    pub quote_asset: String,
+    pub quote_balance: Decimal,
+    pub base_balance: Decimal,
+    pub total_value: Decimal,
+    pub balances: Value,
+}
+
+/// A snapshot to write (`timestamp` is the database's `now()`).
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = account_snapshots)]
+pub struct NewSnapshot {
+    pub quote_asset: String,
+    /// Free + locked quote balance.
+    pub quote_balance: Decimal,
+    /// Free + locked base balance of the main symbol (see `balances` for all).
+    pub base_balance: Decimal,
+    /// Account value in `quote_asset`.
+    pub total_value: Decimal,
+    /// Every asset: `{"SOL": {"free": "1.2", "locked": "0"}, …}`.
+    pub balances: Value,
+}
+
+/// # Errors
+/// [`Error::Invalid`] for a value its column cannot hold.
+pub fn insert_snapshot(conn: &mut PgConnection, s: &NewSnapshot) -> Result<SnapshotRow, Error> {
+    check("quote_balance", s.quote_balance, Col::Exchange)?;
+    check("base_balance", s.base_balance, Col::Exchange)?;
+    check("total_value", s.total_value, Col::Quote)?;
+    Ok(diesel::insert_into(account_snapshots::table)
+        .values(s)
+        .returning(SnapshotRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// Retention: deletes snapshots older than `days` days; returns how many.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn delete_snapshots_older_than(conn: &mut PgConnection, days: i64) -> Result<usize, Error> {
+    let cutoff = Utc::now() - TimeDelta::days(days.max(0));
+    Ok(diesel::delete(account_snapshots::table.filter(account_snapshots::timestamp.lt(cutoff)))
+        .execute(conn)?)
+}
+
+/// One point of a time series.
+#[derive(Debug, Clone, PartialEq, QueryableByName, Serialize)]
+pub struct Point {
+    #[diesel(sql_type = Timestamptz)]
+    pub at: DateTime<Utc>,
+    #[diesel(sql_type = Numeric)]
+    pub value: Decimal,
+}
+
+/// The equity curve in `quote_asset` since `since`: the last snapshot of each
+/// `step_s`-second bucket, oldest first (an index range of the window only).
+///
+/// # Errors
+/// [`Error::Invalid`] for a non-positive step.
+pub fn equity_series(
+    conn: &mut PgConnection,
+    quote_asset: &str,
+    since: DateTime<Utc>,
+    step_s: i64,
+) -> Result<Vec<Point>, Error> {
+    if step_s <= 0 {
+        return Err(Error::invalid("step_s", "must be > 0"));
+    }
+    Ok(diesel::sql_query(
+        "SELECT DISTINCT ON (b) at, value FROM ( \
+           SELECT date_bin(make_interval(secs => $3::float8), \"timestamp\", $2) AS b, \
+                  \"timestamp\" AS at, total_value AS value, id \
+           FROM account_snapshots WHERE \"timestamp\" >= $2 AND quote_asset = $1) s \
+         ORDER BY b, at DESC, id DESC",
+    )
+    .bind::<Text, _>(quote_asset)
+    .bind::<Timestamptz, _>(since)
+    .bind::<BigInt, _>(step_s)
+    .load::<Point>(conn)?)
+}
+
+/// A `bot_config` row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = bot_config, check_for_backend(Pg))]
+pub struct BotConfigRow {
+    pub id: i64,
+    pub key: String,
+    pub value: Value,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// # Errors
+/// [`Error::Query`].
+pub fn get_config(conn: &mut PgConnection, key: &str) -> Result<Option<Value>, Error> {
+    Ok(bot_config::table
+        .filter(bot_config::key.eq(key))
+        .select(bot_config::value)
+        .first(conn)
+        .optional()?)
+}
+
+/// # Errors
+/// [`Error::Invalid`] for a key longer than 100 characters.
+pub fn set_config(conn: &mut PgConnection, key: &str, value: &Value) -> Result<(), Error> {
+    if key.is_empty() || key.len() > 100 {
+        return Err(Error::invalid("bot_config key", "must be 1 to 100 characters"));
+    }
+    diesel::insert_into(bot_config::table)
+        .values((bot_config::key.eq(key), bot_config::value.eq(value)))
+        .on_conflict(bot_config::key)
+        .do_update()
+        .set((
+            bot_config::value.eq(excluded(bot_config::value)),
+            bot_config::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every key, sorted (the daemon merges them under a basket's config file).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn all_config(conn: &mut PgConnection) -> Result<Vec<BotConfigRow>, Error> {
+    Ok(bot_config::table
+        .select(BotConfigRow::as_select())
+        .order(bot_config::key)
+        .load(conn)?)
+}
