@@ -332,7 +332,7 @@ fn run_random(seed: u64, steps: usize) -> (Exchange, usize) {
     let mut seen_trades = 0;
     for i in 0..steps {
         let last = ex.last_price("SOLUSDC").unwrap();
-        let side = if rng.next_u64() % 2 == 0 {
+        let side = if rng.next_u64().is_multiple_of(2) {
             Side::Buy
         } else {
             Side::Sell
