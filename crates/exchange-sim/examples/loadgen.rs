@@ -86,7 +86,7 @@ fn main() {
                 let mut r = BufReader::new(stream);
                 let mut i = 0u64;
                 while Instant::now() < deadline {
-                    let side = if (i + c as u64) % 2 == 0 { "BUY" } else { "SELL" };
+                    let side = if (i + c as u64).is_multiple_of(2) { "BUY" } else { "SELL" };
                     let q = format!(
                         "symbol=SOLUSDC&side={side}&type=MARKET&quantity=0.1&recvWindow=10000&timestamp={}",
                         now_ms()
