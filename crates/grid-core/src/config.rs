@@ -186,10 +186,10 @@ impl GridConfig {
         V::open01(self.zone_bottom_pct, "zone_bottom_pct")?;
         let mut prev = Decimal::ZERO;
         for (i, &p) in self.levels_pct.iter().enumerate() {
-            let f = format!("levels_pct[{i}]");
+            let f = || format!("levels_pct[{i}]");
             if p <= Decimal::ZERO || p > self.zone_bottom_pct {
                 return Err(ConfigError::new(
-                    f,
+                    f(),
                     format!(
                         "must be in (0, zone_bottom_pct = {}], got {p}",
                         self.zone_bottom_pct
@@ -197,7 +197,7 @@ impl GridConfig {
                 ));
             }
             if p <= prev {
-                return Err(ConfigError::new(f, "levels must be strictly increasing"));
+                return Err(ConfigError::new(f(), "levels must be strictly increasing"));
             }
             prev = p;
         }

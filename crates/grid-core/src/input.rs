@@ -12,6 +12,7 @@ use crate::config::GridConfig;
 use crate::error::{PlanError, StrategyError};
 use crate::ids::{basket_prefix, Role};
 use crate::model::{BasketStatus, Fill, OpenOrder, Side};
+use crate::num::within_1e11;
 use crate::rules::{SymbolRules, MAX_MAGNITUDE};
 
 /// Most fills one plan input may carry.
@@ -76,23 +77,24 @@ pub struct ValidInput<'a> {
     pub prefix: String,
 }
 
-fn price_ok(v: Decimal, field: &str) -> Result<(), PlanError> {
-    if v > Decimal::ZERO && v <= MAX_MAGNITUDE {
+// Field names are built only on failure: this runs for every fill of every plan.
+fn price_ok(v: Decimal, field: impl FnOnce() -> String) -> Result<(), PlanError> {
+    if within_1e11(v, true) {
         Ok(())
     } else {
         Err(PlanError::input(
-            field,
+            field(),
             format!("must be > 0 and <= {MAX_MAGNITUDE}, got {v}"),
         ))
     }
 }
 
-fn amount_ok(v: Decimal, field: &str) -> Result<(), PlanError> {
-    if v >= Decimal::ZERO && v <= MAX_MAGNITUDE {
+fn amount_ok(v: Decimal, field: impl FnOnce() -> String) -> Result<(), PlanError> {
+    if within_1e11(v, false) {
         Ok(())
     } else {
         Err(PlanError::input(
-            field,
+            field(),
             format!("must be >= 0 and <= {MAX_MAGNITUDE}, got {v}"),
         ))
     }
@@ -132,8 +134,8 @@ impl PlanInput {
                 "must be an upper-case Binance symbol such as SOLUSDC",
             ));
         }
-        price_ok(b.anchor_price, "basket.anchor_price")?;
-        price_ok(self.last_price, "last_price")?;
+        price_ok(b.anchor_price, || "basket.anchor_price".into())?;
+        price_ok(self.last_price, || "last_price".into())?;
         let rules = self.rules.clone().validate()?;
         let mut config = b.config.clone();
         config.symbol = b.symbol.clone();
@@ -156,10 +158,12 @@ impl PlanInput {
         let mut fills = Vec::with_capacity(self.fills.len());
         let mut last_cid: Option<(&str, Role)> = None;
         for (i, f) in self.fills.iter().enumerate() {
-            price_ok(f.price, &format!("fills[{i}].price"))?;
-            price_ok(f.qty, &format!("fills[{i}].qty"))?;
-            amount_ok(f.commission, &format!("fills[{i}].commission"))?;
-            amount_ok(f.commission_quote, &format!("fills[{i}].commission_quote"))?;
+            price_ok(f.price, || format!("fills[{i}].price"))?;
+            price_ok(f.qty, || format!("fills[{i}].qty"))?;
+            amount_ok(f.commission, || format!("fills[{i}].commission"))?;
+            amount_ok(f.commission_quote, || {
+                format!("fills[{i}].commission_quote")
+            })?;
             let role = match last_cid {
                 Some((cid, role)) if cid == f.client_order_id => role,
                 _ => {
@@ -212,9 +216,9 @@ impl PlanInput {
             let Some(rest) = o.client_order_id.strip_prefix(prefix.as_str()) else {
                 continue;
             };
-            amount_ok(o.price, &format!("open_orders[{i}].price"))?;
-            amount_ok(o.orig_qty, &format!("open_orders[{i}].orig_qty"))?;
-            amount_ok(o.executed_qty, &format!("open_orders[{i}].executed_qty"))?;
+            amount_ok(o.price, || format!("open_orders[{i}].price"))?;
+            amount_ok(o.orig_qty, || format!("open_orders[{i}].orig_qty"))?;
+            amount_ok(o.executed_qty, || format!("open_orders[{i}].executed_qty"))?;
             if o.executed_qty > o.orig_qty {
                 return Err(PlanError::input(
                     format!("open_orders[{i}].executed_qty"),
@@ -222,7 +226,7 @@ impl PlanInput {
                 ));
             }
             if let Some(sp) = o.stop_price {
-                amount_ok(sp, &format!("open_orders[{i}].stop_price"))?;
+                amount_ok(sp, || format!("open_orders[{i}].stop_price"))?;
             }
             orders.push(BasketOrder {
                 role: parse_suffix(rest),

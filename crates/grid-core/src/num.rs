@@ -55,10 +55,121 @@ pub fn div28(a: Decimal, b: Decimal) -> Option<Decimal> {
     Decimal::try_from_i128_with_scale(signed, u32::try_from(scale).ok()?).ok()
 }
 
+const POW10: [i128; 19] = {
+    let mut t = [1i128; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `0 <= v <= 10^11` (or `0 < v` with `positive`), by integer arithmetic on the
+/// mantissa: a `Decimal` comparison rescales, and this runs for every fill.
+pub fn within_1e11(v: Decimal, positive: bool) -> bool {
+    let m = v.mantissa();
+    if m < 0 || (positive && m == 0) {
+        return false;
+    }
+    let s = v.scale() as usize;
+    // 1e11 * 10^s exceeds the largest mantissa once s >= 18.
+    s >= 18 || m <= 100_000_000_000 * POW10[s]
+}
+
+/// An exact running sum of decimals. Values with at most `S` decimals (every
+/// Binance value has 8) are added as integers; anything else, or an overflow,
+/// goes through `Decimal`. The result is exactly the `Decimal` sum.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sum<const S: u32> {
+    units: i128,
+    rest: Decimal,
+}
+
+/// Below 2^63: two such values multiply within an `i128` without overflow.
+const SMALL: i128 = 1 << 63;
+
+impl<const S: u32> Sum<S> {
+    /// `v` as an integer count of `10^-scale`, when it fits in 63 bits.
+    #[inline]
+    fn units(v: Decimal, scale: u32) -> Option<i128> {
+        let s = v.scale();
+        if s > scale {
+            return None;
+        }
+        let m = v.mantissa();
+        // |m| < 2^96 and 10^(scale-s) <= 10^18 < 2^60: no i128 overflow.
+        let u = m * POW10[(scale - s) as usize];
+        (u > -SMALL && u < SMALL).then_some(u)
+    }
+
+    #[inline]
+    pub fn add(&mut self, v: Decimal) {
+        if let Some(n) = Self::units(v, S).and_then(|u| self.units.checked_add(u)) {
+            self.units = n;
+        } else {
+            self.rest += v;
+        }
+    }
+
+    /// Adds `a * b`: both with at most `S / 2` decimals, as integers.
+    #[inline]
+    pub fn add_product(&mut self, a: Decimal, b: Decimal) {
+        let half = S / 2;
+        if let (Some(x), Some(y)) = (Self::units(a, half), Self::units(b, half)) {
+            // |x|, |y| < 2^63: |x * y| < 2^126.
+            if let Some(n) = self.units.checked_add(x * y) {
+                self.units = n;
+                return;
+            }
+        }
+        self.rest += a * b;
+    }
+
+    pub fn get(&self) -> Decimal {
+        let whole = self.units / POW10[S as usize];
+        let frac = self.units % POW10[S as usize];
+        let frac = Decimal::try_from_i128_with_scale(frac, S).unwrap_or_default();
+        let whole = Decimal::try_from_i128_with_scale(whole, 0).unwrap_or(Decimal::MAX);
+        whole + frac + self.rest
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn sums_are_exact_whatever_the_scale() {
+        let mut s = Sum::<16>::default();
+        s.add(dec!(0.00000001));
+        s.add(dec!(142.50000000));
+        s.add(dec!(1e-20)); // beyond 16 decimals: through Decimal
+        s.add(dec!(-0.5));
+        assert_eq!(s.get(), dec!(142.00000001) + dec!(1e-20));
+        let mut p = Sum::<16>::default();
+        p.add_product(dec!(142.500), dec!(0.56));
+        p.add_product(dec!(135.000), dec!(0.88));
+        p.add_product(dec!(127.500), dec!(1.17));
+        p.add_product(dec!(0.123456789), dec!(2)); // 9 decimals: through Decimal
+        assert_eq!(p.get(), dec!(347.775) + dec!(0.246913578));
+    }
+
+    #[test]
+    fn magnitude_check_matches_comparison() {
+        for (v, pos, ok) in [
+            (dec!(0), false, true),
+            (dec!(0), true, false),
+            (dec!(-0.00000001), false, false),
+            (dec!(100000000000), true, true),
+            (dec!(100000000000.00000001), true, false),
+            (dec!(99999999999.999999999999999), true, true),
+            (dec!(1e-28), true, true),
+        ] {
+            assert_eq!(within_1e11(v, pos), ok, "{v}");
+        }
+    }
 
     #[test]
     fn rounds_once_half_even_at_28_digits() {

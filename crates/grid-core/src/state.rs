@@ -6,7 +6,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::num::div28;
+use crate::num::{div28, Sum};
 
 use crate::error::StrategyError;
 use crate::ids::Role;
@@ -42,35 +42,53 @@ impl BasketState {
             filled: vec![Decimal::ZERO; max_level as usize + 1],
             ..Default::default()
         };
-        let mut base_fees = Decimal::ZERO;
+        // Integer sums (exact): see `num::Sum`.
+        let mut bought = Sum::<8>::default();
+        let mut spent = Sum::<16>::default();
+        let mut base_fees = Sum::<8>::default();
+        let mut sold = [Sum::<8>::default(); 4]; // all, TP1, TP2, TRAIL
+        let mut filled = vec![Sum::<8>::default(); s.filled.len()];
         for rf in fills {
             let f = rf.fill;
             match f.side {
                 Side::Buy => {
                     s.has_buys = true;
-                    s.bought_qty += f.qty;
-                    s.spent_quote += f.price * f.qty;
+                    bought.add(f.qty);
+                    spent.add_product(f.price, f.qty);
                     if f.commission_asset == base_asset {
-                        base_fees += f.commission;
+                        base_fees.add(f.commission);
                     }
                     if let Role::Buy(i) = rf.role {
-                        if let Some(slot) = s.filled.get_mut(i as usize) {
-                            *slot += f.qty;
+                        if let Some(slot) = filled.get_mut(i as usize) {
+                            slot.add(f.qty);
                         }
                     }
                 }
                 Side::Sell => {
                     s.has_sells = true;
-                    s.sold += f.qty;
-                    match rf.role {
-                        Role::Tp1 => s.sold_tp1 += f.qty,
-                        Role::Tp2 => s.sold_tp2 += f.qty,
-                        Role::Trail => s.sold_trail += f.qty,
-                        _ => {}
+                    sold[0].add(f.qty);
+                    let k = match rf.role {
+                        Role::Tp1 => 1,
+                        Role::Tp2 => 2,
+                        Role::Trail => 3,
+                        _ => 0,
+                    };
+                    if k > 0 {
+                        sold[k].add(f.qty);
                     }
                 }
             }
         }
+        s.bought_qty = bought.get();
+        s.spent_quote = spent.get();
+        s.sold = sold[0].get();
+        s.sold_tp1 = sold[1].get();
+        s.sold_tp2 = sold[2].get();
+        s.sold_trail = sold[3].get();
+        for (slot, sum) in s.filled.iter_mut().zip(&filled) {
+            *slot = sum.get();
+        }
+        let base_fees = base_fees.get();
         s.net_bought = s.bought_qty - base_fees;
         s.position = s.net_bought - s.sold;
         if s.position < Decimal::ZERO {
