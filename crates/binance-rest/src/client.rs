@@ -132,10 +132,13 @@ enum Kind {
     Write,
 }
 
+/// Request parameters, in order, before `recvWindow`/`timestamp`/`signature`.
+type Params = Vec<(&'static str, String)>;
+
 struct Call {
     method: Method,
     path: &'static str,
-    params: Vec<(&'static str, String)>,
+    params: Params,
     signed: bool,
     weight: u32,
     kind: Kind,
@@ -817,10 +820,7 @@ impl BinanceClient {
         dtos.iter().map(parse::trade).collect()
     }
 
-    fn order_params(
-        &self,
-        order: &NewOrder,
-    ) -> Result<(Vec<(&'static str, String)>, String), Error> {
+    fn order_params(&self, order: &NewOrder) -> Result<(Params, String), Error> {
         let mut order = order.clone();
         if order.new_client_order_id.is_none() {
             order.new_client_order_id = Some(self.generate_client_order_id());

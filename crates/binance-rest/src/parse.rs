@@ -302,16 +302,19 @@ pub fn klines(rows: &[Vec<serde_json::Value>]) -> Result<Vec<Kline>, Error> {
                 )));
             }
             let d = |j: usize, name: &str| -> Result<Decimal, Error> {
-                match &r[j] {
-                    serde_json::Value::String(s) => parse_decimal(&format!("kline[{i}].{name}"), s),
-                    serde_json::Value::Number(n) => {
+                match r.get(j) {
+                    Some(serde_json::Value::String(s)) => {
+                        parse_decimal(&format!("kline[{i}].{name}"), s)
+                    }
+                    Some(serde_json::Value::Number(n)) => {
                         parse_decimal(&format!("kline[{i}].{name}"), &n.to_string())
                     }
                     _ => Err(Error::Decode(format!("kline[{i}].{name} is not a decimal"))),
                 }
             };
             let n = |j: usize, name: &str| -> Result<i64, Error> {
-                r[j].as_i64()
+                r.get(j)
+                    .and_then(serde_json::Value::as_i64)
                     .ok_or_else(|| Error::Decode(format!("kline[{i}].{name} is not an integer")))
             };
             Ok(Kline {

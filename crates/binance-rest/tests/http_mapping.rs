@@ -19,6 +19,8 @@ const KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duE
 const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 const T0: i64 = 1_767_225_600_000;
 
+type Check = fn(&Error) -> bool;
+
 const ORDER_JSON: &str = r#"{"symbol":"BTCUSDT","orderId":28,"orderListId":-1,"clientOrderId":"grid-1","transactTime":1507725176595,"price":"59000.00000000","origQty":"0.00100000","executedQty":"0.00000000","origQuoteOrderQty":"0.000000","cummulativeQuoteQty":"0.00000000","status":"NEW","timeInForce":"GTC","type":"LIMIT","side":"BUY","workingTime":1507725176595,"selfTradePreventionMode":"NONE"}"#;
 
 fn time_reply() -> Reply {
@@ -77,7 +79,7 @@ fn signed_request_on_the_wire() {
 
 #[test]
 fn status_and_code_mapping() {
-    let cases: Vec<(u16, &str, fn(&Error) -> bool)> = vec![
+    let cases: Vec<(u16, &str, Check)> = vec![
         (400, r#"{"code":-1121,"msg":"Invalid symbol."}"#, |e| {
             e.code() == Some(-1121)
         }),
@@ -126,7 +128,7 @@ fn status_and_code_mapping() {
 
 #[test]
 fn order_rejections_map_to_helpers() {
-    let cases: Vec<(&str, fn(&Error) -> bool)> = vec![
+    let cases: Vec<(&str, Check)> = vec![
         (
             "Account has insufficient balance for requested action.",
             Error::is_insufficient_balance,
