@@ -367,6 +367,48 @@ impl GridConfig {
         Ok(())
     }
 
+    /// Every rule of §2, including "at least one level must be active
+    /// (section 3)", which needs the anchor: the check for basket creation.
+    ///
+    /// # Errors
+    /// The first failing rule; `levels_pct` when no level is active at `anchor`.
+    pub fn validate_at_anchor(
+        &self,
+        rules: &SymbolRules,
+        anchor: Decimal,
+    ) -> Result<(), ConfigError> {
+        self.validate_with_rules(rules)?;
+        self.check_active_level(rules, anchor)
+    }
+
+    /// §2 "At least one level must be active (section 3)".
+    ///
+    /// # Errors
+    /// A `ConfigError` on `levels_pct` naming each level's failing filter.
+    pub fn check_active_level(
+        &self,
+        rules: &SymbolRules,
+        anchor: Decimal,
+    ) -> Result<(), ConfigError> {
+        let levels = crate::ladder::base_levels(self, rules, anchor);
+        if levels.iter().any(|l| l.is_active()) {
+            return Ok(());
+        }
+        let why = levels
+            .iter()
+            .filter_map(|l| {
+                l.inactive
+                    .as_ref()
+                    .map(|r| format!("level {}: {r}", l.index))
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(ConfigError::new(
+            "levels_pct",
+            format!("no level is active at anchor {anchor}: {why}"),
+        ))
+    }
+
     /// Whether every clientOrderId of this basket fits Binance's 36 characters
     /// (checked with the longest role and an 8-digit sequence number).
     ///

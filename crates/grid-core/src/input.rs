@@ -233,6 +233,12 @@ impl PlanInput {
                 order: o,
             });
         }
+        // §2 "At least one level must be active": checked while the basket has
+        // not traded (no fill, no open order), so a basket that already holds a
+        // position is never left without its sells.
+        if fills.is_empty() && orders.is_empty() {
+            config.check_active_level(&rules, b.anchor_price)?;
+        }
         Ok(ValidInput {
             now_ms: self.now_ms,
             basket: b,

@@ -31,15 +31,16 @@ pub struct Desired {
     pub time_in_force: TimeInForce,
 }
 
+/// Each role's open order (the highest `seq`), keyed by role.
+pub type RoleOrders<'a> = BTreeMap<Role, (u64, &'a OpenOrder)>;
+/// Orders to cancel: duplicates of a role (with their role and seq) and
+/// unparseable ids with the basket's prefix (`None`).
+pub type Extra<'a> = Vec<(Option<(Role, u64)>, &'a OpenOrder)>;
+
 /// The role's open order (highest `seq`) for every role, and the orders to
 /// cancel because they are duplicates or unparseable.
-pub fn role_orders<'a>(
-    orders: &[BasketOrder<'a>],
-) -> (
-    BTreeMap<Role, (u64, &'a OpenOrder)>,
-    Vec<(Option<(Role, u64)>, &'a OpenOrder)>,
-) {
-    let mut by_role: BTreeMap<Role, (u64, &OpenOrder)> = BTreeMap::new();
+pub fn role_orders<'a>(orders: &[BasketOrder<'a>]) -> (RoleOrders<'a>, Extra<'a>) {
+    let mut by_role: RoleOrders<'a> = BTreeMap::new();
     let mut cancel = Vec::new();
     for bo in orders {
         match bo.role {
