@@ -30,9 +30,18 @@ fn main() {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
-        let name = file.strip_prefix(&dir).unwrap_or(file).to_string_lossy().into_owned();
+        let name = file
+            .strip_prefix(&dir)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .into_owned();
         let body = fs::read(file).unwrap_or_default();
-        for b in name.as_bytes().iter().chain([0u8].iter()).chain(body.iter()) {
+        for b in name
+            .as_bytes()
+            .iter()
+            .chain([0u8].iter())
+            .chain(body.iter())
+        {
             hash ^= u64::from(*b);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }

@@ -72,7 +72,8 @@ pub struct BasketRow {
 }
 
 fn count(table_id: i64, name: &str, v: i64) -> Result<u64, Error> {
-    u64::try_from(v).map_err(|_| Error::corrupt("baskets", table_id, format!("{name} = {v} is negative")))
+    u64::try_from(v)
+        .map_err(|_| Error::corrupt("baskets", table_id, format!("{name} = {v} is negative")))
 }
 
 impl BasketRow {
@@ -150,7 +151,10 @@ pub fn create(
         return Err(Error::invalid("symbol", "must be 1 to 20 characters"));
     }
     if anchor <= Decimal::ZERO {
-        return Err(Error::invalid("anchor_price", format!("{anchor} is not > 0")));
+        return Err(Error::invalid(
+            "anchor_price",
+            format!("{anchor} is not > 0"),
+        ));
     }
     check("anchor_price", anchor, Col::Exchange)?;
     let budget = config.budget();
@@ -193,8 +197,14 @@ pub fn get(conn: &mut PgConnection, id: i64) -> Result<BasketRow, Error> {
 ///
 /// # Errors
 /// [`Error::Query`].
-pub fn list(conn: &mut PgConnection, status: Option<BasketStatus>) -> Result<Vec<BasketRow>, Error> {
-    let mut q = baskets::table.select(BasketRow::as_select()).order(baskets::id).into_boxed();
+pub fn list(
+    conn: &mut PgConnection,
+    status: Option<BasketStatus>,
+) -> Result<Vec<BasketRow>, Error> {
+    let mut q = baskets::table
+        .select(BasketRow::as_select())
+        .order(baskets::id)
+        .into_boxed();
     if let Some(s) = status {
         q = q.filter(baskets::status.eq(s.as_str()));
     }
@@ -239,7 +249,9 @@ fn write_status(
     } else {
         row.closed_at
     };
-    let reason = closed_reason.map(str::to_string).or_else(|| row.closed_reason.clone());
+    let reason = closed_reason
+        .map(str::to_string)
+        .or_else(|| row.closed_reason.clone());
     let seq = order_seq.map_or(row.order_seq, |s| s.max(row.order_seq));
     let new_state = state.cloned().unwrap_or_else(|| row.state.clone());
     Ok(diesel::update(baskets::table.find(row.id))

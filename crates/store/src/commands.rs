@@ -57,7 +57,10 @@ pub struct NewCommand {
 /// [`Error::Invalid`] for an empty or too long key.
 pub fn insert(conn: &mut PgConnection, cmd: &NewCommand) -> Result<(CommandRow, bool), Error> {
     if cmd.idempotency_key.is_empty() || cmd.idempotency_key.len() > 200 {
-        return Err(Error::invalid("idempotency_key", "must be 1 to 200 characters"));
+        return Err(Error::invalid(
+            "idempotency_key",
+            "must be 1 to 200 characters",
+        ));
     }
     let created: Option<CommandRow> = diesel::insert_into(commands::table)
         .values(cmd)
@@ -99,9 +102,9 @@ pub fn claim_next(
     conn.transaction(|conn| {
         let next: Option<i64> = commands::table
             .filter(
-                commands::status.eq(CommandStatus::Pending).or(commands::status
-                    .eq(CommandStatus::Running)
-                    .and(
+                commands::status
+                    .eq(CommandStatus::Pending)
+                    .or(commands::status.eq(CommandStatus::Running).and(
                         sql::<Bool>("started_at < now() - make_interval(secs => ")
                             .bind::<BigInt, _>(reclaim_after_s)
                             .sql("::float8)"),
@@ -165,7 +168,12 @@ fn finish(
 ///
 /// # Errors
 /// [`Error::Invalid`] when `worker_id` does not hold it (any more).
-pub fn complete(conn: &mut PgConnection, id: i64, worker_id: &str, result: &Value) -> Result<CommandRow, Error> {
+pub fn complete(
+    conn: &mut PgConnection,
+    id: i64,
+    worker_id: &str,
+    result: &Value,
+) -> Result<CommandRow, Error> {
     finish(conn, id, worker_id, CommandStatus::Done, Some(result), None)
 }
 
@@ -173,8 +181,20 @@ pub fn complete(conn: &mut PgConnection, id: i64, worker_id: &str, result: &Valu
 ///
 /// # Errors
 /// [`Error::Invalid`] when `worker_id` does not hold it (any more).
-pub fn fail(conn: &mut PgConnection, id: i64, worker_id: &str, error: &str) -> Result<CommandRow, Error> {
-    finish(conn, id, worker_id, CommandStatus::Failed, None, Some(error))
+pub fn fail(
+    conn: &mut PgConnection,
+    id: i64,
+    worker_id: &str,
+    error: &str,
+) -> Result<CommandRow, Error> {
+    finish(
+        conn,
+        id,
+        worker_id,
+        CommandStatus::Failed,
+        None,
+        Some(error),
+    )
 }
 
 /// # Errors
@@ -210,4 +230,32 @@ pub fn unfinished(conn: &mut PgConnection) -> Result<Vec<CommandRow>, Error> {
         .select(CommandRow::as_select())
         .order(commands::id)
         .load(conn)?)
+}
+
+/// Subscribes a dedicated (non-pooled) connection to [`NOTIFY_CHANNEL`].
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn listen(conn: &mut PgConnection) -> Result<(), Error> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}"))?;
+    Ok(())
+}
+
+/// Drains the notifications received so far on a [`listen`]ing connection
+/// without blocking; returns the ids of the commands they announce.
+///
+/// # Errors
+/// [`Error::Query`] when the connection is broken (reconnect and listen again).
+pub fn drain_notifications(conn: &mut PgConnection) -> Result<Vec<i64>, Error> {
+    let mut ids = Vec::new();
+    for n in conn.notifications_iter() {
+        let n = n?;
+        if n.channel == NOTIFY_CHANNEL {
+            if let Ok(id) = n.payload.parse() {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
 }

@@ -38,7 +38,11 @@ pub struct BasketSummary {
 
 fn prices(conn: &mut PgConnection) -> Result<HashMap<String, (Decimal, DateTime<Utc>)>, Error> {
     Ok(market_prices::table
-        .select((market_prices::symbol, market_prices::price, market_prices::updated_at))
+        .select((
+            market_prices::symbol,
+            market_prices::price,
+            market_prices::updated_at,
+        ))
         .load::<(String, Decimal, DateTime<Utc>)>(conn)?
         .into_iter()
         .map(|(s, p, t)| (s, (p, t)))
@@ -50,7 +54,10 @@ fn prices(conn: &mut PgConnection) -> Result<HashMap<String, (Decimal, DateTime<
 ///
 /// # Errors
 /// [`Error::Query`]; [`Error::Corrupt`] for a basket row with bad counters.
-pub fn basket_summaries(conn: &mut PgConnection, closed_limit: i64) -> Result<Vec<BasketSummary>, Error> {
+pub fn basket_summaries(
+    conn: &mut PgConnection,
+    closed_limit: i64,
+) -> Result<Vec<BasketSummary>, Error> {
     let mut rows: Vec<BasketRow> = baskets::table
         .filter(baskets::status.eq_any(live_status_strs()))
         .select(BasketRow::as_select())
@@ -179,7 +186,8 @@ pub fn portfolio(conn: &mut PgConnection) -> Result<Vec<Portfolio>, Error> {
          GROUP BY b.quote_asset, b.symbol ORDER BY b.quote_asset, b.symbol"
     ))
     .load(conn)?;
-    let mut by_quote: BTreeMap<String, (PnlTotals, Decimal, Decimal, i64, Vec<String>)> = BTreeMap::new();
+    let mut by_quote: BTreeMap<String, (PnlTotals, Decimal, Decimal, i64, Vec<String>)> =
+        BTreeMap::new();
     for r in rows {
         let entry = by_quote.entry(r.quote_asset.clone()).or_default();
         let t = PnlTotals {
@@ -209,17 +217,19 @@ pub fn portfolio(conn: &mut PgConnection) -> Result<Vec<Portfolio>, Error> {
     }
     Ok(by_quote
         .into_iter()
-        .map(|(quote_asset, (totals, unrealized, live_budget, live_baskets, unpriced))| {
-            let summary = totals.summary(unrealized, live_budget);
-            Portfolio {
-                quote_asset,
-                totals,
-                live_budget,
-                live_baskets,
-                unpriced,
-                summary,
-            }
-        })
+        .map(
+            |(quote_asset, (totals, unrealized, live_budget, live_baskets, unpriced))| {
+                let summary = totals.summary(unrealized, live_budget);
+                Portfolio {
+                    quote_asset,
+                    totals,
+                    live_budget,
+                    live_baskets,
+                    unpriced,
+                    summary,
+                }
+            },
+        )
         .collect())
 }
 
@@ -252,13 +262,19 @@ struct Total {
 ///
 /// # Errors
 /// [`Error::Query`].
-pub fn realized_series(conn: &mut PgConnection, scope: &Scope, since: DateTime<Utc>) -> Result<Vec<Point>, Error> {
+pub fn realized_series(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    since: DateTime<Utc>,
+) -> Result<Vec<Point>, Error> {
     let start = since.duration_trunc(TimeDelta::hours(1)).unwrap_or(since);
     let (total, buckets): (Total, Vec<BucketRow>) = match scope {
         Scope::Basket(id) => (
-            diesel::sql_query("SELECT COALESCE(SUM(realized), 0) AS total FROM baskets WHERE id = $1")
-                .bind::<BigInt, _>(*id)
-                .get_result(conn)?,
+            diesel::sql_query(
+                "SELECT COALESCE(SUM(realized), 0) AS total FROM baskets WHERE id = $1",
+            )
+            .bind::<BigInt, _>(*id)
+            .get_result(conn)?,
             diesel::sql_query(
                 "SELECT bucket_start AS at, realized FROM pnl_hourly \
                  WHERE basket_id = $1 AND bucket_start >= $2 ORDER BY bucket_start",
@@ -268,9 +284,11 @@ pub fn realized_series(conn: &mut PgConnection, scope: &Scope, since: DateTime<U
             .load(conn)?,
         ),
         Scope::Quote(q) => (
-            diesel::sql_query("SELECT COALESCE(SUM(realized), 0) AS total FROM baskets WHERE quote_asset = $1")
-                .bind::<Text, _>(q)
-                .get_result(conn)?,
+            diesel::sql_query(
+                "SELECT COALESCE(SUM(realized), 0) AS total FROM baskets WHERE quote_asset = $1",
+            )
+            .bind::<Text, _>(q)
+            .get_result(conn)?,
             diesel::sql_query(
                 "SELECT h.bucket_start AS at, SUM(h.realized) AS realized \
                  FROM pnl_hourly h JOIN baskets b ON b.id = h.basket_id \
@@ -285,7 +303,10 @@ pub fn realized_series(conn: &mut PgConnection, scope: &Scope, since: DateTime<U
     let in_window: Decimal = buckets.iter().map(|b| b.realized).sum();
     let mut cum = total.total - in_window;
     let mut points = Vec::with_capacity(buckets.len() + 1);
-    points.push(Point { at: start, value: cum });
+    points.push(Point {
+        at: start,
+        value: cum,
+    });
     for b in buckets {
         cum += b.realized;
         points.push(Point {

@@ -64,7 +64,11 @@ impl Error {
         Error::NotFound { what: what.into() }
     }
 
-    pub(crate) fn corrupt(table: &'static str, id: impl ToString, reason: impl Into<String>) -> Self {
+    pub(crate) fn corrupt(
+        table: &'static str,
+        id: impl ToString,
+        reason: impl Into<String>,
+    ) -> Self {
         Error::Corrupt {
             table,
             id: id.to_string(),
@@ -137,7 +141,10 @@ mod tests {
             redact_url("postgres://bob:s3cr3t@db:5432/trader?sslmode=require"),
             "postgres://bob:***@db:5432/trader?sslmode=require"
         );
-        assert_eq!(redact_url("postgres://bob@db/trader"), "postgres://bob@db/trader");
+        assert_eq!(
+            redact_url("postgres://bob@db/trader"),
+            "postgres://bob@db/trader"
+        );
         assert_eq!(redact_url("postgres://db/trader"), "postgres://db/trader");
     }
 }

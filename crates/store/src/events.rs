@@ -53,7 +53,11 @@ pub fn insert(conn: &mut PgConnection, event: &NewEvent) -> Result<EventRow, Err
 ///
 /// # Errors
 /// [`Error::Query`].
-pub fn recent(conn: &mut PgConnection, basket_id: Option<i64>, limit: i64) -> Result<Vec<EventRow>, Error> {
+pub fn recent(
+    conn: &mut PgConnection,
+    basket_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EventRow>, Error> {
     let limit = crate::page_limit(limit);
     let mut errors = events::table
         .filter(events::level.eq(EventLevel::Error))
@@ -81,11 +85,20 @@ pub fn recent(conn: &mut PgConnection, basket_id: Option<i64>, limit: i64) -> Re
     Ok(rows)
 }
 
-/// Deletes events older than `days` days; returns how many.
+/// Deletes events older than `days` (≥ 1) days; returns how many.
 ///
 /// # Errors
-/// [`Error::Query`].
+/// [`Error::Invalid`] for `days < 1`.
 pub fn delete_older_than(conn: &mut PgConnection, days: i64) -> Result<usize, Error> {
-    let cutoff = Utc::now() - chrono::TimeDelta::days(days.max(0));
-    Ok(diesel::delete(events::table.filter(events::created_at.lt(cutoff))).execute(conn)?)
+    if days < 1 {
+        return Err(Error::invalid(
+            "event retention days",
+            format!("{days} is below 1"),
+        ));
+    }
+    Ok(diesel::sql_query(
+        "DELETE FROM events WHERE created_at < now() - make_interval(days => $1::int)",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(days)
+    .execute(conn)?)
 }

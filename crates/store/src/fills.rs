@@ -141,7 +141,11 @@ fn prepare<'a>(basket: &BasketRow, f: &'a NewFill) -> Result<Prepared<'a>, Error
             ),
         ));
     }
-    let expected = if id.role.is_buy() { Side::Buy } else { Side::Sell };
+    let expected = if id.role.is_buy() {
+        Side::Buy
+    } else {
+        Side::Sell
+    };
     if fill.side != expected {
         return Err(Error::invalid(
             field("side"),
@@ -159,7 +163,10 @@ fn prepare<'a>(basket: &BasketRow, f: &'a NewFill) -> Result<Prepared<'a>, Error
         }
     }
     if fill.commission_asset.is_empty() || fill.commission_asset.len() > 20 {
-        return Err(Error::invalid(field("commission_asset"), "must be 1 to 20 characters"));
+        return Err(Error::invalid(
+            field("commission_asset"),
+            "must be 1 to 20 characters",
+        ));
     }
     // An estimate (a base or third-asset fee valued at a price): rounded to
     // the column's 16 decimals rather than refused.
@@ -188,7 +195,13 @@ struct Bucket {
     sells: i64,
 }
 
-fn add_to_bucket(buckets: &mut BTreeMap<DateTime<Utc>, Bucket>, at: DateTime<Utc>, side: Side, realized: Option<Decimal>, fee: Decimal) {
+fn add_to_bucket(
+    buckets: &mut BTreeMap<DateTime<Utc>, Bucket>,
+    at: DateTime<Utc>,
+    side: Side,
+    realized: Option<Decimal>,
+    fee: Decimal,
+) {
     let b = buckets.entry(hour(at)).or_default();
     b.fees += fee;
     if side == Side::Sell {
@@ -203,7 +216,11 @@ fn upsert_buckets(
     buckets: &BTreeMap<DateTime<Utc>, Bucket>,
 ) -> Result<(), Error> {
     for (at, b) in buckets {
-        check(&format!("hourly realized of basket {basket_id}"), b.realized, Col::Quote)?;
+        check(
+            &format!("hourly realized of basket {basket_id}"),
+            b.realized,
+            Col::Quote,
+        )?;
         diesel::insert_into(pnl_hourly::table)
             .values((
                 pnl_hourly::basket_id.eq(basket_id),
@@ -415,7 +432,13 @@ fn rewalk(conn: &mut PgConnection, basket_id: i64, base_asset: &str) -> Result<(
                 .set(fills::realized_pnl.eq(r))
                 .execute(conn)?;
         }
-        add_to_bucket(&mut buckets, row.executed_at, row.side, r, row.commission_quote);
+        add_to_bucket(
+            &mut buckets,
+            row.executed_at,
+            row.side,
+            r,
+            row.commission_quote,
+        );
     }
     diesel::delete(pnl_hourly::table.filter(pnl_hourly::basket_id.eq(basket_id))).execute(conn)?;
     upsert_buckets(conn, basket_id, &buckets)?;
@@ -472,7 +495,10 @@ pub fn history(
     let more = rows.len() > n;
     rows.truncate(n);
     let next = if more {
-        rows.last().map(|r| Cursor { at: r.executed_at, id: r.id })
+        rows.last().map(|r| Cursor {
+            at: r.executed_at,
+            id: r.id,
+        })
     } else {
         None
     };

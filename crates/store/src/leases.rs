@@ -139,12 +139,14 @@ pub fn acquire_leases(
 /// # Errors
 /// [`Error::Query`].
 pub fn release_leases(conn: &mut PgConnection, worker_id: &str) -> Result<usize, Error> {
-    Ok(diesel::update(baskets::table.filter(baskets::worker_id.eq(worker_id)))
-        .set((
-            baskets::worker_id.eq(None::<String>),
-            baskets::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
-        ))
-        .execute(conn)?)
+    Ok(
+        diesel::update(baskets::table.filter(baskets::worker_id.eq(worker_id)))
+            .set((
+                baskets::worker_id.eq(None::<String>),
+                baskets::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
+            ))
+            .execute(conn)?,
+    )
 }
 
 #[derive(QueryableByName)]

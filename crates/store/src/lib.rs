@@ -175,7 +175,9 @@ pub(crate) fn split_db_url(database_url: &str) -> Result<(String, String), Error
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
-        return Err(bad("the database name may use only letters, digits, `_` and `-`"));
+        return Err(bad(
+            "the database name may use only letters, digits, `_` and `-`",
+        ));
     }
     let admin = format!("{}postgres{}", &database_url[..path_start], query);
     Ok((admin, name.to_string()))
@@ -224,8 +226,8 @@ mod tests {
 
     #[test]
     fn db_urls_split() {
-        let (admin, name) =
-            split_db_url("postgres://u:p@h:5432/binance_trader?sslmode=disable").unwrap_or_default();
+        let (admin, name) = split_db_url("postgres://u:p@h:5432/binance_trader?sslmode=disable")
+            .unwrap_or_default();
         assert_eq!(admin, "postgres://u:p@h:5432/postgres?sslmode=disable");
         assert_eq!(name, "binance_trader");
         assert!(split_db_url("postgres://h:5432").is_err());

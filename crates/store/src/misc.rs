@@ -1,7 +1,7 @@
 //! Daemon heartbeats (`bot_status`), last prices (`market_prices`), account
 //! snapshots with retention and the equity series, and `bot_config`.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Numeric, Text, Timestamptz};
@@ -106,7 +106,10 @@ pub struct MarketPriceRow {
 ///
 /// # Errors
 /// [`Error::Invalid`] for a price its column cannot hold.
-pub fn upsert_prices(conn: &mut PgConnection, prices: &[(String, Decimal)]) -> Result<usize, Error> {
+pub fn upsert_prices(
+    conn: &mut PgConnection,
+    prices: &[(String, Decimal)],
+) -> Result<usize, Error> {
     for (symbol, price) in prices {
         check_non_negative(&format!("price of {symbol}"), *price, Col::Exchange)?;
     }
@@ -179,14 +182,22 @@ pub fn insert_snapshot(conn: &mut PgConnection, s: &NewSnapshot) -> Result<Snaps
         .get_result(conn)?)
 }
 
-/// Retention: deletes snapshots older than `days` days; returns how many.
+/// Retention: deletes snapshots older than `days` (≥ 1) days; returns how many.
 ///
 /// # Errors
-/// [`Error::Query`].
+/// [`Error::Invalid`] for `days < 1` (a typo must not erase the history).
 pub fn delete_snapshots_older_than(conn: &mut PgConnection, days: i64) -> Result<usize, Error> {
-    let cutoff = Utc::now() - TimeDelta::days(days.max(0));
-    Ok(diesel::delete(account_snapshots::table.filter(account_snapshots::timestamp.lt(cutoff)))
-        .execute(conn)?)
+    if days < 1 {
+        return Err(Error::invalid(
+            "snapshot retention days",
+            format!("{days} is below 1"),
+        ));
+    }
+    Ok(diesel::sql_query(
+        "DELETE FROM account_snapshots WHERE \"timestamp\" < now() - make_interval(days => $1::int)",
+    )
+    .bind::<BigInt, _>(days)
+    .execute(conn)?)
 }
 
 /// One point of a time series.
@@ -249,7 +260,10 @@ pub fn get_config(conn: &mut PgConnection, key: &str) -> Result<Option<Value>, E
 /// [`Error::Invalid`] for a key longer than 100 characters.
 pub fn set_config(conn: &mut PgConnection, key: &str, value: &Value) -> Result<(), Error> {
     if key.is_empty() || key.len() > 100 {
-        return Err(Error::invalid("bot_config key", "must be 1 to 100 characters"));
+        return Err(Error::invalid(
+            "bot_config key",
+            "must be 1 to 100 characters",
+        ));
     }
     diesel::insert_into(bot_config::table)
         .values((bot_config::key.eq(key), bot_config::value.eq(value)))

@@ -124,7 +124,8 @@ struct OrderInsert<'a> {
 /// Parses `cid` and checks that it names `basket` and that the side fits the role.
 fn check_id(cid: &str, basket: &BasketRow, side: Side) -> Result<ClientOrderId, Error> {
     let id = ClientOrderId::parse(cid).map_err(|e| Error::invalid("client_order_id", e.0))?;
-    id.check_len().map_err(|e| Error::invalid("client_order_id", e.0))?;
+    id.check_len()
+        .map_err(|e| Error::invalid("client_order_id", e.0))?;
     if id.basket_id != basket.id || id.symbol != basket.symbol {
         return Err(Error::invalid(
             "client_order_id",
@@ -134,7 +135,11 @@ fn check_id(cid: &str, basket: &BasketRow, side: Side) -> Result<ClientOrderId, 
             ),
         ));
     }
-    let expected = if id.role.is_buy() { Side::Buy } else { Side::Sell };
+    let expected = if id.role.is_buy() {
+        Side::Buy
+    } else {
+        Side::Sell
+    };
     if side != expected {
         return Err(Error::invalid(
             "side",
@@ -171,10 +176,13 @@ fn is_unique_violation(e: &diesel::result::Error) -> bool {
 }
 
 fn raise_order_seq(conn: &mut PgConnection, basket_id: i64, seq: u64) -> Result<(), Error> {
-    let seq = i64::try_from(seq).map_err(|_| Error::invalid("client_order_id", "seq out of range"))?;
+    let seq =
+        i64::try_from(seq).map_err(|_| Error::invalid("client_order_id", "seq out of range"))?;
     diesel::update(baskets::table.find(basket_id))
         .set((
-            baskets::order_seq.eq(sql::<BigInt>("GREATEST(order_seq, ").bind::<BigInt, _>(seq).sql(")")),
+            baskets::order_seq.eq(sql::<BigInt>("GREATEST(order_seq, ")
+                .bind::<BigInt, _>(seq)
+                .sql(")")),
             baskets::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)?;
@@ -282,7 +290,11 @@ fn lock_order(
         .first(conn)?)
 }
 
-fn apply_state(conn: &mut PgConnection, row: &OrderRow, st: &ExchangeState) -> Result<OrderRow, Error> {
+fn apply_state(
+    conn: &mut PgConnection,
+    row: &OrderRow,
+    st: &ExchangeState,
+) -> Result<OrderRow, Error> {
     if st.status.is_unconfirmed() {
         return Err(Error::invalid(
             "status",
@@ -290,7 +302,11 @@ fn apply_state(conn: &mut PgConnection, row: &OrderRow, st: &ExchangeState) -> R
         ));
     }
     check_non_negative("executed_qty", st.executed_qty, Col::Exchange)?;
-    check_non_negative("cummulative_quote_qty", st.cummulative_quote_qty, Col::Exchange)?;
+    check_non_negative(
+        "cummulative_quote_qty",
+        st.cummulative_quote_qty,
+        Col::Exchange,
+    )?;
     if let Some(known) = row.exchange_order_id {
         if known != st.exchange_order_id {
             return Err(Error::Conflict {
@@ -321,7 +337,8 @@ fn apply_state(conn: &mut PgConnection, row: &OrderRow, st: &ExchangeState) -> R
             orders::exchange_order_id.eq(Some(st.exchange_order_id)),
             orders::status.eq(status),
             orders::executed_qty.eq(row.executed_qty.max(st.executed_qty)),
-            orders::cummulative_quote_qty.eq(row.cummulative_quote_qty.max(st.cummulative_quote_qty)),
+            orders::cummulative_quote_qty
+                .eq(row.cummulative_quote_qty.max(st.cummulative_quote_qty)),
             orders::filled_at.eq(filled_at),
             orders::updated_at.eq(diesel::dsl::now),
         ))
@@ -462,7 +479,11 @@ pub fn upsert_from_exchange(
             ));
         }
         check_non_negative("executed_qty", st.executed_qty, Col::Exchange)?;
-        check_non_negative("cummulative_quote_qty", st.cummulative_quote_qty, Col::Exchange)?;
+        check_non_negative(
+            "cummulative_quote_qty",
+            st.cummulative_quote_qty,
+            Col::Exchange,
+        )?;
         log::warn!(
             "Order found on the exchange without a row, inserting basket={} cid={}",
             basket.id,
@@ -498,7 +519,10 @@ pub fn upsert_from_exchange(
 ///
 /// # Errors
 /// [`Error::Query`].
-pub fn get_by_client_id(conn: &mut PgConnection, client_order_id: &str) -> Result<Option<OrderRow>, Error> {
+pub fn get_by_client_id(
+    conn: &mut PgConnection,
+    client_order_id: &str,
+) -> Result<Option<OrderRow>, Error> {
     Ok(orders::table
         .filter(orders::client_order_id.eq(client_order_id))
         .select(OrderRow::as_select())
@@ -511,7 +535,10 @@ pub fn get_by_client_id(conn: &mut PgConnection, client_order_id: &str) -> Resul
 ///
 /// # Errors
 /// [`Error::Query`].
-pub fn list_open_for_basket(conn: &mut PgConnection, basket_id: i64) -> Result<Vec<OrderRow>, Error> {
+pub fn list_open_for_basket(
+    conn: &mut PgConnection,
+    basket_id: i64,
+) -> Result<Vec<OrderRow>, Error> {
     Ok(orders::table
         .filter(orders::basket_id.eq(basket_id))
         .filter(orders::status.eq_any(OrderStatus::OPEN))
@@ -537,7 +564,10 @@ pub fn list_open(conn: &mut PgConnection) -> Result<Vec<OrderRow>, Error> {
 ///
 /// # Errors
 /// [`Error::Query`].
-pub fn list_unknown(conn: &mut PgConnection, basket_id: Option<i64>) -> Result<Vec<OrderRow>, Error> {
+pub fn list_unknown(
+    conn: &mut PgConnection,
+    basket_id: Option<i64>,
+) -> Result<Vec<OrderRow>, Error> {
     let mut q = orders::table
         .filter(orders::status.eq_any([OrderStatus::PendingNew, OrderStatus::Unknown]))
         .select(OrderRow::as_select())
@@ -603,7 +633,10 @@ pub fn history(
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next = if more {
-        rows.last().map(|r| Cursor { at: r.created_at, id: r.id })
+        rows.last().map(|r| Cursor {
+            at: r.created_at,
+            id: r.id,
+        })
     } else {
         None
     };

@@ -55,9 +55,10 @@ struct Found {
 }
 
 fn db_exists(conn: &mut PgConnection, name: &str) -> Result<bool, Error> {
-    let r: Found = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS found")
-        .bind::<Text, _>(name)
-        .get_result(conn)?;
+    let r: Found =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS found")
+            .bind::<Text, _>(name)
+            .get_result(conn)?;
     Ok(r.found)
 }
 
@@ -74,13 +75,17 @@ fn build_template() -> Result<String, Error> {
             return Ok(());
         }
         let building = format!("{name}_building");
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))?;
+        conn.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+        ))?;
         conn.batch_execute(&format!("CREATE DATABASE \"{building}\""))?;
         {
             let mut tpl = connect(&with_db(&base, &building)?)?;
             run_migrations(&mut tpl)?;
         } // the connection is closed here: a template must have none
-        conn.batch_execute(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))?;
+        conn.batch_execute(&format!(
+            "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+        ))?;
         Ok(())
     })();
     let unlock = diesel::sql_query("SELECT pg_advisory_unlock($1)")
@@ -105,7 +110,10 @@ impl TestDb {
     pub fn new() -> TestDb {
         match TestDb::try_new() {
             Ok(db) => db,
-            Err(e) => panic!("cannot create a test database on {}: {e}", crate::error::redact_url(&base_url())),
+            Err(e) => panic!(
+                "cannot create a test database on {}: {e}",
+                crate::error::redact_url(&base_url())
+            ),
         }
     }
 
@@ -133,9 +141,13 @@ impl TestDb {
         loop {
             // Copying fails while another session is connected to the template
             // (e.g. another process's CREATE … TEMPLATE): retry briefly.
-            match conn.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")) {
+            match conn.batch_execute(&format!(
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+            )) {
                 Ok(()) => break,
-                Err(e) if attempt < 50 && e.to_string().contains("being accessed by other users") => {
+                Err(e)
+                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
+                {
                     attempt += 1;
                     sleep(Duration::from_millis(100));
                 }
@@ -144,11 +156,7 @@ impl TestDb {
         }
         let url = with_db(&base, &name)?;
         let pool = connect_pool(&url, 8)?;
-        Ok(TestDb {
-            name,
-            url,
-            pool,
-        })
+        Ok(TestDb { name, url, pool })
     }
 
     /// The database's URL (for a second process, or a dedicated connection).
@@ -201,8 +209,11 @@ impl Drop for TestDb {
         let dropped = split_db_url(&base_url())
             .and_then(|(admin, _)| connect(&admin))
             .and_then(|mut c| {
-                c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
-                    .map_err(Error::from)
+                c.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    self.name
+                ))
+                .map_err(Error::from)
             });
         if let Err(e) = dropped {
             log::warn!("Could not drop test database {}: {e}", self.name);

@@ -1,0 +1,241 @@
+use std::time::{Duration, Instant};
+
+use diesel::Connection;
+use serde_json::json;
+use store::commands::{self, NewCommand};
+use store::events::{self, NewEvent};
+use store::misc::{self, Heartbeat, NewSnapshot};
+use store::test_db::TestDb;
+use store::{CommandKind, CommandStatus, Error, EventLevel};
+
+use crate::common::{d, new_basket};
+
+fn close(basket: Option<i64>, key: &str) -> NewCommand {
+    NewCommand {
+        kind: CommandKind::CloseBasket,
+        basket_id: basket,
+        payload: json!({}),
+        idempotency_key: key.to_string(),
+    }
+}
+
+#[test]
+fn commands_are_idempotent_claimed_once_and_notified() {
+    let db = TestDb::new();
+    let mut listener = db.connect();
+    commands::listen(&mut listener).expect("listen");
+    let mut a = db.connect();
+    let mut b = db.connect();
+    let basket = new_basket(&mut a).id;
+
+    let (first, created) = commands::insert(&mut a, &close(Some(basket), "k1")).expect("insert");
+    assert!(created);
+    assert_eq!(first.status, CommandStatus::Pending);
+    let (again, created) =
+        commands::insert(&mut b, &close(Some(basket), "k1")).expect("double submit");
+    assert!(!created);
+    assert_eq!(again.id, first.id);
+    assert!(matches!(
+        commands::insert(
+            &mut b,
+            &NewCommand {
+                kind: CommandKind::Pause,
+                ..close(Some(basket), "k1")
+            }
+        ),
+        Err(Error::Conflict { .. })
+    ));
+    let (second, _) = commands::insert(&mut a, &close(Some(basket), "k2")).expect("second");
+
+    // NOTIFY reaches the listener promptly.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut notified = Vec::new();
+    while notified.len() < 2 && Instant::now() < deadline {
+        notified.extend(commands::drain_notifications(&mut listener).expect("drain"));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(notified, vec![first.id, second.id]);
+
+    // While a holds its claim (transaction open), b skips it and gets the next one.
+    a.transaction::<_, Error, _>(|a| {
+        let mine = commands::claim_next(a, "w-a", 300)?.expect("a claims");
+        assert_eq!(mine.id, first.id);
+        let theirs = commands::claim_next(&mut b, "w-b", 300)?.expect("b claims another");
+        assert_eq!(theirs.id, second.id);
+        assert!(
+            commands::claim_next(&mut b, "w-b", 300)?.is_none(),
+            "nothing left for b"
+        );
+        Ok(())
+    })
+    .expect("claims");
+    assert!(commands::claim_next(&mut b, "w-b", 300)
+        .expect("none")
+        .is_none());
+
+    // Only the claimant finishes it.
+    assert!(matches!(
+        commands::complete(&mut b, first.id, "w-b", &json!({})),
+        Err(Error::Invalid { .. })
+    ));
+    let done = commands::complete(&mut a, first.id, "w-a", &json!({"canceled": 3})).expect("done");
+    assert_eq!(done.status, CommandStatus::Done);
+    assert_eq!(done.result, Some(json!({"canceled": 3})));
+    let failed = commands::fail(&mut b, second.id, "w-b", "exchange down").expect("failed");
+    assert_eq!(
+        (failed.status, failed.error.as_deref()),
+        (CommandStatus::Failed, Some("exchange down"))
+    );
+    assert_eq!(
+        commands::get(&mut a, first.id)
+            .expect("get")
+            .claimed_by
+            .as_deref(),
+        Some("w-a")
+    );
+    assert!(commands::unfinished(&mut a).expect("unfinished").is_empty());
+    assert_eq!(commands::recent(&mut a, 10).expect("recent").len(), 2);
+
+    // A command left running by a dead worker is reclaimed after the delay.
+    let (third, _) = commands::insert(&mut a, &close(None, "k3")).expect("third");
+    commands::claim_next(&mut a, "dead", 300)
+        .expect("claim")
+        .expect("some");
+    assert!(commands::claim_next(&mut b, "w-b", 300)
+        .expect("not yet")
+        .is_none());
+    std::thread::sleep(Duration::from_millis(1100));
+    let re = commands::claim_next(&mut b, "w-b", 1)
+        .expect("reclaim")
+        .expect("some");
+    assert_eq!((re.id, re.claimed_by.as_deref()), (third.id, Some("w-b")));
+}
+
+#[test]
+fn events_heartbeats_prices_and_snapshots() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let basket = new_basket(&mut conn).id;
+    for (i, level) in [
+        EventLevel::Info,
+        EventLevel::Error,
+        EventLevel::Warn,
+        EventLevel::Info,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        events::insert(
+            &mut conn,
+            &NewEvent {
+                basket_id: Some(basket),
+                level,
+                kind: "cycle".into(),
+                message: format!("event {i} <script>"),
+                data: Some(json!({"i": i})),
+            },
+        )
+        .expect("event");
+    }
+    let recent = events::recent(&mut conn, None, 3).expect("recent");
+    assert_eq!(recent.len(), 3);
+    assert_eq!(recent[0].level, EventLevel::Error, "errors first");
+    assert_eq!(recent[1].message, "event 3 <script>");
+    assert_eq!(
+        events::recent(&mut conn, Some(basket + 99), 10)
+            .expect("none")
+            .len(),
+        0
+    );
+    assert_eq!(
+        events::delete_older_than(&mut conn, 1).expect("retention"),
+        0
+    );
+
+    let now = chrono::Utc::now();
+    let hb = Heartbeat {
+        instance_id: "host-1".into(),
+        mode: "paper".into(),
+        base_url: "http://127.0.0.1:1".into(),
+        pid: 42,
+        started_at: now,
+        last_cycle_at: Some(now),
+        last_cycle_ms: Some(12),
+        last_error: None,
+        last_error_at: None,
+        weight_used: Some(7),
+    };
+    let first = misc::heartbeat(&mut conn, &hb).expect("hb");
+    let second = misc::heartbeat(
+        &mut conn,
+        &Heartbeat {
+            last_error: Some("boom".into()),
+            ..hb
+        },
+    )
+    .expect("hb");
+    assert!(second.heartbeat_at >= first.heartbeat_at);
+    assert_eq!(misc::statuses(&mut conn).expect("statuses").len(), 1);
+    assert_eq!(second.last_error.as_deref(), Some("boom"));
+
+    misc::upsert_prices(
+        &mut conn,
+        &[
+            ("SOLUSDC".into(), d("140.12")),
+            ("BTCUSDC".into(), d("92233720368.54775807")),
+        ],
+    )
+    .expect("prices");
+    misc::upsert_prices(&mut conn, &[("SOLUSDC".into(), d("141"))]).expect("prices");
+    let prices = misc::prices(&mut conn).expect("prices");
+    assert_eq!(prices.len(), 2);
+    assert_eq!(prices[0].price, d("92233720368.54775807"));
+    assert_eq!(prices[1].price, d("141"));
+
+    for v in ["1000", "1010.5", "990.25"] {
+        misc::insert_snapshot(
+            &mut conn,
+            &NewSnapshot {
+                quote_asset: "USDC".into(),
+                quote_balance: d(v),
+                base_balance: d("0"),
+                total_value: d(v),
+                balances: json!({"USDC": {"free": v, "locked": "0"}}),
+            },
+        )
+        .expect("snapshot");
+    }
+    let series = misc::equity_series(&mut conn, "USDC", now - chrono::TimeDelta::hours(1), 3600)
+        .expect("series");
+    assert!(!series.is_empty() && series.len() <= 2);
+    assert_eq!(
+        series.last().map(|p| p.value),
+        Some(d("990.25")),
+        "last snapshot of the bucket"
+    );
+    assert_eq!(
+        misc::delete_snapshots_older_than(&mut conn, 30).expect("keep"),
+        0
+    );
+    assert!(matches!(
+        misc::delete_snapshots_older_than(&mut conn, 0),
+        Err(Error::Invalid { .. })
+    ));
+    diesel::sql_query("UPDATE account_snapshots SET \"timestamp\" = now() - interval '40 days' WHERE total_value = 1000")
+        .execute(&mut *conn)
+        .expect("age one");
+    assert_eq!(
+        misc::delete_snapshots_older_than(&mut conn, 30).expect("retention"),
+        1
+    );
+
+    misc::set_config(&mut conn, "k_next", &json!(3)).expect("set");
+    misc::set_config(&mut conn, "k_next", &json!(4)).expect("set");
+    assert_eq!(
+        misc::get_config(&mut conn, "k_next").expect("get"),
+        Some(json!(4))
+    );
+    assert_eq!(misc::all_config(&mut conn).expect("all").len(), 1);
+}
+
+use diesel::RunQueryDsl;

@@ -1,0 +1,137 @@
+use std::collections::HashSet;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Duration;
+
+use grid_core::BasketStatus;
+use store::leases::{acquire_leases, fair_share, release_leases};
+use store::test_db::TestDb;
+use store::{baskets, Error, Writer};
+
+use crate::common::new_basket;
+
+#[test]
+fn one_worker_per_basket_and_takeover_after_expiry() {
+    let db = TestDb::new();
+    let mut a = db.connect();
+    let mut b = db.connect();
+    let ids: Vec<i64> = (0..3).map(|_| new_basket(&mut a).id).collect();
+
+    let held_a = acquire_leases(&mut a, "worker-a", 60_000, 2).expect("a");
+    assert_eq!(held_a, ids[..2].to_vec());
+    let held_b = acquire_leases(&mut b, "worker-b", 60_000, 10).expect("b");
+    assert_eq!(held_b, vec![ids[2]], "b gets only what a does not hold");
+    assert_eq!(
+        acquire_leases(&mut a, "worker-a", 60_000, 10).expect("renew"),
+        held_a.clone().into_iter().collect::<Vec<_>>()
+    );
+
+    // Leased writes: the holder may, the other may not.
+    baskets::set_status(
+        &mut a,
+        Writer::Lease("worker-a"),
+        ids[0],
+        BasketStatus::Paused,
+        None,
+    )
+    .expect("holder writes");
+    let err = baskets::set_status(
+        &mut b,
+        Writer::Lease("worker-b"),
+        ids[0],
+        BasketStatus::Active,
+        None,
+    )
+    .expect_err("not the holder");
+    assert!(
+        matches!(err, Error::LeaseLost { basket_id, .. } if basket_id == ids[0]),
+        "{err}"
+    );
+
+    // a stops renewing: after expiry b takes over, and a's writes fail.
+    acquire_leases(&mut a, "worker-a", 150, 10).expect("short lease");
+    thread::sleep(Duration::from_millis(400));
+    let taken = acquire_leases(&mut b, "worker-b", 60_000, 10).expect("takeover");
+    assert_eq!(taken, ids);
+    assert!(matches!(
+        baskets::set_status(
+            &mut a,
+            Writer::Lease("worker-a"),
+            ids[1],
+            BasketStatus::Paused,
+            None
+        ),
+        Err(Error::LeaseLost { .. })
+    ));
+    assert!(acquire_leases(&mut a, "worker-a", 60_000, 10)
+        .expect("a again")
+        .is_empty());
+    let row = baskets::get(&mut a, ids[1]).expect("row");
+    assert_eq!(
+        row.worker_id.as_deref(),
+        Some("worker-b"),
+        "the dashboard can say who holds it"
+    );
+
+    // A clean shutdown frees them at once.
+    assert_eq!(release_leases(&mut b, "worker-b").expect("release"), 3);
+    assert_eq!(
+        acquire_leases(&mut a, "worker-a", 60_000, 10).expect("a takes"),
+        ids
+    );
+
+    // A closed basket without open orders needs no writer: its lease is dropped.
+    baskets::set_status(
+        &mut a,
+        Writer::Lease("worker-a"),
+        ids[2],
+        BasketStatus::Closed,
+        Some("completed"),
+    )
+    .expect("close");
+    assert_eq!(
+        acquire_leases(&mut a, "worker-a", 60_000, 10).expect("a"),
+        ids[..2].to_vec()
+    );
+    assert_eq!(fair_share(&mut a, 60_000).expect("share"), 2);
+}
+
+#[test]
+fn concurrent_acquisition_never_hands_a_basket_to_two_workers() {
+    let db = TestDb::new();
+    let mut setup = db.connect();
+    let ids: HashSet<i64> = (0..6).map(|_| new_basket(&mut setup).id).collect();
+    for round in 0..15 {
+        let barrier = Arc::new(Barrier::new(3));
+        let handles: Vec<_> = (0..3)
+            .map(|w| {
+                let url = db.url().to_string();
+                let barrier = Arc::clone(&barrier);
+                thread::spawn(move || {
+                    let mut conn = store::connect(&url).expect("connect");
+                    let me = format!("w{w}");
+                    barrier.wait();
+                    let held = acquire_leases(&mut conn, &me, 60_000, 6).expect("acquire");
+                    (me, held)
+                })
+            })
+            .collect();
+        let results: Vec<(String, Vec<i64>)> = handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect();
+        let mut union = HashSet::new();
+        for (_, held) in &results {
+            for id in held {
+                assert!(
+                    union.insert(*id),
+                    "round {round}: basket {id} held twice: {results:?}"
+                );
+            }
+        }
+        assert_eq!(union, ids, "round {round}: every basket is served");
+        for (me, _) in &results {
+            release_leases(&mut setup, me).expect("release");
+        }
+    }
+}

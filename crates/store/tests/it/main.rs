@@ -1,0 +1,11 @@
+//! Integration tests against a real PostgreSQL: one fresh database per test
+//! (`store::test_db::TestDb`). Server: `TEST_DATABASE_URL` or
+//! `postgres://postgres@127.0.0.1:5432/postgres`.
+
+mod common;
+mod control;
+mod fills;
+mod leases;
+mod migrations;
+mod money;
+mod orders;
