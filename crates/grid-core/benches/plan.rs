@@ -7,13 +7,15 @@ use rust_decimal::Decimal;
 
 fn input() -> PlanInput {
     let n = 50usize;
-    let mut config = GridConfig::default();
-    config.zone_bottom_pct = Decimal::new(50, 2);
-    config.levels_pct = (1..=n).map(|i| Decimal::new(i as i64, 2)).collect();
-    // 49 weights of 0.02 and one of 0.02: exactly 1.
-    config.alloc_weights = vec![Decimal::new(2, 2); n];
-    config.max_grid_capital_quote = Decimal::from(100_000);
-    config.place_mode = PlaceMode::AllUnfilled;
+    let config = GridConfig {
+        zone_bottom_pct: Decimal::new(50, 2),
+        levels_pct: (1..=n).map(|i| Decimal::new(i as i64, 2)).collect(),
+        // 50 weights of 0.02: exactly 1.
+        alloc_weights: vec![Decimal::new(2, 2); n],
+        max_grid_capital_quote: Decimal::from(100_000),
+        place_mode: PlaceMode::AllUnfilled,
+        ..GridConfig::default()
+    };
     let rules = SymbolRules {
         base_asset: "SOL".into(),
         quote_asset: "USDC".into(),
@@ -48,7 +50,11 @@ fn input() -> PlanInput {
                 price,
                 qty: Decimal::new(1, 2),
                 commission: Decimal::new(1, 5),
-                commission_asset: if k % 2 == 0 { "SOL".into() } else { "BNB".into() },
+                commission_asset: if k % 2 == 0 {
+                    "SOL".into()
+                } else {
+                    "BNB".into()
+                },
                 commission_quote: Decimal::new(15, 4),
             });
         }
