@@ -379,6 +379,12 @@ impl BinanceClient {
             .credentials
             .as_ref()
             .ok_or(Error::MissingCredentials)?;
+        if !(1..=60_000).contains(&self.config.recv_window_ms) {
+            return Err(Error::InvalidRequest(format!(
+                "recv_window_ms must be 1..=60000, got {}",
+                self.config.recv_window_ms
+            )));
+        }
         if !self.time_synced.load(Ordering::SeqCst) {
             self.sync_time()?;
         }
@@ -403,9 +409,13 @@ impl BinanceClient {
         let mut attempt: u32 = 0;
         let mut resynced = false;
         loop {
-            // Sign before booking weight: a first signed call measures the time first.
-            let (query, api_key) = self.query_for(call)?;
+            if call.signed && self.config.credentials.is_none() {
+                return Err(Error::MissingCredentials);
+            }
+            // Book the weight first (this may wait for the next minute), then
+            // stamp and sign, so the timestamp is fresh when the request leaves.
             self.governor.acquire(call.weight, priority)?;
+            let (query, api_key) = self.query_for(call)?;
             let url = if query.is_empty() {
                 format!("{}{}", self.config.base_url, call.path)
             } else {

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use binance_rest::auth::Secret;
-use binance_rest::{BinanceClient, ClientConfig, Error, Exchange, ManualClock, NewOrder, OrderRef};
+use binance_rest::{
+    BinanceClient, ClientConfig, Clock, Error, Exchange, ManualClock, NewOrder, OrderRef,
+};
 use common::{Mock, Reply, Req};
 use grid_core::Side;
 use rust_decimal_macros::dec;
@@ -495,4 +497,24 @@ fn the_secret_never_appears_in_debug_errors_or_logs() {
         assert!(!t.contains(SECRET), "secret leaked: {t}");
         assert!(!t.contains(&SECRET[..16]), "secret prefix leaked: {t}");
     }
+}
+
+#[test]
+fn the_timestamp_is_taken_after_waiting_for_the_weight_budget() {
+    let mock = Mock::start(|r: &Req| match r.path.as_str() {
+        "/api/v3/time" => Reply::json(200, format!(r#"{{"serverTime":{}}}"#, T0 + 1234))
+            .header("x-mbx-used-weight-1m", "5999"),
+        _ => Reply::json(200, include_str!("../test_data/account.json")),
+    });
+    let (clock, c) = client(&mock);
+    c.sync_time().unwrap();
+    c.account().unwrap(); // 5999 + 20 > 5400: waits for the next minute first
+    assert_eq!(clock.sleeps().len(), 1);
+    let r = mock
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/api/v3/account")
+        .unwrap();
+    let ts: i64 = r.param("timestamp").unwrap().parse().unwrap();
+    assert_eq!(ts, clock.now_ms() + c.time_offset_ms());
 }
