@@ -1,10 +1,14 @@
 //! `bot-daemon`: the worker that runs the grid strategy, and its tools.
 
-mod cli;
-
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use bot_daemon::cli;
+use bot_daemon::error::DaemonError;
+use bot_daemon::settings::Settings;
 use clap::{Parser, Subcommand};
+use rust_decimal::Decimal;
+use store::CommandKind;
 
 #[derive(Parser)]
 #[command(
@@ -14,23 +18,161 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print what the strategy would do for one JSON input (strategy.md §14).
-    /// Touches no database and no network.
+    /// The worker loop (the default).
+    Run,
+    /// Create the database when missing and apply the migrations.
+    Migrate,
+    /// Print what the strategy would do: for one JSON input (strategy.md §14,
+    /// no database, no network) or for a stored basket (no order is sent).
     Plan {
         /// The input file, or `-` for standard input.
+        #[arg(long, conflicts_with = "basket")]
+        input: Option<String>,
+        /// A basket id.
         #[arg(long)]
-        input: String,
+        basket: Option<i64>,
     },
+    /// Baskets: create, list, show, pause, resume, close.
+    Basket {
+        #[command(subcommand)]
+        action: BasketCmd,
+    },
+    /// Emergency close of every live basket (through the commands table).
+    CloseAll,
+}
+
+#[derive(Subcommand)]
+enum BasketCmd {
+    /// Create a basket (validated; nothing stored or sent when invalid: exit 2).
+    Create {
+        #[arg(long)]
+        symbol: String,
+        /// Anchor price (default: the last price).
+        #[arg(long)]
+        anchor: Option<Decimal>,
+        /// JSON file with strategy.md §2 fields.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    List,
+    Show {
+        id: i64,
+    },
+    Pause {
+        id: i64,
+    },
+    Resume {
+        id: i64,
+    },
+    /// Emergency close: sell the position, cancel the rest.
+    Close {
+        id: i64,
+    },
+}
+
+fn fail(e: &DaemonError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
+}
+
+fn db(settings: &Settings) -> Result<diesel::PgConnection, DaemonError> {
+    bot_daemon::run::prepare_database(&settings.database_url)?;
+    Ok(store::connect(&settings.database_url)?)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Plan { input } => cli::plan::run_file(&input),
+    if let Some(Command::Plan {
+        input: Some(input), ..
+    }) = &cli.command
+    {
+        return cli::plan::run_file(input);
+    }
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let res = match cli.command.unwrap_or(Command::Run) {
+        Command::Run => bot_daemon::run::run(&settings),
+        Command::Migrate => bot_daemon::run::prepare_database(&settings.database_url).map(|()| {
+            println!("migrations applied");
+        }),
+        Command::Plan {
+            basket: Some(id), ..
+        } => db(&settings).and_then(|mut c| {
+            let input = cli::basket::plan_input(&mut c, id)?;
+            let text =
+                serde_json::to_string(&input).map_err(|e| DaemonError::Invalid(e.to_string()))?;
+            let (out, ok) = cli::plan::answer(&text);
+            println!("{out}");
+            if ok {
+                Ok(())
+            } else {
+                Err(DaemonError::Invalid(
+                    "the strategy refused this basket's input".into(),
+                ))
+            }
+        }),
+        Command::Plan { .. } => Err(DaemonError::Invalid(
+            "plan needs --input FILE or --basket ID".into(),
+        )),
+        Command::CloseAll => db(&settings).and_then(|mut c| {
+            let row = cli::basket::queue(&mut c, CommandKind::CloseAll, None)?;
+            println!("close_all queued as command {}", row.id);
+            Ok(())
+        }),
+        Command::Basket { action } => basket(&settings, action),
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn basket(settings: &Settings, action: BasketCmd) -> Result<(), DaemonError> {
+    let mut conn = db(settings)?;
+    let queued = |conn: &mut diesel::PgConnection, kind: CommandKind, id: i64| {
+        let row = cli::basket::queue(conn, kind, Some(id))?;
+        println!(
+            "{} of basket {id} queued as command {}",
+            kind.as_str(),
+            row.id
+        );
+        Ok(())
+    };
+    match action {
+        BasketCmd::Create {
+            symbol,
+            anchor,
+            config,
+        } => {
+            let (client, sim, _url) = bot_daemon::run::exchange(settings)?;
+            let row = cli::basket::create(&mut conn, &client, &symbol, anchor, config.as_deref())?;
+            drop(sim);
+            println!(
+                "basket {} created: {} anchored at {}",
+                row.id, row.symbol, row.anchor_price
+            );
+            Ok(())
+        }
+        BasketCmd::List => {
+            let rows = store::baskets::list(&mut conn, None)?;
+            print!("{}", cli::basket::list_text(&rows));
+            Ok(())
+        }
+        BasketCmd::Show { id } => {
+            let v = cli::basket::show(&mut conn, id)?;
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            Ok(())
+        }
+        BasketCmd::Pause { id } => queued(&mut conn, CommandKind::Pause, id),
+        BasketCmd::Resume { id } => queued(&mut conn, CommandKind::Resume, id),
+        BasketCmd::Close { id } => queued(&mut conn, CommandKind::CloseBasket, id),
     }
 }

@@ -1,3 +1,4 @@
 //! Subcommands of `bot-daemon`.
 
+pub mod basket;
 pub mod plan;

@@ -1,0 +1,238 @@
+//! `bot-daemon basket …`, `close-all` and `plan --basket`: basket creation
+//! (validated against the symbol's rules and the free balance; nothing stored
+//! or sent when refused) and the commands that go through the `commands`
+//! table, the same path as the dashboard.
+
+use std::path::Path;
+
+use binance_rest::Exchange;
+use diesel::pg::PgConnection;
+use grid_core::{BasketInput, GridConfig, PlanInput};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use store::CommandKind;
+
+use crate::db;
+use crate::error::DaemonError;
+
+/// The config of a new basket: the file's fields, then `bot_config`'s
+/// `default_basket_config` value, then strategy.md §2's defaults.
+///
+/// # Errors
+/// [`DaemonError::Invalid`] for an unreadable or malformed file.
+pub fn load_config(
+    conn: &mut PgConnection,
+    symbol: &str,
+    file: Option<&Path>,
+) -> Result<GridConfig, DaemonError> {
+    use diesel::prelude::*;
+    use store::schema::bot_config;
+    let mut merged = serde_json::Map::new();
+    let stored: Option<Value> = bot_config::table
+        .filter(bot_config::key.eq("default_basket_config"))
+        .select(bot_config::value)
+        .first(conn)
+        .optional()?;
+    if let Some(Value::Object(m)) = stored {
+        merged.extend(m);
+    }
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            DaemonError::Invalid(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(m)) => merged.extend(m),
+            Ok(_) => {
+                return Err(DaemonError::Invalid(format!(
+                    "{}: the config must be a JSON object",
+                    path.display()
+                )))
+            }
+            Err(e) => {
+                return Err(DaemonError::Invalid(format!(
+                    "{}: not valid JSON: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    merged.insert("symbol".into(), Value::String(symbol.to_string()));
+    serde_json::from_value(Value::Object(merged))
+        .map_err(|e| DaemonError::Invalid(format!("invalid basket config: {e}")))
+}
+
+/// Validates and creates a basket. Nothing is stored or sent when it fails.
+///
+/// # Errors
+/// [`DaemonError::Invalid`]/[`DaemonError::Config`]/[`DaemonError::Exchange`]
+/// with a message that says why (unknown symbol, budget above the free
+/// balance, an invalid field, a clientOrderId longer than 36 characters).
+pub fn create<E: Exchange>(
+    conn: &mut PgConnection,
+    ex: &E,
+    symbol: &str,
+    anchor: Option<Decimal>,
+    config_file: Option<&Path>,
+) -> Result<store::baskets::BasketRow, DaemonError> {
+    let symbol = symbol.trim().to_ascii_uppercase();
+    if symbol.is_empty() || symbol.len() > 20 || !symbol.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(DaemonError::Invalid(format!(
+            "`{symbol}` is not a symbol such as SOLUSDC"
+        )));
+    }
+    let config = load_config(conn, &symbol, config_file)?;
+    let rules = match ex.symbol_rules(&symbol) {
+        Ok(r) => r,
+        Err(e) if e.code() == Some(-1121) => {
+            return Err(DaemonError::Invalid(format!(
+                "unknown symbol {symbol} on this exchange"
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let rules = rules.validate()?;
+    config.validate_with_rules(&rules)?;
+    let anchor = match anchor {
+        Some(a) if a > Decimal::ZERO => a,
+        Some(a) => return Err(DaemonError::Invalid(format!("--anchor {a} must be > 0"))),
+        None => {
+            let prices = ex.ticker_prices(std::slice::from_ref(&symbol))?;
+            prices
+                .get(&symbol)
+                .copied()
+                .ok_or_else(|| DaemonError::Invalid(format!("no last price for {symbol}")))?
+        }
+    };
+    let anchor = rules.round_price_down(anchor);
+    if !rules.price_in_range(anchor) || anchor <= Decimal::ZERO {
+        return Err(DaemonError::Invalid(format!(
+            "anchor {anchor} is outside the symbol's price range"
+        )));
+    }
+    let budget = config.budget();
+    let account = ex.account()?;
+    let free = account.free(&rules.quote_asset);
+    if budget > free {
+        return Err(DaemonError::Invalid(format!(
+            "the budget {budget} {q} is above the free balance {free} {q}",
+            q = rules.quote_asset
+        )));
+    }
+    // Checks the ids against the real basket id inside the creating
+    // transaction (rolled back when too long).
+    Ok(store::baskets::create(conn, &config, &rules, anchor)?)
+}
+
+/// One line per basket.
+pub fn list_text(rows: &[store::baskets::BasketRow]) -> String {
+    let mut out = String::from("id\tsymbol\tstatus\tanchor\tposition\trealized\tworker\n");
+    for b in rows {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            b.id,
+            b.symbol,
+            b.status,
+            b.anchor_price,
+            b.pos.normalize(),
+            b.realized.round_dp(8).normalize(),
+            b.worker_id.as_deref().unwrap_or("-")
+        ));
+    }
+    out
+}
+
+/// Position, P&L, open orders, last plan and holder of a basket, as JSON.
+///
+/// # Errors
+/// Store errors (`NotFound`).
+pub fn show(conn: &mut PgConnection, id: i64) -> Result<Value, DaemonError> {
+    let b = store::baskets::get(conn, id)?;
+    let open = store::orders::list_open_for_basket(conn, id)?;
+    let last = db::last_price(conn, &b.symbol)?;
+    let unrealized = last.map(|p| b.pos * p - b.cost);
+    Ok(json!({
+        "id": b.id,
+        "symbol": b.symbol,
+        "status": b.status.as_str(),
+        "closed_reason": b.closed_reason,
+        "anchor_price": b.anchor_price,
+        "budget_quote": b.budget_quote,
+        "worker_id": b.worker_id,
+        "lease_until": b.lease_until,
+        "last_price": last,
+        "position": b.pos,
+        "cost": b.cost,
+        "realized": b.realized,
+        "unrealized": unrealized,
+        "fees": b.fees,
+        "sells": b.sells, "wins": b.wins, "losses": b.losses,
+        "open_orders": open.iter().map(|o| json!({
+            "client_order_id": o.client_order_id,
+            "role": o.role.to_string(),
+            "side": o.side.to_string(),
+            "price": o.price,
+            "qty": o.quantity,
+            "executed_qty": o.executed_qty,
+            "status": o.status.as_str(),
+        })).collect::<Vec<_>>(),
+        "last_plan": b.state,
+    }))
+}
+
+/// Queues a command for a basket (pause, resume, close_basket) or for all
+/// (close_all). The key makes a repeated CLI call within the same second run once.
+///
+/// # Errors
+/// Store errors; `NotFound` for an unknown basket.
+pub fn queue(
+    conn: &mut PgConnection,
+    kind: CommandKind,
+    basket_id: Option<i64>,
+) -> Result<db::CommandRow, DaemonError> {
+    if let Some(id) = basket_id {
+        store::baskets::get(conn, id)?;
+    }
+    let key = format!(
+        "cli:{}:{}:{}",
+        kind.as_str(),
+        basket_id
+            .map(|b| b.to_string())
+            .unwrap_or_else(|| "all".into()),
+        chrono::Utc::now().timestamp()
+    );
+    db::insert_command(conn, kind, basket_id, &json!({"source": "cli"}), &key)
+}
+
+/// What the bot would do now for a basket, from the database (its fills, its
+/// open orders and the last stored price); sends nothing.
+///
+/// # Errors
+/// Store errors; [`DaemonError::Invalid`] when no price is stored yet.
+pub fn plan_input(conn: &mut PgConnection, id: i64) -> Result<PlanInput, DaemonError> {
+    let b = store::baskets::get(conn, id)?;
+    let last = db::last_price(conn, &b.symbol)?.ok_or_else(|| {
+        DaemonError::Invalid(format!(
+            "no last price stored for {} yet (is the daemon running?)",
+            b.symbol
+        ))
+    })?;
+    let fills = store::fills::fills_for_basket(conn, id)?;
+    let open = store::orders::list_open_for_basket(conn, id)?;
+    Ok(PlanInput {
+        now_ms: chrono::Utc::now().timestamp_millis(),
+        basket: BasketInput {
+            id: b.id,
+            symbol: b.symbol.clone(),
+            anchor_price: b.anchor_price,
+            status: b.status,
+            created_at_ms: b.created_at.timestamp_millis(),
+            order_seq: u64::try_from(b.order_seq).unwrap_or(0),
+            config: b.config()?,
+        },
+        rules: b.rules()?,
+        fills: fills.iter().map(|f| f.to_core()).collect(),
+        open_orders: open.iter().filter_map(|o| o.to_open_order()).collect(),
+        last_price: last,
+    })
+}

@@ -1,0 +1,220 @@
+//! `bot-daemon run`: database setup, the exchange (paper, testnet or
+//! production), then the cycle every `BOT_CHECK_INTERVAL_SECONDS` until
+//! SIGTERM/SIGINT, which end the sleep at once (a second one kills).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use binance_rest::{BinanceClient, ClientConfig, Exchange};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use exchange_sim::SimServer;
+use grid_core::GridConfig;
+
+use crate::db;
+use crate::error::DaemonError;
+use crate::settings::{Mode, Settings};
+use crate::worker::{Worker, WorkerConfig};
+
+/// Creates the database when missing and applies the migrations.
+///
+/// # Errors
+/// [`DaemonError::Store`].
+pub fn prepare_database(url: &str) -> Result<(), DaemonError> {
+    store::ensure_database(url)?;
+    let mut conn = store::connect(url)?;
+    store::run_migrations(&mut conn)?;
+    Ok(())
+}
+
+/// The exchange client for the settings; in paper mode with the simulator it
+/// started (keep it alive as long as the client is used).
+///
+/// # Errors
+/// [`DaemonError::Sim`] when the paper exchange cannot start.
+pub fn exchange(
+    settings: &Settings,
+) -> Result<(BinanceClient, Option<SimServer>, String), DaemonError> {
+    match settings.mode.mode {
+        Mode::Paper => {
+            let (key, secret) = crate::paper::credentials();
+            let (sim, url) = match &settings.mode.base_url {
+                Some(url) => (None, url.clone()),
+                None => {
+                    let sim =
+                        crate::paper::start(settings.paper_seed, settings.paper_klines.as_deref())?;
+                    let url = sim.base_url();
+                    (Some(sim), url)
+                }
+            };
+            let client =
+                BinanceClient::new(ClientConfig::new(url.clone()).with_credentials(key, secret));
+            Ok((client, sim, url))
+        }
+        Mode::Testnet | Mode::Production => {
+            let url = settings.mode.base_url.clone().unwrap_or_default();
+            let cfg = ClientConfig::new(url.clone()).with_credentials(
+                settings.api_key.clone().unwrap_or_default(),
+                settings.api_secret.clone().unwrap_or_default(),
+            );
+            Ok((BinanceClient::new(cfg), None, url))
+        }
+    }
+}
+
+/// Creates the default basket (strategy.md §2, SOLUSDC at the last price)
+/// when the database has no basket at all.
+///
+/// # Errors
+/// Exchange or store errors.
+pub fn ensure_default_basket<E: Exchange>(
+    conn: &mut PgConnection,
+    ex: &E,
+) -> Result<Option<i64>, DaemonError> {
+    let any: Option<i64> = store::schema::baskets::table
+        .select(store::schema::baskets::id)
+        .first(conn)
+        .optional()?;
+    if any.is_some() {
+        return Ok(None);
+    }
+    let config = GridConfig::default();
+    let rules = ex.symbol_rules(&config.symbol)?;
+    let prices = ex.ticker_prices(std::slice::from_ref(&config.symbol))?;
+    let last = prices
+        .get(&config.symbol)
+        .copied()
+        .ok_or_else(|| DaemonError::Invalid(format!("no price for {}", config.symbol)))?;
+    let anchor = rules.round_price_down(last);
+    let row = store::baskets::create(conn, &config, &rules, anchor)?;
+    log::info!(
+        "Default paper basket created basket={} symbol={} anchor={anchor}",
+        row.id,
+        row.symbol
+    );
+    Ok(Some(row.id))
+}
+
+/// Runs the worker until SIGTERM/SIGINT.
+///
+/// # Errors
+/// Setup errors only (settings, database creation, paper exchange); the loop
+/// itself never returns an error.
+pub fn run(settings: &Settings) -> Result<(), DaemonError> {
+    log::info!(
+        "Starting worker={} mode={} interval={}s",
+        settings.worker_id,
+        settings.mode.mode.as_str(),
+        settings.check_interval.as_secs()
+    );
+    if settings.mode.mode == Mode::Production {
+        log::warn!("PRODUCTION mode: real money");
+    }
+    prepare_database(&settings.database_url)?;
+    let pool = store::connect_pool(&settings.database_url, 4)?;
+    let (client, sim, url) = exchange(settings)?;
+    if settings.mode.mode == Mode::Paper {
+        let mut conn = pool.get().map_err(store::Error::from)?;
+        if let Err(e) = ensure_default_basket(&mut conn, &client) {
+            log::warn!("Default paper basket not created: {e}");
+        }
+    }
+
+    let (tx, rx) = mpsc::channel::<()>();
+    let term = Arc::new(AtomicBool::new(false));
+    for sig in signal_hook::consts::TERM_SIGNALS {
+        signal_hook::flag::register_conditional_shutdown(*sig, 1, Arc::clone(&term))?;
+        signal_hook::flag::register(*sig, Arc::clone(&term))?;
+    }
+    let mut signals = signal_hook::iterator::Signals::new(signal_hook::consts::TERM_SIGNALS)?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                let _ = tx.send(());
+            }
+        })?;
+
+    let mut worker = Worker::new(
+        client,
+        WorkerConfig {
+            worker_id: settings.worker_id.clone(),
+            lease_ms: i64::try_from(settings.check_interval.as_millis() * 3)
+                .unwrap_or(15_000)
+                .max(3000),
+            max_baskets: settings.max_baskets,
+            sweep_every: 60,
+            snapshot_interval: settings.snapshot_interval,
+            mode: settings.mode.mode.as_str().to_string(),
+            base_url: url,
+        },
+    );
+    let stop = worker.stop_flag();
+    let mut backoff = Duration::from_secs(1);
+    'outer: loop {
+        let started = Instant::now();
+        let mut wait = settings.check_interval;
+        match pool.get() {
+            Ok(mut conn) => match worker.cycle(&mut conn) {
+                Ok(_) => backoff = Duration::from_secs(1),
+                Err(e) if e.is_retryable() => {
+                    log::error!("Cycle failed, retrying in {}s: {e}", backoff.as_secs());
+                    wait = backoff;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+                Err(e) => log::warn!("Cycle skipped: {e}"),
+            },
+            Err(e) => {
+                log::error!(
+                    "Database unavailable, retrying in {}s: {e}",
+                    backoff.as_secs()
+                );
+                wait = backoff;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+        if term.load(Ordering::SeqCst) {
+            break;
+        }
+        let deadline = started + wait;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            let slice = (deadline - now).min(Duration::from_secs(1));
+            match rx.recv_timeout(slice) {
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => break 'outer,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            // A command written meanwhile starts within about a second.
+            if let Ok(mut conn) = pool.get() {
+                if pending_commands(&mut conn) {
+                    break;
+                }
+            }
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    log::info!("Stopping worker={}", settings.worker_id);
+    if let Ok(mut conn) = pool.get() {
+        let _ = store::leases::release_leases(&mut conn, &settings.worker_id);
+        let _ = db::remove_heartbeat(&mut conn, &settings.worker_id);
+    }
+    drop(sim);
+    Ok(())
+}
+
+fn pending_commands(conn: &mut PgConnection) -> bool {
+    use store::schema::commands;
+    commands::table
+        .filter(commands::status.eq("pending"))
+        .select(commands::id)
+        .first::<i64>(conn)
+        .optional()
+        .ok()
+        .flatten()
+        .is_some()
+}

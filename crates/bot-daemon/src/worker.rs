@@ -1,0 +1,926 @@
+//! One worker's cycle (design.md "The daemon's cycle"): heartbeat, leases,
+//! commands, open orders of every symbol in one call, resolution of orders
+//! whose outcome is unknown, trade sync when something changed, one ticker
+//! call, then per held basket: plan, execute (cancels, then creates), persist.
+//!
+//! Invariants:
+//! - only baskets leased by this worker are acted on, and every basket write
+//!   is a leased write (`Writer::Lease`), so a lost lease stops the basket;
+//! - a create is sent only after its `PENDING_NEW` row is committed; it is
+//!   never re-sent: an unknown outcome leaves the row `UNKNOWN` and the next
+//!   cycle looks that clientOrderId up before planning;
+//! - trades are synced only once every order of the basket has a known
+//!   exchange id, so no trade can be skipped as "not ours";
+//! - a replacement's quantity is `qty − executedQty` of the cancel response;
+//!   an unknown cancel creates nothing for that role this cycle;
+//! - no create is sent that the free balance cannot pay for.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use binance_rest::{Exchange, ExchangeOrder, NewOrder, OrderRef};
+use chrono::{DateTime, Utc};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use grid_core::{
+    basket_prefix, BasketInput, BasketStatus, ClientOrderId, Plan, PlanInput, PlannedOrder, Side,
+    SymbolRules,
+};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use store::baskets::{BasketRow, PlanUpdate};
+use store::orders::{ExchangeState, OrderRow};
+use store::{CommandKind, EventLevel, OrderStatus, Writer};
+
+use crate::db;
+use crate::error::DaemonError;
+
+/// How the worker is set up.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub worker_id: String,
+    /// Lease length; a few cycles long.
+    pub lease_ms: i64,
+    /// Most baskets held; `None`: a fair share of the live workers.
+    pub max_baskets: Option<i64>,
+    /// Trades are re-synced every this many cycles even when nothing changed.
+    pub sweep_every: u64,
+    pub snapshot_interval: Duration,
+    pub mode: String,
+    pub base_url: String,
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CycleReport {
+    pub held: Vec<i64>,
+    /// Baskets whose cycle sent a request that changes state or changed their status.
+    pub acted: Vec<i64>,
+    /// Baskets whose cycle was skipped by an error.
+    pub skipped: Vec<i64>,
+    pub commands: usize,
+    pub new_fills: usize,
+}
+
+/// The worker: its exchange, its id, and what it remembers between cycles.
+pub struct Worker<E: Exchange> {
+    pub exchange: E,
+    pub cfg: WorkerConfig,
+    started_at: DateTime<Utc>,
+    cycles: u64,
+    synced: HashSet<i64>,
+    /// Baskets whose trades must be synced at the next occasion (an order
+    /// executed in a create or cancel response).
+    dirty: HashSet<i64>,
+    last_snapshot: Option<Instant>,
+    last_cycle_ms: Option<i64>,
+    last_error: Option<String>,
+    stop: Arc<AtomicBool>,
+}
+
+fn store_status(s: binance_rest::OrderStatus) -> OrderStatus {
+    match s {
+        // The exchange has it: for the bot it is confirmed.
+        binance_rest::OrderStatus::PendingNew => OrderStatus::New,
+        other => OrderStatus::from_str(other.as_str()).unwrap_or(OrderStatus::New),
+    }
+}
+
+fn state_of(ex: &ExchangeOrder) -> ExchangeState {
+    ExchangeState {
+        exchange_order_id: ex.order_id,
+        status: store_status(ex.status),
+        executed_qty: ex.executed_qty,
+        cummulative_quote_qty: ex.cummulative_quote_qty,
+    }
+}
+
+fn full_of(ex: &ExchangeOrder) -> store::orders::ExchangeOrder {
+    store::orders::ExchangeOrder {
+        client_order_id: ex.client_order_id.clone(),
+        side: ex.side,
+        order_type: ex.order_type,
+        price: ex.price,
+        orig_qty: ex.orig_qty,
+        stop_price: ex.stop_price,
+        trailing_delta: ex.trailing_delta,
+        time_in_force: ex.time_in_force,
+        state: state_of(ex),
+    }
+}
+
+fn role_of(cid: &str) -> String {
+    ClientOrderId::parse(cid)
+        .map(|c| c.role.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A create that definitely did not happen (the request had no effect).
+fn definitely_not_placed(e: &binance_rest::Error) -> bool {
+    use binance_rest::Error as E;
+    match e {
+        E::Api { code, .. } => !matches!(*code, -1000 | -1001 | -1006 | -1007),
+        E::RateLimited { .. }
+        | E::Banned { .. }
+        | E::InvalidRequest(_)
+        | E::MissingCredentials
+        | E::Transport(_)
+        | E::Timeout => true,
+        E::UnknownOutcome { .. } | E::Decode(_) | E::Http { .. } => false,
+    }
+}
+
+impl<E: Exchange> Worker<E> {
+    pub fn new(exchange: E, cfg: WorkerConfig) -> Self {
+        Worker {
+            exchange,
+            cfg,
+            started_at: Utc::now(),
+            cycles: 0,
+            synced: HashSet::new(),
+            dirty: HashSet::new(),
+            last_snapshot: None,
+            last_cycle_ms: None,
+            last_error: None,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// A flag that, once set, makes the cycle stop between two baskets.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    fn lease(&self) -> Writer<'_> {
+        Writer::Lease(&self.cfg.worker_id)
+    }
+
+    /// Runs one cycle.
+    ///
+    /// # Errors
+    /// A database error (the caller waits and retries), or an exchange error
+    /// of the calls shared by every basket (open orders, prices): the whole
+    /// cycle is skipped. Per-basket errors are logged and skip that basket only.
+    pub fn cycle(&mut self, conn: &mut PgConnection) -> Result<CycleReport, DaemonError> {
+        let t0 = Instant::now();
+        let res = self.cycle_inner(conn);
+        self.cycles += 1;
+        self.last_cycle_ms = Some(i64::try_from(t0.elapsed().as_millis()).unwrap_or(i64::MAX));
+        self.last_error = res.as_ref().err().map(|e| e.to_string());
+        res
+    }
+
+    fn cycle_inner(&mut self, conn: &mut PgConnection) -> Result<CycleReport, DaemonError> {
+        let mut report = CycleReport::default();
+        db::heartbeat(
+            conn,
+            &db::Heartbeat {
+                instance_id: &self.cfg.worker_id,
+                mode: &self.cfg.mode,
+                base_url: &self.cfg.base_url,
+                started_at: self.started_at,
+                last_cycle_ms: self.last_cycle_ms,
+                last_error: self.last_error.as_deref(),
+                weight_used: None,
+            },
+        )?;
+        let max = match self.cfg.max_baskets {
+            Some(m) => m,
+            None => store::leases::fair_share(conn, self.cfg.lease_ms)?,
+        };
+        let held =
+            store::leases::acquire_leases(conn, &self.cfg.worker_id, self.cfg.lease_ms, max)?;
+        report.held = held.clone();
+        report.commands = self.run_commands(conn, &held)?;
+        if held.is_empty() {
+            return Ok(report);
+        }
+        let mut baskets = Vec::with_capacity(held.len());
+        for id in &held {
+            baskets.push(store::baskets::get(conn, *id)?);
+        }
+        let open = self.exchange.open_orders(None)?;
+        let mut symbols: Vec<String> = baskets.iter().map(|b| b.symbol.clone()).collect();
+        symbols.sort();
+        symbols.dedup();
+        let prices = self.exchange.ticker_prices(&symbols)?;
+        let mut price_rows: Vec<(String, Decimal)> =
+            prices.iter().map(|(s, p)| (s.clone(), *p)).collect();
+        price_rows.sort();
+        db::upsert_prices(conn, &price_rows)?;
+        for b in baskets {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let id = b.id;
+            match self.basket_cycle(conn, b, &open, &prices) {
+                Ok(out) => {
+                    report.new_fills += out.new_fills;
+                    if out.acted {
+                        report.acted.push(id);
+                    }
+                }
+                Err(e) => {
+                    report.skipped.push(id);
+                    if let DaemonError::Store(store::Error::LeaseLost { .. }) = e {
+                        log::warn!("Lease lost, basket skipped basket={id}: {e}");
+                        continue;
+                    }
+                    log::warn!("Basket cycle skipped basket={id}: {e}");
+                    if e.is_retryable() && matches!(e, DaemonError::Store(_) | DaemonError::Db(_)) {
+                        return Err(e);
+                    }
+                    if let DaemonError::Exchange(x) = &e {
+                        if x.retry_after().is_some() {
+                            // 429/418: the client refuses every call until Retry-After.
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        self.maybe_snapshot(conn, &symbols, &prices);
+        Ok(report)
+    }
+
+    fn run_commands(
+        &mut self,
+        conn: &mut PgConnection,
+        held: &[i64],
+    ) -> Result<usize, DaemonError> {
+        let cmds = db::claim_commands(conn, &self.cfg.worker_id, held, 50)?;
+        let n = cmds.len();
+        for c in cmds {
+            let outcome = self.run_command(conn, &c);
+            match &outcome {
+                Ok(_) => log::info!(
+                    "Command done id={} kind={} basket={}",
+                    c.id,
+                    c.kind,
+                    c.basket_id
+                        .map(|b| b.to_string())
+                        .unwrap_or_else(|| "-".into())
+                ),
+                Err(e) => log::warn!("Command failed id={} kind={}: {e}", c.id, c.kind),
+            }
+            db::finish_command(conn, c.id, outcome)?;
+        }
+        Ok(n)
+    }
+
+    fn run_command(
+        &mut self,
+        conn: &mut PgConnection,
+        c: &db::CommandRow,
+    ) -> Result<Value, String> {
+        let kind = CommandKind::from_str(&c.kind)?;
+        let basket = |conn: &mut PgConnection| -> Result<BasketRow, String> {
+            let id = c.basket_id.ok_or("this command needs a basket")?;
+            store::baskets::get(conn, id).map_err(|e| e.to_string())
+        };
+        let set = |conn: &mut PgConnection, id: i64, s: BasketStatus| -> Result<Value, String> {
+            let row =
+                store::baskets::set_status(conn, Writer::Lease(&self.cfg.worker_id), id, s, None)
+                    .map_err(|e| e.to_string())?;
+            db::add_event(
+                conn,
+                Some(id),
+                EventLevel::Info,
+                "status",
+                &format!("Status set to {s} by command {}", c.id),
+                None,
+            )
+            .map_err(|e| e.to_string())?;
+            log::info!("Status changed basket={id} status={s} command={}", c.id);
+            Ok(json!({"basket_id": id, "status": row.status.as_str()}))
+        };
+        match kind {
+            CommandKind::Pause => {
+                let b = basket(conn)?;
+                match b.status {
+                    BasketStatus::Active => set(conn, b.id, BasketStatus::Paused),
+                    BasketStatus::Paused => Ok(json!({"basket_id": b.id, "status": "paused"})),
+                    s => Err(format!(
+                        "basket {} is {s}; only an active basket can be paused",
+                        b.id
+                    )),
+                }
+            }
+            CommandKind::Resume => {
+                let b = basket(conn)?;
+                match b.status {
+                    BasketStatus::Paused => set(conn, b.id, BasketStatus::Active),
+                    BasketStatus::Active => Ok(json!({"basket_id": b.id, "status": "active"})),
+                    s => Err(format!(
+                        "basket {} is {s}; only a paused basket can be resumed",
+                        b.id
+                    )),
+                }
+            }
+            CommandKind::CloseBasket => {
+                let b = basket(conn)?;
+                match b.status {
+                    BasketStatus::Active | BasketStatus::Paused | BasketStatus::Stopping => {
+                        set(conn, b.id, BasketStatus::Closing)
+                    }
+                    s => Ok(json!({"basket_id": b.id, "status": s.as_str()})),
+                }
+            }
+            CommandKind::CloseAll => {
+                // One close_basket command per live basket: each is run by the
+                // worker that holds that basket.
+                let live = store::baskets::list_live(conn).map_err(|e| e.to_string())?;
+                let mut queued = Vec::new();
+                for b in live {
+                    let key = format!("{}:{}", c.idempotency_key, b.id);
+                    let row = db::insert_command(
+                        conn,
+                        CommandKind::CloseBasket,
+                        Some(b.id),
+                        &json!({"parent": c.id}),
+                        &key,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    queued.push(row.id);
+                }
+                Ok(json!({"queued": queued}))
+            }
+            CommandKind::Reanchor | CommandKind::CreateBasket => Err(format!(
+                "`{}` is not run by this daemon yet; use `bot-daemon basket create`",
+                c.kind
+            )),
+        }
+    }
+
+    fn refresh(
+        &self,
+        conn: &mut PgConnection,
+        symbol: &str,
+        cid: &str,
+    ) -> Result<Option<ExchangeOrder>, DaemonError> {
+        match self
+            .exchange
+            .get_order(symbol, OrderRef::Client(cid.to_string()))
+        {
+            Ok(ex) => {
+                store::orders::upsert_from_exchange(conn, self.lease(), &full_of(&ex))?;
+                Ok(Some(ex))
+            }
+            Err(e) if e.is_unknown_order() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn basket_cycle(
+        &mut self,
+        conn: &mut PgConnection,
+        b: BasketRow,
+        open_all: &[ExchangeOrder],
+        prices: &HashMap<String, Decimal>,
+    ) -> Result<BasketOutcome, DaemonError> {
+        let mut out = BasketOutcome::default();
+        let prefix = basket_prefix(&b.symbol, b.id);
+        let mut open: Vec<ExchangeOrder> = open_all
+            .iter()
+            .filter(|o| o.symbol == b.symbol && o.client_order_id.starts_with(&prefix))
+            .cloned()
+            .collect();
+        let rows = store::orders::list_open_for_basket(conn, b.id)?;
+        let mut changed = !self.synced.contains(&b.id)
+            || self.dirty.contains(&b.id)
+            || (self.cfg.sweep_every > 0 && self.cycles.is_multiple_of(self.cfg.sweep_every));
+        let known: HashSet<&str> = rows.iter().map(|r| r.client_order_id.as_str()).collect();
+        for ex in &open {
+            if !known.contains(ex.client_order_id.as_str()) {
+                store::orders::upsert_from_exchange(conn, self.lease(), &full_of(ex))?;
+                changed = true;
+            }
+        }
+        let mut extra = Vec::new();
+        for row in &rows {
+            if let Some(ex) = open
+                .iter()
+                .find(|o| o.client_order_id == row.client_order_id)
+            {
+                if differs(row, ex) {
+                    changed = true;
+                    store::orders::mark_sent(
+                        conn,
+                        self.lease(),
+                        &row.client_order_id,
+                        &state_of(ex),
+                    )?;
+                }
+                continue;
+            }
+            // Not open on the exchange: filled, canceled, or never arrived.
+            changed = true;
+            match self.refresh(conn, &b.symbol, &row.client_order_id)? {
+                Some(ex) => {
+                    log::info!(
+                        "Order resolved basket={} role={} cid={} status={}",
+                        b.id,
+                        row.role,
+                        row.client_order_id,
+                        ex.status.as_str()
+                    );
+                    if ex.status.is_open() {
+                        extra.push(ex);
+                    }
+                }
+                None if row.status.is_unconfirmed() => {
+                    store::orders::mark_rejected(
+                        conn,
+                        self.lease(),
+                        &row.client_order_id,
+                        "not found on the exchange: the create never arrived",
+                    )?;
+                    log::warn!(
+                        "Order never arrived basket={} role={} cid={}",
+                        b.id,
+                        row.role,
+                        row.client_order_id
+                    );
+                }
+                None => log::warn!(
+                    "Order unknown to the exchange basket={} role={} cid={}",
+                    b.id,
+                    row.role,
+                    row.client_order_id
+                ),
+            }
+        }
+        open.extend(extra);
+        if changed {
+            out.new_fills = self.sync_trades(conn, &b)?;
+            self.synced.insert(b.id);
+            self.dirty.remove(&b.id);
+        }
+        let b = if out.new_fills > 0 {
+            store::baskets::get(conn, b.id)?
+        } else {
+            b
+        };
+        let last = prices.get(&b.symbol).copied().ok_or_else(|| {
+            DaemonError::Invalid(format!("no price for {} from the exchange", b.symbol))
+        })?;
+        let (config, rules) = match (b.config(), b.rules()) {
+            (Ok(c), Ok(r)) => (c, r),
+            (Err(e), _) | (_, Err(e)) => {
+                self.to_error(conn, &b, &e.to_string(), None)?;
+                out.acted = true;
+                return Ok(out);
+            }
+        };
+        let fills = store::fills::fills_for_basket(conn, b.id)?;
+        let input = PlanInput {
+            now_ms: Utc::now().timestamp_millis(),
+            basket: BasketInput {
+                id: b.id,
+                symbol: b.symbol.clone(),
+                anchor_price: b.anchor_price,
+                status: b.status,
+                created_at_ms: b.created_at.timestamp_millis(),
+                order_seq: u64::try_from(b.order_seq).unwrap_or(0),
+                config: config.clone(),
+            },
+            rules: rules.clone(),
+            fills: fills.iter().map(|f| f.to_core()).collect(),
+            open_orders: open.iter().map(|o| o.to_open_order()).collect(),
+            last_price: last,
+        };
+        let plan = match grid_core::plan(&input) {
+            Ok(p) => p,
+            Err(e) => {
+                self.to_error(conn, &b, &e.to_string(), Some(&input))?;
+                out.acted = true;
+                return Ok(out);
+            }
+        };
+        let (results, executed) = self.execute(conn, &b, &rules, &plan)?;
+        if executed {
+            // An order traded in a create or cancel response: its trades are
+            // recorded now (and next cycle if this fails).
+            self.dirty.insert(b.id);
+            out.new_fills += self.sync_trades(conn, &b)?;
+            self.dirty.remove(&b.id);
+        }
+        let meta = serde_json::to_value(&plan.meta).unwrap_or(Value::Null);
+        let status_changed = plan.meta.status_after != b.status;
+        let seq_after = i64::try_from(plan.meta.order_seq_after).unwrap_or(i64::MAX);
+        if status_changed || meta != b.state || seq_after > b.order_seq {
+            store::baskets::update_after_plan(
+                conn,
+                self.lease(),
+                b.id,
+                &PlanUpdate {
+                    status: plan.meta.status_after,
+                    closed_reason: plan.meta.closed_reason.clone(),
+                    state: meta,
+                    order_seq: seq_after,
+                },
+            )?;
+        }
+        if status_changed {
+            log::info!(
+                "Status changed basket={} from={} to={} reason={}",
+                b.id,
+                b.status,
+                plan.meta.status_after,
+                plan.meta.closed_reason.as_deref().unwrap_or("-")
+            );
+        }
+        if !plan.actions.is_empty() || status_changed {
+            out.acted = true;
+            let data = json!({
+                "input": input,
+                "actions": plan.actions,
+                "results": results,
+                "status_after": plan.meta.status_after,
+            });
+            let msg = format!(
+                "Cycle acted: {} cancel, {} replace, {} create",
+                plan.actions.to_cancel.len(),
+                plan.actions.to_replace.len(),
+                plan.actions.to_create.len()
+            );
+            db::add_event(
+                conn,
+                Some(b.id),
+                EventLevel::Info,
+                "cycle",
+                &msg,
+                Some(data),
+            )?;
+        }
+        if status_changed
+            && plan.meta.status_after == BasketStatus::Closed
+            && plan.meta.reanchor.actionable
+        {
+            let anchor = plan.meta.reanchor.new_anchor.unwrap_or(last);
+            let anchor = rules.round_price_down(anchor);
+            match store::baskets::create(conn, &config, &rules, anchor) {
+                Ok(nb) => {
+                    log::info!(
+                        "Reanchored basket={} new_basket={} anchor={anchor}",
+                        b.id,
+                        nb.id
+                    );
+                    db::add_event(
+                        conn,
+                        Some(b.id),
+                        EventLevel::Info,
+                        "reanchor",
+                        &format!("Reanchored: new basket {} at {anchor}", nb.id),
+                        Some(json!({"new_basket_id": nb.id, "anchor": anchor})),
+                    )?;
+                }
+                Err(e) => {
+                    log::error!("Reanchor failed basket={}: {e}", b.id);
+                    db::add_event(
+                        conn,
+                        Some(b.id),
+                        EventLevel::Error,
+                        "reanchor",
+                        &format!("Reanchor failed: {e}"),
+                        None,
+                    )?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn to_error(
+        &self,
+        conn: &mut PgConnection,
+        b: &BasketRow,
+        err: &str,
+        input: Option<&PlanInput>,
+    ) -> Result<(), DaemonError> {
+        log::error!("Strategy error, basket put in error basket={}: {err}", b.id);
+        store::baskets::set_status(
+            conn,
+            self.lease(),
+            b.id,
+            BasketStatus::Error,
+            Some("strategy_error"),
+        )?;
+        let data = input
+            .and_then(|i| serde_json::to_value(i).ok())
+            .map(|i| json!({"input": i}));
+        db::add_event(
+            conn,
+            Some(b.id),
+            EventLevel::Error,
+            "strategy_error",
+            err,
+            data,
+        )?;
+        Ok(())
+    }
+
+    /// Trades since the basket's last synced trade id, recorded in one transaction.
+    fn sync_trades(&self, conn: &mut PgConnection, b: &BasketRow) -> Result<usize, DaemonError> {
+        use store::schema::orders;
+        let mut from = b.last_trade_id.map(|t| t + 1);
+        let mut new_fills = Vec::new();
+        loop {
+            let page = self.exchange.my_trades(&b.symbol, from, 1000)?;
+            let n = page.len();
+            let ids: Vec<i64> = page.iter().map(|t| t.order_id).collect();
+            let mine: HashMap<i64, String> = orders::table
+                .filter(orders::basket_id.eq(b.id))
+                .filter(orders::exchange_order_id.eq_any(&ids))
+                .select((
+                    orders::exchange_order_id.assume_not_null(),
+                    orders::client_order_id,
+                ))
+                .load::<(i64, String)>(conn)?
+                .into_iter()
+                .collect();
+            for t in &page {
+                let Some(cid) = mine.get(&t.order_id) else {
+                    continue;
+                };
+                let cq = if t.commission_asset == b.quote_asset {
+                    t.commission
+                } else if t.commission_asset == b.base_asset {
+                    t.commission * t.price
+                } else {
+                    Decimal::ZERO
+                };
+                new_fills.push(store::fills::NewFill {
+                    fill: t.to_fill(cid, cq),
+                    quote_qty: Some(t.quote_qty),
+                    is_maker: t.is_maker,
+                    executed_at: DateTime::from_timestamp_millis(t.time).unwrap_or_else(Utc::now),
+                });
+            }
+            match page.last() {
+                Some(t) if n >= 1000 && from.is_some() => from = Some(t.id + 1),
+                _ => break,
+            }
+        }
+        let n = store::fills::record_fills(conn, self.lease(), b.id, &b.base_asset, &new_fills)?;
+        if n > 0 {
+            log::info!("Fills recorded basket={} new={n}", b.id);
+        }
+        Ok(n)
+    }
+
+    fn execute(
+        &self,
+        conn: &mut PgConnection,
+        b: &BasketRow,
+        rules: &SymbolRules,
+        plan: &Plan,
+    ) -> Result<(Vec<Value>, bool), DaemonError> {
+        let mut results = Vec::new();
+        let mut executed = false;
+        for cid in &plan.actions.to_cancel {
+            let role = role_of(cid);
+            match self
+                .exchange
+                .cancel_order(&b.symbol, OrderRef::Client(cid.clone()))
+            {
+                Ok(ex) => {
+                    executed |= ex.executed_qty > Decimal::ZERO;
+                    store::orders::upsert_from_exchange(conn, self.lease(), &full_of(&ex))?;
+                    log::info!(
+                        "Canceled basket={} role={role} cid={cid} executed={}",
+                        b.id,
+                        ex.executed_qty
+                    );
+                    results.push(json!({"cancel": cid, "ok": true}));
+                }
+                Err(e) if e.is_unknown_order() => {
+                    self.refresh(conn, &b.symbol, cid)?;
+                    log::info!(
+                        "Cancel found the order gone basket={} role={role} cid={cid}",
+                        b.id
+                    );
+                    results.push(json!({"cancel": cid, "gone": true}));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut creates: Vec<PlannedOrder> = plan
+            .actions
+            .to_create
+            .iter()
+            .filter_map(|cid| plan.order(cid).cloned())
+            .collect();
+        for r in &plan.actions.to_replace {
+            let role = role_of(&r.cancel);
+            let Some(p) = plan.order(&r.create) else {
+                continue;
+            };
+            match self
+                .exchange
+                .cancel_order(&b.symbol, OrderRef::Client(r.cancel.clone()))
+            {
+                Ok(ex) => {
+                    executed |= ex.executed_qty > Decimal::ZERO;
+                    store::orders::upsert_from_exchange(conn, self.lease(), &full_of(&ex))?;
+                    let qty = rules.round_qty_down(p.qty - ex.executed_qty);
+                    if qty > Decimal::ZERO && rules.is_tradable(qty, p.price) {
+                        let mut p = p.clone();
+                        p.qty = qty;
+                        creates.push(p);
+                        log::info!(
+                            "Canceled for replace basket={} role={role} cid={}",
+                            b.id,
+                            r.cancel
+                        );
+                    } else {
+                        log::info!(
+                            "Canceled, remainder not tradable, nothing created basket={} role={role} cid={}",
+                            b.id,
+                            r.cancel
+                        );
+                    }
+                    results.push(json!({"cancel": r.cancel, "replace": r.create, "executed": ex.executed_qty}));
+                }
+                Err(e) if e.is_unknown_order() => {
+                    self.refresh(conn, &b.symbol, &r.cancel)?;
+                    log::info!(
+                        "Replace: order gone, nothing created basket={} role={role} cid={}",
+                        b.id,
+                        r.cancel
+                    );
+                    results.push(json!({"cancel": r.cancel, "gone": true}));
+                }
+                Err(e) if e.is_unknown_outcome() => {
+                    log::warn!("Replace: cancel outcome unknown, nothing created basket={} role={role} cid={}: {e}", b.id, r.cancel);
+                    results.push(json!({"cancel": r.cancel, "unknown": true}));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if creates.is_empty() {
+            return Ok((results, executed));
+        }
+        let account = self.exchange.account()?;
+        let mut free_quote = account.free(&b.quote_asset);
+        let mut free_base = account.free(&b.base_asset);
+        for p in creates {
+            let role = p.role.to_string();
+            let cid = p.client_order_id.clone();
+            let (need, free) = match p.side {
+                Side::Buy => (p.price * p.qty, &mut free_quote),
+                Side::Sell => (p.qty, &mut free_base),
+            };
+            if need > *free {
+                log::warn!(
+                    "Create skipped, free balance too low basket={} role={role} cid={cid} need={need} free={}",
+                    b.id,
+                    *free
+                );
+                db::add_event(
+                    conn,
+                    Some(b.id),
+                    EventLevel::Warn,
+                    "insufficient_balance",
+                    &format!("Create of {cid} skipped: needs {need}, free {}", *free),
+                    None,
+                )?;
+                results.push(json!({"create": cid, "skipped": "insufficient_balance"}));
+                continue;
+            }
+            let pending = store::orders::NewOrder {
+                basket_id: b.id,
+                client_order_id: cid.clone(),
+                side: p.side,
+                order_type: p.order_type,
+                price: p.price,
+                quantity: p.qty,
+                stop_price: p.stop_price,
+                trailing_delta: p.trailing_delta,
+                time_in_force: Some(p.time_in_force),
+            };
+            match store::orders::insert_pending(conn, self.lease(), &pending) {
+                Ok(_) => {}
+                Err(store::Error::Conflict { .. }) => {
+                    log::warn!(
+                        "Create skipped, id already written basket={} role={role} cid={cid}",
+                        b.id
+                    );
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let req = NewOrder {
+                symbol: b.symbol.clone(),
+                side: p.side,
+                order_type: p.order_type,
+                quantity: Some(p.qty),
+                quote_order_qty: None,
+                price: Some(p.price),
+                time_in_force: Some(p.time_in_force),
+                stop_price: p.stop_price,
+                trailing_delta: p.trailing_delta,
+                new_client_order_id: Some(cid.clone()),
+                resp_type: None,
+            };
+            match self.exchange.place_order(&req) {
+                Ok(ex) => {
+                    executed |= ex.executed_qty > Decimal::ZERO;
+                    store::orders::mark_sent(conn, self.lease(), &cid, &state_of(&ex))?;
+                    *free -= need;
+                    log::info!(
+                        "Placed basket={} role={role} cid={cid} side={} price={} qty={}",
+                        b.id,
+                        p.side,
+                        p.price,
+                        p.qty
+                    );
+                    results.push(json!({"create": cid, "ok": true}));
+                }
+                Err(e) if definitely_not_placed(&e) => {
+                    store::orders::mark_rejected(conn, self.lease(), &cid, &e.to_string())?;
+                    log::warn!("Create rejected basket={} role={role} cid={cid}: {e}", b.id);
+                    results.push(json!({"create": cid, "rejected": e.to_string()}));
+                    if e.retry_after().is_some() {
+                        return Err(e.into());
+                    }
+                }
+                Err(e) => {
+                    store::orders::mark_unknown(conn, self.lease(), &cid, &e.to_string())?;
+                    *free -= need;
+                    log::warn!("Create outcome unknown, will look it up next cycle basket={} role={role} cid={cid}: {e}", b.id);
+                    results.push(json!({"create": cid, "unknown": e.to_string()}));
+                }
+            }
+        }
+        Ok((results, executed))
+    }
+
+    fn maybe_snapshot(
+        &mut self,
+        conn: &mut PgConnection,
+        symbols: &[String],
+        prices: &HashMap<String, Decimal>,
+    ) {
+        let due = self
+            .last_snapshot
+            .is_none_or(|t| t.elapsed() >= self.cfg.snapshot_interval);
+        if !due {
+            return;
+        }
+        self.last_snapshot = Some(Instant::now());
+        if let Err(e) = self.snapshot(conn, symbols, prices) {
+            log::warn!("Account snapshot failed: {e}");
+        }
+    }
+
+    fn snapshot(
+        &self,
+        conn: &mut PgConnection,
+        symbols: &[String],
+        prices: &HashMap<String, Decimal>,
+    ) -> Result<(), DaemonError> {
+        let account = self.exchange.account()?;
+        let quote = "USDC";
+        let total_of = |a: &str| account.free(a) + account.locked(a);
+        let mut total = total_of(quote);
+        let mut base_balance = Decimal::ZERO;
+        for s in symbols {
+            if let (Some(base), Some(p)) = (s.strip_suffix(quote), prices.get(s)) {
+                total += total_of(base) * *p;
+                if base_balance.is_zero() {
+                    base_balance = total_of(base);
+                }
+            }
+        }
+        let balances: serde_json::Map<String, Value> = account
+            .balances
+            .iter()
+            .filter(|b| !b.free.is_zero() || !b.locked.is_zero())
+            .map(|b| (b.asset.clone(), json!({"free": b.free, "locked": b.locked})))
+            .collect();
+        db::insert_snapshot(
+            conn,
+            quote,
+            total_of(quote),
+            base_balance,
+            total,
+            &Value::Object(balances),
+        )
+    }
+}
+
+fn differs(row: &OrderRow, ex: &ExchangeOrder) -> bool {
+    row.exchange_order_id != Some(ex.order_id)
+        || row.executed_qty != ex.executed_qty
+        || row.status != store_status(ex.status)
+}
+
+#[derive(Debug, Default)]
+struct BasketOutcome {
+    acted: bool,
+    new_fills: usize,
+}
