@@ -442,3 +442,33 @@ fn invalid_baskets_are_refused_and_nothing_is_stored() {
     assert!(lock(&engine).state().orders.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn idle_weight(baskets: usize) -> (u64, std::time::Duration) {
+    let sim = sim();
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let c = client(&sim);
+    for _ in 0..baskets {
+        basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let mut w = worker(&sim, "w1", 60_000, Some(100));
+    cycle(&mut w, &mut conn);
+    cycle(&mut w, &mut conn);
+    let engine = sim.engine();
+    let before = lock(&engine).state().weight_used;
+    let t0 = std::time::Instant::now();
+    let r = cycle(&mut w, &mut conn);
+    let took = t0.elapsed();
+    assert!(r.acted.is_empty(), "{r:?}");
+    let after = lock(&engine).state().weight_used;
+    (after - before, took)
+}
+
+#[test]
+fn idle_cycle_weight_does_not_grow_with_baskets() {
+    let (w1, t1) = idle_weight(1);
+    let (w5, t5) = idle_weight(5);
+    eprintln!("idle cycle: 1 basket weight {w1} in {t1:?}; 5 baskets weight {w5} in {t5:?}");
+    assert_eq!(w1, w5);
+}
