@@ -211,6 +211,18 @@ pub fn list(
     Ok(q.load(conn)?)
 }
 
+/// The baskets with these ids (e.g. the ones a worker leased), by id.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn list_by_ids(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<BasketRow>, Error> {
+    Ok(baskets::table
+        .filter(baskets::id.eq_any(ids))
+        .select(BasketRow::as_select())
+        .order(baskets::id)
+        .load(conn)?)
+}
+
 /// Baskets that still trade (`active`, `paused`, `stopping`, `closing`), oldest first.
 ///
 /// # Errors

@@ -278,6 +278,11 @@ fn write_totals(conn: &mut PgConnection, basket_id: i64, t: &PnlTotals) -> Resul
 /// `base_asset` is the symbol's base asset (a fee paid in it reduces the
 /// quantity received).
 ///
+/// Recording is idempotent and serialized by the basket row's lock, so
+/// [`Writer::Unleased`] is safe here too (e.g. a late trade of a basket that
+/// no longer needs a writer); [`Writer::Lease`] makes it fail once the lease
+/// is lost, like every other write of the cycle.
+///
 /// # Errors
 /// [`Error::LeaseLost`]; [`Error::Invalid`] for a fill that is not an order of
 /// this basket or has a value its column cannot hold; [`Error::Pnl`] when the

@@ -197,6 +197,11 @@ struct Exists {
 /// not create databases).
 pub fn ensure_database(database_url: &str) -> Result<(), Error> {
     let (admin_url, name) = split_db_url(database_url)?;
+    // Usual case first: the database is there (and the role may not be
+    // allowed into `postgres` at all).
+    if PgConnection::establish(database_url).is_ok() {
+        return Ok(());
+    }
     let mut conn = connect(&admin_url)?;
     let found: Exists =
         diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")

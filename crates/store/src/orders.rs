@@ -346,12 +346,30 @@ fn apply_state(
         .get_result(conn)?)
 }
 
-/// Records the exchange's answer to the create request.
+/// Records the exchange's answer to the create request (same as
+/// [`update_from_exchange`]).
 ///
 /// # Errors
 /// [`Error::NotFound`], [`Error::LeaseLost`], [`Error::Conflict`] when the
 /// order already has another exchange id.
 pub fn mark_sent(
+    conn: &mut PgConnection,
+    writer: Writer<'_>,
+    client_order_id: &str,
+    state: &ExchangeState,
+) -> Result<OrderRow, Error> {
+    update_from_exchange(conn, writer, client_order_id, state)
+}
+
+/// Applies what the exchange says about a known order (a create or cancel
+/// response, a lookup, an open-orders snapshot): statuses only move forward,
+/// quantities never shrink.
+///
+/// # Errors
+/// [`Error::NotFound`], [`Error::LeaseLost`], [`Error::Conflict`] when the
+/// order already has another exchange id; [`Error::Invalid`] for
+/// `PENDING_NEW`/`UNKNOWN` (not exchange statuses).
+pub fn update_from_exchange(
     conn: &mut PgConnection,
     writer: Writer<'_>,
     client_order_id: &str,

@@ -54,6 +54,12 @@ struct Found {
     found: bool,
 }
 
+#[derive(QueryableByName)]
+struct DbName {
+    #[diesel(sql_type = Text)]
+    datname: String,
+}
+
 fn db_exists(conn: &mut PgConnection, name: &str) -> Result<bool, Error> {
     let r: Found =
         diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS found")
@@ -86,6 +92,21 @@ fn build_template() -> Result<String, Error> {
         conn.batch_execute(&format!(
             "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
         ))?;
+        // Templates of older migrations are of no use any more; one still
+        // being copied by an older build refuses the drop, which is fine.
+        let stale: Vec<DbName> = diesel::sql_query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'store\\_tpl\\_%' \
+             AND datname NOT LIKE '%\\_building' AND datname <> $1",
+        )
+        .bind::<Text, _>(&name)
+        .load(&mut conn)?;
+        for old in stale {
+            if let Err(e) =
+                conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\"", old.datname))
+            {
+                log::info!("Kept old test template {}: {e}", old.datname);
+            }
+        }
         Ok(())
     })();
     let unlock = diesel::sql_query("SELECT pg_advisory_unlock($1)")

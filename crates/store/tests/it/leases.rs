@@ -63,6 +63,36 @@ fn one_worker_per_basket_and_takeover_after_expiry() {
         ),
         Err(Error::LeaseLost { .. })
     ));
+    let order = store::orders::NewOrder {
+        basket_id: ids[1],
+        client_order_id: format!("BOT_SOLUSDC_{}_B1_1", ids[1]),
+        side: grid_core::Side::Buy,
+        order_type: grid_core::OrderType::Limit,
+        price: crate::common::d("142.5"),
+        quantity: crate::common::d("0.56"),
+        stop_price: None,
+        trailing_delta: None,
+        time_in_force: None,
+    };
+    assert!(matches!(
+        store::orders::insert_pending(&mut a, Writer::Lease("worker-a"), &order),
+        Err(Error::LeaseLost { .. })
+    ));
+    let f = crate::common::fill(ids[1], 1, "B1", "142.5", "0.56", "0", "USDC");
+    assert!(matches!(
+        store::fills::record_fills(
+            &mut a,
+            Writer::Lease("worker-a"),
+            ids[1],
+            "SOL",
+            std::slice::from_ref(&f)
+        ),
+        Err(Error::LeaseLost { .. })
+    ));
+    store::orders::insert_pending(&mut b, Writer::Lease("worker-b"), &order)
+        .expect("the new holder writes");
+    store::fills::record_fills(&mut b, Writer::Lease("worker-b"), ids[1], "SOL", &[f])
+        .expect("the new holder records");
     assert!(acquire_leases(&mut a, "worker-a", 60_000, 10)
         .expect("a again")
         .is_empty());
