@@ -125,19 +125,23 @@ fn sells(
     } else {
         (nb - tp1_total, Decimal::ZERO)
     };
-    let mut roles: Vec<(Role, Decimal, Decimal)> = vec![
-        (Role::Tp1, tp1_price, tp1_total - state.sold_tp1),
-        (Role::Tp2, tp2_price, tp2_total - state.sold_tp2),
+    let mut roles: Vec<(Role, Decimal, Decimal, Decimal)> = vec![
+        (Role::Tp1, tp1_price, tp1_total, state.sold_tp1),
+        (Role::Tp2, tp2_price, tp2_total, state.sold_tp2),
     ];
     if trail_bips.is_some() {
-        roles.push((Role::Trail, tp1_price, trail_total - state.sold_trail));
+        roles.push((Role::Trail, tp1_price, trail_total, state.sold_trail));
     }
 
+    // What a role passes on joins the next role's total before that role's
+    // sales are taken off (`max(0, total_r + passed - sold_r)`): a role that
+    // already sold what was passed to it does not sell it again, and a partial
+    // fill of its open order leaves `want + executedQty` unchanged (§7).
     let mut left = state.position;
     let mut carry = Decimal::ZERO;
     let mut orders = Vec::with_capacity(3);
-    for (role, price, raw) in roles {
-        let want = (raw.max(Decimal::ZERO) + carry).min(left);
+    for (role, price, total, sold) in roles {
+        let want = (total + carry - sold).max(Decimal::ZERO).min(left);
         let want = rules.round_qty_down(want);
         if !rules.is_tradable(want, price) {
             carry = want;
