@@ -315,6 +315,99 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// §6 "A role whose want_r is not tradable at its price passes it on to the
+/// next role" read together with §7 "a partial fill of an open order changes
+/// nothing": what is passed on joins the next role's total before its sales are
+/// taken off. Fine step (0.0001) so TP1's leftover is untradable at tp1 but
+/// tradable at tp2: B1 0.56 -> totals 0.224 / 0.196 / 0.14.
+#[test]
+fn passed_on_quantity_is_not_sold_twice() {
+    struct C {
+        name: &'static str,
+        tp2_sold: Decimal,
+        sells: Vec<&'static str>,
+    }
+    // TP1 sold 0.1895: wants 0.0345 (0.0345 * 144.21 = 4.975 < 5) -> passed to TP2
+    // (0.0345 * 145.35 = 5.01 would be tradable alone).
+    let cases = [
+        C {
+            name: "passed_quantity_joins_tp2",
+            // TP2 0.196 + 0.0345 = 0.2305 ; TRAIL 0.14 ; position 0.3705
+            tp2_sold: dec!(0),
+            sells: vec![
+                "TP2 LIMIT 0.2305@145.350",
+                "TRAIL TAKE_PROFIT_LIMIT 0.1400@144.210 stop=145.350 delta=180",
+            ],
+        },
+        C {
+            name: "tp2_partly_filled_past_its_own_share_keeps_its_quantity",
+            // TP2 sold 0.2000 (> 0.196): wants 0.196 + 0.0345 - 0.2 = 0.0305,
+            // qty 0.0305 + 0.2000 executed = 0.2305 = unchanged; position 0.1705,
+            // TRAIL min(0.14, 0.1705 - 0.0305 = 0.14) = 0.14
+            tp2_sold: dec!(0.2000),
+            sells: vec![
+                "TP2 LIMIT 0.2305@145.350",
+                "TRAIL TAKE_PROFIT_LIMIT 0.1400@144.210 stop=145.350 delta=180",
+            ],
+        },
+        C {
+            name: "tp2_that_sold_what_was_passed_is_not_placed_again",
+            // TP2 sold 0.2305 (filled): wants 0.196 + 0.0345 - 0.2305 = 0 ; TRAIL 0.14
+            tp2_sold: dec!(0.2305),
+            sells: vec!["TRAIL TAKE_PROFIT_LIMIT 0.1400@144.210 stop=145.350 delta=180"],
+        },
+    ];
+    for c in cases {
+        let mut inp = input(dec!(140));
+        inp.rules.step_size = dec!(0.0001);
+        inp.rules.min_qty = dec!(0.0001);
+        inp.fills = vec![
+            b1(),
+            fill_id(
+                2,
+                "BOT_SOLUSDC_42_TP1_2",
+                Side::Sell,
+                dec!(144.210),
+                dec!(0.1895),
+                dec!(0),
+                "USDC",
+                dec!(0),
+            ),
+        ];
+        let tp2 = "BOT_SOLUSDC_42_TP2_3";
+        if c.tp2_sold > Decimal::ZERO {
+            inp.fills.push(fill_id(
+                3,
+                tp2,
+                Side::Sell,
+                dec!(145.350),
+                c.tp2_sold,
+                dec!(0),
+                "USDC",
+                dec!(0),
+            ));
+        }
+        if c.tp2_sold < dec!(0.2305) {
+            inp.open_orders = vec![open(
+                tp2,
+                Side::Sell,
+                dec!(145.350),
+                dec!(0.2305),
+                c.tp2_sold,
+            )];
+        }
+        inp.basket.order_seq = 3;
+        let p = run(c.name, &inp);
+        assert_eq!(rows(&p, Some(Side::Sell)), c.sells, "{}: sells", c.name);
+        assert!(
+            p.actions.to_replace.is_empty(),
+            "{}: no replace {:?}",
+            c.name,
+            p.actions
+        );
+    }
+}
+
 #[test]
 fn sell_side_by_rule() {
     for c in cases() {
