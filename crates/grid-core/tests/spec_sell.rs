@@ -341,14 +341,22 @@ fn passed_on_quantity_is_not_sold_twice() {
         },
         C {
             name: "tp2_partly_filled_past_its_own_share_keeps_its_quantity",
-            // TP2 sold 0.2000 (> 0.196): wants 0.196 + 0.0345 - 0.2 = 0.0305,
-            // qty 0.0305 + 0.2000 executed = 0.2305 = unchanged; position 0.1705,
-            // TRAIL min(0.14, 0.1705 - 0.0305 = 0.14) = 0.14
-            tp2_sold: dec!(0.2000),
+            // TP2 sold 0.1961 (> 0.196): wants 0.196 + 0.0345 - 0.1961 = 0.0344
+            // (0.0344 * 145.35 = 5.00004 >= 5), qty 0.0344 + 0.1961 = 0.2305 = unchanged;
+            // position 0.1744, TRAIL min(0.14, 0.1744 - 0.0344) = 0.14.
+            // (Before the fix TP2 wanted 0 + 0.0345 again: qty 0.2306, a replace.)
+            tp2_sold: dec!(0.1961),
             sells: vec![
                 "TP2 LIMIT 0.2305@145.350",
                 "TRAIL TAKE_PROFIT_LIMIT 0.1400@144.210 stop=145.350 delta=180",
             ],
+        },
+        C {
+            name: "tp2_remainder_untradable_after_a_partial_fill_passes_to_trail",
+            // TP2 sold 0.2000: wants 0.196 + 0.0345 - 0.2 = 0.0305 (4.43 < 5) -> TRAIL
+            // 0.14 + 0.0305 = 0.1705 = position; TP2 canceled, not replaced
+            tp2_sold: dec!(0.2000),
+            sells: vec!["TRAIL TAKE_PROFIT_LIMIT 0.1705@144.210 stop=145.350 delta=180"],
         },
         C {
             name: "tp2_that_sold_what_was_passed_is_not_placed_again",
