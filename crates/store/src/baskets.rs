@@ -146,10 +146,6 @@ pub fn create(
     anchor: Decimal,
 ) -> Result<BasketRow, Error> {
     let rules = rules.clone().validate()?;
-    config.validate_with_rules(&rules)?;
-    if config.symbol.is_empty() || config.symbol.len() > 20 {
-        return Err(Error::invalid("symbol", "must be 1 to 20 characters"));
-    }
     if anchor <= Decimal::ZERO {
         return Err(Error::invalid(
             "anchor_price",
@@ -157,6 +153,11 @@ pub fn create(
         ));
     }
     check("anchor_price", anchor, Col::Exchange)?;
+    // strategy.md §2: every rule, including "at least one level must be active".
+    config.validate_at_anchor(&rules, anchor)?;
+    if config.symbol.is_empty() || config.symbol.len() > 20 {
+        return Err(Error::invalid("symbol", "must be 1 to 20 characters"));
+    }
     let budget = config.budget();
     check("budget", budget, Col::Exchange)?;
     let config_json = serde_json::to_value(config)

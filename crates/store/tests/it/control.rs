@@ -239,3 +239,25 @@ fn events_heartbeats_prices_and_snapshots() {
 }
 
 use diesel::RunQueryDsl;
+
+#[test]
+fn a_basket_with_no_active_level_is_refused_and_nothing_is_stored() {
+    let db = store::test_db::TestDb::new();
+    let mut conn = db.conn();
+    // At 150 the default ladder's quantities are 0.56, 0.88, 1.17, 1.50, 1.95
+    // and 2.38 (strategy.md §12): with max_qty 0.5 none of them is tradable.
+    let mut rules = crate::common::sol_rules();
+    rules.max_qty = crate::common::d("0.5");
+    let err = store::baskets::create(
+        &mut conn,
+        &grid_core::GridConfig::default(),
+        &rules,
+        crate::common::d("150"),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("levels_pct"),
+        "the error names levels_pct: {err}"
+    );
+    assert!(store::baskets::list(&mut conn, None).unwrap().is_empty());
+}
