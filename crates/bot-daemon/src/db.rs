@@ -60,8 +60,18 @@ pub fn insert_command(
         .first(conn)?)
 }
 
+/// SQL condition on `commands`: its basket needs no writer any more (a
+/// terminal status and no order that may be live), so no worker leases it and
+/// any worker may answer the command (a no-op or a refusal with a reason).
+const BASKET_UNLEASED: &str = "commands.basket_id IN (SELECT b.id FROM baskets b \
+     WHERE b.status NOT IN ('active', 'paused', 'stopping', 'closing') \
+     AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.basket_id = b.id \
+     AND o.status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'UNKNOWN')))";
+
 /// Claims the oldest pending commands this worker may run: those of a basket
-/// in `held`, and those of no basket. Each is marked `running` by `worker`.
+/// in `held`, those of no basket, and those of a basket that no worker leases
+/// any more (closed, no open order: answered without touching the exchange).
+/// Each is marked `running` by `worker`.
 ///
 /// # Errors
 /// [`DaemonError::Db`].
@@ -77,7 +87,8 @@ pub fn claim_commands(
             .filter(
                 commands::basket_id
                     .is_null()
-                    .or(commands::basket_id.eq_any(held)),
+                    .or(commands::basket_id.eq_any(held))
+                    .or(diesel::dsl::sql::<diesel::sql_types::Bool>(BASKET_UNLEASED)),
             )
             .order(commands::id)
             .limit(limit)
@@ -323,5 +334,41 @@ pub fn insert_snapshot(
             account_snapshots::balances.eq(balances),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Sets a basket's trade cursor (`last_trade_id`) before its first order is
+/// written: the symbol's latest trade id on the exchange, so the basket's
+/// trades are read forward from there. Only the lease holder writes it, and
+/// only once.
+///
+/// # Errors
+/// [`store::Error::LeaseLost`] when `worker` does not hold the basket;
+/// [`DaemonError::Db`].
+pub fn set_trade_cursor(
+    conn: &mut PgConnection,
+    worker: &str,
+    basket_id: i64,
+    last_trade_id: i64,
+) -> Result<(), DaemonError> {
+    use store::schema::baskets;
+    let n = diesel::update(
+        baskets::table
+            .find(basket_id)
+            .filter(baskets::worker_id.eq(worker))
+            .filter(baskets::last_trade_id.is_null())
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "COALESCE(lease_until > now(), false)",
+            )),
+    )
+    .set(baskets::last_trade_id.eq(last_trade_id))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(store::Error::LeaseLost {
+            basket_id,
+            worker_id: worker.to_string(),
+        }
+        .into());
+    }
     Ok(())
 }

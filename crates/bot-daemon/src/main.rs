@@ -75,8 +75,14 @@ enum BasketCmd {
     },
 }
 
+/// Prints to standard output; a closed pipe is fine, never a panic.
+fn say(text: &str) -> Result<(), DaemonError> {
+    Ok(cli::emit(text)?)
+}
+
 fn fail(e: &DaemonError) -> ExitCode {
-    eprintln!("error: {e}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "error: {e}");
     ExitCode::from(2)
 }
 
@@ -100,9 +106,8 @@ fn main() -> ExitCode {
     };
     let res = match cli.command.unwrap_or(Command::Run) {
         Command::Run => bot_daemon::run::run(&settings),
-        Command::Migrate => bot_daemon::run::prepare_database(&settings.database_url).map(|()| {
-            println!("migrations applied");
-        }),
+        Command::Migrate => bot_daemon::run::prepare_database(&settings.database_url)
+            .and_then(|()| say("migrations applied\n")),
         Command::Plan {
             basket: Some(id), ..
         } => db(&settings).and_then(|mut c| {
@@ -110,7 +115,7 @@ fn main() -> ExitCode {
             let text =
                 serde_json::to_string(&input).map_err(|e| DaemonError::Invalid(e.to_string()))?;
             let (out, ok) = cli::plan::answer(&text);
-            println!("{out}");
+            say(&format!("{out}\n"))?;
             if ok {
                 Ok(())
             } else {
@@ -124,8 +129,7 @@ fn main() -> ExitCode {
         )),
         Command::CloseAll => db(&settings).and_then(|mut c| {
             let row = cli::basket::queue(&mut c, CommandKind::CloseAll, None)?;
-            println!("close_all queued as command {}", row.id);
-            Ok(())
+            say(&format!("close_all queued as command {}\n", row.id))
         }),
         Command::Basket { action } => basket(&settings, action),
     };
@@ -139,12 +143,11 @@ fn basket(settings: &Settings, action: BasketCmd) -> Result<(), DaemonError> {
     let mut conn = db(settings)?;
     let queued = |conn: &mut diesel::PgConnection, kind: CommandKind, id: i64| {
         let row = cli::basket::queue(conn, kind, Some(id))?;
-        println!(
-            "{} of basket {id} queued as command {}",
+        say(&format!(
+            "{} of basket {id} queued as command {}\n",
             kind.as_str(),
             row.id
-        );
-        Ok(())
+        ))
     };
     match action {
         BasketCmd::Create {
@@ -155,21 +158,21 @@ fn basket(settings: &Settings, action: BasketCmd) -> Result<(), DaemonError> {
             let (client, sim, _url) = bot_daemon::run::exchange(settings)?;
             let row = cli::basket::create(&mut conn, &client, &symbol, anchor, config.as_deref())?;
             drop(sim);
-            println!(
-                "basket {} created: {} anchored at {}",
+            say(&format!(
+                "basket {} created: {} anchored at {}\n",
                 row.id, row.symbol, row.anchor_price
-            );
-            Ok(())
+            ))
         }
         BasketCmd::List => {
             let rows = store::baskets::list(&mut conn, None)?;
-            print!("{}", cli::basket::list_text(&rows));
-            Ok(())
+            say(&cli::basket::list_text(&rows))
         }
         BasketCmd::Show { id } => {
             let v = cli::basket::show(&mut conn, id)?;
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            Ok(())
+            say(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ))
         }
         BasketCmd::Pause { id } => queued(&mut conn, CommandKind::Pause, id),
         BasketCmd::Resume { id } => queued(&mut conn, CommandKind::Resume, id),

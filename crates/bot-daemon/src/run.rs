@@ -3,7 +3,7 @@
 //! SIGTERM/SIGINT, which end the sleep at once (a second one kills).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -104,10 +104,10 @@ pub fn ensure_default_basket<E: Exchange>(
 /// itself never returns an error.
 pub fn run(settings: &Settings) -> Result<(), DaemonError> {
     log::info!(
-        "Starting worker={} mode={} interval={}s",
+        "Starting worker={} mode={} interval={} ms",
         settings.worker_id,
         settings.mode.mode.as_str(),
-        settings.check_interval.as_secs()
+        settings.check_interval.as_millis()
     );
     if settings.mode.mode == Mode::Production {
         log::warn!("PRODUCTION mode: real money");
@@ -137,13 +137,17 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             }
         })?;
 
+    let lease_ms = match settings.lease {
+        Some(l) => i64::try_from(l.as_millis()).unwrap_or(i64::MAX),
+        None => i64::try_from(settings.check_interval.as_millis() * 3)
+            .unwrap_or(15_000)
+            .max(3000),
+    };
     let mut worker = Worker::new(
         client,
         WorkerConfig {
             worker_id: settings.worker_id.clone(),
-            lease_ms: i64::try_from(settings.check_interval.as_millis() * 3)
-                .unwrap_or(15_000)
-                .max(3000),
+            lease_ms,
             max_baskets: settings.max_baskets,
             sweep_every: 60,
             snapshot_interval: settings.snapshot_interval,
@@ -152,15 +156,17 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
         },
     );
     let stop = worker.stop_flag();
-    let mut backoff = Duration::from_secs(1);
-    'outer: loop {
+    let mut sleeper = Sleeper::new(&settings.database_url, pool.clone());
+    let first_backoff = settings.check_interval.min(Duration::from_secs(1));
+    let mut backoff = first_backoff;
+    loop {
         let started = Instant::now();
         let mut wait = settings.check_interval;
         match pool.get() {
             Ok(mut conn) => match worker.cycle(&mut conn) {
-                Ok(_) => backoff = Duration::from_secs(1),
+                Ok(_) => backoff = first_backoff,
                 Err(e) if e.is_retryable() => {
-                    log::error!("Cycle failed, retrying in {}s: {e}", backoff.as_secs());
+                    log::error!("Cycle failed, retrying in {} ms: {e}", backoff.as_millis());
                     wait = backoff;
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                 }
@@ -168,8 +174,8 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             },
             Err(e) => {
                 log::error!(
-                    "Database unavailable, retrying in {}s: {e}",
-                    backoff.as_secs()
+                    "Database unavailable, retrying in {} ms: {e}",
+                    backoff.as_millis()
                 );
                 wait = backoff;
                 backoff = (backoff * 2).min(Duration::from_secs(30));
@@ -178,23 +184,12 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
         if term.load(Ordering::SeqCst) {
             break;
         }
-        let deadline = started + wait;
-        loop {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
+        match sleeper.sleep(started + wait, &rx) {
+            Wake::Signal => break,
+            Wake::Notified | Wake::Polled => {
+                log::debug!("Woken early: a command is waiting");
             }
-            let slice = (deadline - now).min(Duration::from_secs(1));
-            match rx.recv_timeout(slice) {
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => break 'outer,
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-            // A command written meanwhile starts within about a second.
-            if let Ok(mut conn) = pool.get() {
-                if pending_commands(&mut conn) {
-                    break;
-                }
-            }
+            Wake::Deadline => {}
         }
     }
     stop.store(true, Ordering::SeqCst);
@@ -205,6 +200,115 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
     }
     drop(sim);
     Ok(())
+}
+
+/// Why [`Sleeper::sleep`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// The next cycle is due.
+    Deadline,
+    /// `NOTIFY bot_commands`: a command was written.
+    Notified,
+    /// The one-second poll found a pending command (NOTIFY missed or unavailable).
+    Polled,
+    /// SIGTERM/SIGINT (or the signal channel closed).
+    Signal,
+}
+
+/// The worker's sleep between cycles: short steps, ending early on a
+/// signal, on `NOTIFY bot_commands` (drained from a dedicated, non-pooled
+/// `LISTEN` connection) or, as a fallback, when the one-second poll of
+/// `commands` finds a pending row. A broken `LISTEN` connection is reopened
+/// at the next poll. Either way a written command starts within 2 s.
+pub struct Sleeper {
+    url: String,
+    pool: store::Pool,
+    listen: Option<PgConnection>,
+    /// How often the sleep looks at the channel and the notifications.
+    pub step: Duration,
+    /// How often it polls `commands`.
+    pub poll_every: Duration,
+}
+
+impl Sleeper {
+    /// Opens the `LISTEN` connection (or leaves it for the next poll to retry).
+    pub fn new(url: &str, pool: store::Pool) -> Sleeper {
+        let mut s = Sleeper {
+            url: url.to_string(),
+            pool,
+            listen: None,
+            step: Duration::from_millis(50),
+            poll_every: Duration::from_secs(1),
+        };
+        s.reconnect();
+        s
+    }
+
+    /// True while the `LISTEN` connection is open.
+    pub fn listening(&self) -> bool {
+        self.listen.is_some()
+    }
+
+    fn reconnect(&mut self) {
+        let opened = store::connect(&self.url).and_then(|mut c| {
+            store::commands::listen(&mut c)?;
+            Ok(c)
+        });
+        match opened {
+            Ok(c) => {
+                log::debug!("Listening on {}", store::commands::NOTIFY_CHANNEL);
+                self.listen = Some(c);
+            }
+            Err(e) => {
+                log::warn!("LISTEN unavailable, polling commands every second: {e}");
+                self.listen = None;
+            }
+        }
+    }
+
+    fn notified(&mut self) -> bool {
+        let Some(conn) = self.listen.as_mut() else {
+            return false;
+        };
+        match store::commands::drain_notifications(conn) {
+            Ok(ids) => !ids.is_empty(),
+            Err(e) => {
+                log::warn!("LISTEN connection lost, reopening at the next poll: {e}");
+                self.listen = None;
+                false
+            }
+        }
+    }
+
+    /// Sleeps until `deadline` unless woken earlier; see [`Wake`].
+    pub fn sleep(&mut self, deadline: Instant, signals: &Receiver<()>) -> Wake {
+        let mut next_poll = Instant::now() + self.poll_every;
+        loop {
+            if self.notified() {
+                return Wake::Notified;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Wake::Deadline;
+            }
+            if now >= next_poll {
+                next_poll = now + self.poll_every;
+                if self.listen.is_none() {
+                    self.reconnect();
+                }
+                if let Ok(mut conn) = self.pool.get() {
+                    if pending_commands(&mut conn) {
+                        return Wake::Polled;
+                    }
+                }
+            }
+            let slice = (deadline - now).min(self.step);
+            match signals.recv_timeout(slice) {
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => return Wake::Signal,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+    }
 }
 
 fn pending_commands(conn: &mut PgConnection) -> bool {

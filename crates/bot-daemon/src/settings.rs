@@ -143,7 +143,13 @@ pub struct Settings {
     /// Never logged; `Debug` shows `***`.
     pub api_secret: Option<String>,
     pub mode: ModeChoice,
+    /// `BOT_CHECK_INTERVAL_SECONDS` (default 5), or `BOT_CHECK_INTERVAL_MS`
+    /// when set (tests and benchmarks: cycles a few hundred ms apart).
     pub check_interval: Duration,
+    /// `BOT_LEASE_MS`: how long a basket lease lasts without renewal
+    /// (default: three check intervals, at least 3 s). Another worker takes
+    /// a dead worker's baskets once it expires.
+    pub lease: Option<Duration>,
     pub snapshot_interval: Duration,
     pub paper_klines: Option<String>,
     pub paper_seed: u64,
@@ -163,6 +169,7 @@ impl fmt::Debug for Settings {
             .field("api_secret", &self.api_secret.as_ref().map(|_| "***"))
             .field("mode", &self.mode)
             .field("check_interval", &self.check_interval)
+            .field("lease", &self.lease)
             .field("snapshot_interval", &self.snapshot_interval)
             .field("paper_klines", &self.paper_klines)
             .field("worker_id", &self.worker_id)
@@ -181,6 +188,22 @@ fn secs(env: &HashMap<String, String>, name: &str, default: u64) -> Result<Durat
             Ok(n) if n >= 1 => Ok(Duration::from_secs(n)),
             _ => Err(DaemonError::Settings(format!(
                 "{name}=`{v}` must be a whole number of seconds >= 1"
+            ))),
+        },
+    }
+}
+
+fn millis(
+    env: &HashMap<String, String>,
+    name: &str,
+    min: u64,
+) -> Result<Option<Duration>, DaemonError> {
+    match env.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n >= min => Ok(Some(Duration::from_millis(n))),
+            _ => Err(DaemonError::Settings(format!(
+                "{name}=`{v}` must be a whole number of milliseconds >= {min}"
             ))),
         },
     }
@@ -247,7 +270,11 @@ impl Settings {
             api_key,
             api_secret,
             mode,
-            check_interval: secs(env, "BOT_CHECK_INTERVAL_SECONDS", 5)?,
+            check_interval: match millis(env, "BOT_CHECK_INTERVAL_MS", 10)? {
+                Some(ms) => ms,
+                None => secs(env, "BOT_CHECK_INTERVAL_SECONDS", 5)?,
+            },
+            lease: millis(env, "BOT_LEASE_MS", 100)?,
             snapshot_interval: secs(env, "BOT_SNAPSHOT_INTERVAL_SECONDS", 300)?,
             paper_klines: get("BOT_PAPER_KLINES").map(|s| s.trim().to_string()),
             paper_seed,
@@ -423,6 +450,28 @@ mod tests {
         .ok()
         .and_then(|c| c.base_url);
         assert_eq!(r.as_deref(), Some("http://127.0.0.1:9"));
+    }
+
+    #[test]
+    fn millisecond_overrides() {
+        let mut env = HashMap::new();
+        env.insert("BOT_CHECK_INTERVAL_SECONDS".to_string(), "7".to_string());
+        env.insert("BOT_CHECK_INTERVAL_MS".to_string(), "250".to_string());
+        env.insert("BOT_LEASE_MS".to_string(), "900".to_string());
+        let s = Settings::from_map(&env).ok();
+        assert_eq!(
+            s.as_ref().map(|s| (s.check_interval, s.lease)),
+            Some((Duration::from_millis(250), Some(Duration::from_millis(900))))
+        );
+        env.insert("BOT_CHECK_INTERVAL_MS".to_string(), "5".to_string());
+        assert!(Settings::from_map(&env).is_err());
+        env.remove("BOT_CHECK_INTERVAL_MS");
+        env.remove("BOT_LEASE_MS");
+        let s = Settings::from_map(&env).ok();
+        assert_eq!(
+            s.map(|s| (s.check_interval, s.lease)),
+            Some((Duration::from_secs(7), None))
+        );
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct Worker<E: Exchange> {
     /// Baskets whose trades must be synced at the next occasion (an order
     /// executed in a create or cancel response).
     dirty: HashSet<i64>,
+    /// The last error that skipped each basket (its event is written once).
+    basket_errors: HashMap<i64, String>,
     last_snapshot: Option<Instant>,
     last_cycle_ms: Option<i64>,
     last_error: Option<String>,
@@ -142,6 +144,7 @@ impl<E: Exchange> Worker<E> {
             cycles: 0,
             synced: HashSet::new(),
             dirty: HashSet::new(),
+            basket_errors: HashMap::new(),
             last_snapshot: None,
             last_cycle_ms: None,
             last_error: None,
@@ -218,6 +221,7 @@ impl<E: Exchange> Worker<E> {
             let id = b.id;
             match self.basket_cycle(conn, b, &open, &prices) {
                 Ok(out) => {
+                    self.basket_errors.remove(&id);
                     report.new_fills += out.new_fills;
                     if out.acted {
                         report.acted.push(id);
@@ -232,6 +236,20 @@ impl<E: Exchange> Worker<E> {
                     log::warn!("Basket cycle skipped basket={id}: {e}");
                     if e.is_retryable() && matches!(e, DaemonError::Store(_) | DaemonError::Db(_)) {
                         return Err(e);
+                    }
+                    // The audit log says why the basket was skipped (once per
+                    // distinct error, not every cycle).
+                    let msg = e.to_string();
+                    if self.basket_errors.get(&id) != Some(&msg) {
+                        let _ = db::add_event(
+                            conn,
+                            Some(id),
+                            EventLevel::Warn,
+                            "cycle_error",
+                            &format!("Cycle skipped: {msg}"),
+                            None,
+                        );
+                        self.basket_errors.insert(id, msg);
                     }
                     if let DaemonError::Exchange(x) = &e {
                         if x.retry_after().is_some() {
@@ -348,11 +366,162 @@ impl<E: Exchange> Worker<E> {
                 }
                 Ok(json!({"queued": queued}))
             }
-            CommandKind::Reanchor | CommandKind::CreateBasket => Err(format!(
-                "`{}` is not run by this daemon yet; use `bot-daemon basket create`",
-                c.kind
-            )),
+            CommandKind::Reanchor => {
+                let b = basket(conn)?;
+                self.reanchor_command(conn, b, c.id)
+            }
+            CommandKind::CreateBasket => self.create_basket_command(conn, &c.payload),
         }
+    }
+
+    /// `create_basket`: payload `{"symbol": "SOLUSDC", "anchor": "150.5"?,
+    /// "config": {…strategy.md §2 fields…}?}`, validated exactly like
+    /// `bot-daemon basket create` (nothing stored when refused).
+    fn create_basket_command(
+        &mut self,
+        conn: &mut PgConnection,
+        payload: &Value,
+    ) -> Result<Value, String> {
+        let symbol = payload
+            .get("symbol")
+            .and_then(Value::as_str)
+            .ok_or("create_basket needs a \"symbol\" string in its payload")?;
+        let anchor = match payload.get("anchor") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(a)) => Some(
+                Decimal::from_str(a.trim())
+                    .map_err(|e| format!("anchor `{a}` is not a decimal: {e}"))?,
+            ),
+            Some(Value::Number(n)) => Some(
+                Decimal::from_str(&n.to_string())
+                    .map_err(|e| format!("anchor {n} is not a decimal: {e}"))?,
+            ),
+            Some(other) => return Err(format!("anchor {other} is not a decimal")),
+        };
+        let overlay = payload.get("config").cloned();
+        let row = crate::cli::basket::create_with(conn, &self.exchange, symbol, anchor, overlay)
+            .map_err(|e| e.to_string())?;
+        log::info!(
+            "Basket created by command basket={} symbol={} anchor={}",
+            row.id,
+            row.symbol,
+            row.anchor_price
+        );
+        db::add_event(
+            conn,
+            Some(row.id),
+            EventLevel::Info,
+            "created",
+            &format!("Basket created at {} by a command", row.anchor_price),
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(json!({"basket_id": row.id, "symbol": row.symbol, "anchor": row.anchor_price}))
+    }
+
+    /// `reanchor`: when the basket's position is dust, cancel its orders,
+    /// close it (`reanchored`) and open a new basket at the last price with
+    /// the same config. Otherwise refused with the reason; nothing changes
+    /// unless every cancel is confirmed.
+    fn reanchor_command(
+        &mut self,
+        conn: &mut PgConnection,
+        b: BasketRow,
+        cmd: i64,
+    ) -> Result<Value, String> {
+        let id = b.id;
+        if !matches!(b.status, BasketStatus::Active | BasketStatus::Paused) {
+            return Err(format!(
+                "basket {id} is {}; only an active or paused basket can be reanchored",
+                b.status
+            ));
+        }
+        let (config, rules) = match (b.config(), b.rules()) {
+            (Ok(c), Ok(r)) => (c, r),
+            (Err(e), _) | (_, Err(e)) => return Err(format!("basket {id}: {e}")),
+        };
+        let open = store::orders::list_open_for_basket(conn, id).map_err(|e| e.to_string())?;
+        if let Some(o) = open.iter().find(|o| o.status.is_unconfirmed()) {
+            return Err(format!(
+                "basket {id}: the outcome of order {} is not known yet; try again in a few seconds",
+                o.client_order_id
+            ));
+        }
+        let prices = self
+            .exchange
+            .ticker_prices(std::slice::from_ref(&b.symbol))
+            .map_err(|e| format!("no last price for {}: {e}", b.symbol))?;
+        let last = prices
+            .get(&b.symbol)
+            .copied()
+            .ok_or_else(|| format!("no last price for {}", b.symbol))?;
+        let not_dust = |pos: Decimal| {
+            format!(
+                "basket {id} holds {} {} (not dust at {last}): the position must be sold first \
+                 (wait for the take-profits or close the basket)",
+                pos.normalize(),
+                b.base_asset
+            )
+        };
+        if !rules.is_dust(b.pos, last) {
+            return Err(not_dust(b.pos));
+        }
+        for o in &open {
+            match self
+                .exchange
+                .cancel_order(&b.symbol, OrderRef::Client(o.client_order_id.clone()))
+            {
+                Ok(ex) => {
+                    store::orders::upsert_from_exchange(conn, self.lease(), &full_of(&ex))
+                        .map_err(|e| e.to_string())?;
+                }
+                Err(e) if e.is_unknown_order() => {
+                    self.refresh(conn, &b.symbol, &o.client_order_id)
+                        .map_err(|e| e.to_string())?;
+                }
+                Err(e) => {
+                    return Err(format!(
+                    "basket {id}: cancel of {} failed ({e}); the basket is unchanged, try again",
+                    o.client_order_id
+                ))
+                }
+            }
+        }
+        // A buy may have filled before its cancel: the position decides again.
+        self.sync_trades(conn, &b, &prices)
+            .map_err(|e| e.to_string())?;
+        let b = store::baskets::get(conn, id).map_err(|e| e.to_string())?;
+        if !rules.is_dust(b.pos, last) {
+            return Err(not_dust(b.pos));
+        }
+        store::baskets::set_status(
+            conn,
+            self.lease(),
+            id,
+            BasketStatus::Closed,
+            Some("reanchored"),
+        )
+        .map_err(|e| e.to_string())?;
+        let anchor = rules.round_price_down(last);
+        let nb = store::baskets::create(conn, &config, &rules, anchor)
+            .map_err(|e| format!("basket {id} closed, but the new basket was not created: {e}"))?;
+        log::info!(
+            "Reanchored by command basket={id} new_basket={} anchor={anchor} command={cmd}",
+            nb.id
+        );
+        db::add_event(
+            conn,
+            Some(id),
+            EventLevel::Info,
+            "reanchor",
+            &format!(
+                "Reanchored by command {cmd}: new basket {} at {anchor}",
+                nb.id
+            ),
+            Some(json!({"new_basket_id": nb.id, "anchor": anchor, "command": cmd})),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(json!({"basket_id": id, "status": "closed", "new_basket_id": nb.id, "anchor": anchor}))
     }
 
     fn refresh(
@@ -455,11 +624,11 @@ impl<E: Exchange> Worker<E> {
         }
         open.extend(extra);
         if changed {
-            out.new_fills = self.sync_trades(conn, &b)?;
+            out.new_fills = self.sync_trades(conn, &b, prices)?;
             self.synced.insert(b.id);
             self.dirty.remove(&b.id);
         }
-        let b = if out.new_fills > 0 {
+        let b = if out.new_fills > 0 || b.last_trade_id.is_none() {
             store::baskets::get(conn, b.id)?
         } else {
             b
@@ -505,7 +674,7 @@ impl<E: Exchange> Worker<E> {
             // An order traded in a create or cancel response: its trades are
             // recorded now (and next cycle if this fails).
             self.dirty.insert(b.id);
-            out.new_fills += self.sync_trades(conn, &b)?;
+            out.new_fills += self.sync_trades(conn, &b, prices)?;
             self.dirty.remove(&b.id);
         }
         let meta = serde_json::to_value(&plan.meta).unwrap_or(Value::Null);
@@ -624,12 +793,52 @@ impl<E: Exchange> Worker<E> {
     }
 
     /// Trades since the basket's last synced trade id, recorded in one transaction.
-    fn sync_trades(&self, conn: &mut PgConnection, b: &BasketRow) -> Result<usize, DaemonError> {
+    ///
+    /// The cursor is exact: before a basket's first order is written, its
+    /// `last_trade_id` is set to the symbol's latest trade id on the exchange
+    /// (`-1` when the account never traded it), so every later trade —
+    /// however busy the account — is read by paging forward with `fromId`.
+    /// A basket with orders but no cursor (created by an older version) pages
+    /// from the account's first trade of the symbol.
+    fn sync_trades(
+        &self,
+        conn: &mut PgConnection,
+        b: &BasketRow,
+        prices: &HashMap<String, Decimal>,
+    ) -> Result<usize, DaemonError> {
         use store::schema::orders;
-        let mut from = b.last_trade_id.map(|t| t + 1);
+        let mut from = match b.last_trade_id {
+            Some(t) => t + 1,
+            None => {
+                let any_order: Option<i64> = orders::table
+                    .filter(orders::basket_id.eq(b.id))
+                    .select(orders::id)
+                    .first(conn)
+                    .optional()?;
+                if any_order.is_some() {
+                    0
+                } else {
+                    let latest = self
+                        .exchange
+                        .my_trades(&b.symbol, None, 1)?
+                        .iter()
+                        .map(|t| t.id)
+                        .max()
+                        .unwrap_or(-1);
+                    db::set_trade_cursor(conn, &self.cfg.worker_id, b.id, latest)?;
+                    log::info!(
+                        "Trade cursor set basket={} symbol={} last_trade_id={latest}",
+                        b.id,
+                        b.symbol
+                    );
+                    return Ok(0);
+                }
+            }
+        };
         let mut new_fills = Vec::new();
+        let mut extra_prices: HashMap<String, Option<Decimal>> = HashMap::new();
         loop {
-            let page = self.exchange.my_trades(&b.symbol, from, 1000)?;
+            let page = self.exchange.my_trades(&b.symbol, Some(from), 1000)?;
             let n = page.len();
             let ids: Vec<i64> = page.iter().map(|t| t.order_id).collect();
             let mine: HashMap<i64, String> = orders::table
@@ -650,8 +859,42 @@ impl<E: Exchange> Worker<E> {
                     t.commission
                 } else if t.commission_asset == b.base_asset {
                     t.commission * t.price
-                } else {
+                } else if t.commission.is_zero() {
                     Decimal::ZERO
+                } else {
+                    let pair = format!("{}{}", t.commission_asset, b.quote_asset);
+                    let price = match prices.get(&pair) {
+                        Some(p) => Some(*p),
+                        None => *extra_prices
+                            .entry(pair.clone())
+                            .or_insert_with(|| self.third_asset_price(&pair)),
+                    };
+                    match price {
+                        Some(p) => t.commission * p,
+                        None => {
+                            log::warn!(
+                                "Commission valued 0: no {pair} price basket={} trade={} commission={} {}",
+                                b.id,
+                                t.id,
+                                t.commission,
+                                t.commission_asset
+                            );
+                            db::add_event(
+                                conn,
+                                Some(b.id),
+                                EventLevel::Warn,
+                                "commission_unvalued",
+                                &format!(
+                                    "Commission of trade {} ({} {}) valued 0: no {pair} price",
+                                    t.id, t.commission, t.commission_asset
+                                ),
+                                Some(
+                                    json!({"trade_id": t.id, "commission": t.commission, "asset": t.commission_asset}),
+                                ),
+                            )?;
+                            Decimal::ZERO
+                        }
+                    }
                 };
                 new_fills.push(store::fills::NewFill {
                     fill: t.to_fill(cid, cq),
@@ -661,7 +904,7 @@ impl<E: Exchange> Worker<E> {
                 });
             }
             match page.last() {
-                Some(t) if n >= 1000 && from.is_some() => from = Some(t.id + 1),
+                Some(t) if n >= 1000 => from = t.id + 1,
                 _ => break,
             }
         }
@@ -670,6 +913,18 @@ impl<E: Exchange> Worker<E> {
             log::info!("Fills recorded basket={} new={n}", b.id);
         }
         Ok(n)
+    }
+
+    /// The price of a commission asset in the quote asset (`BNBUSDC`), when
+    /// the exchange lists that pair; asked only when such a fee appears.
+    fn third_asset_price(&self, pair: &str) -> Option<Decimal> {
+        match self.exchange.ticker_prices(&[pair.to_string()]) {
+            Ok(p) => p.get(pair).copied(),
+            Err(e) => {
+                log::warn!("No price for {pair}: {e}");
+                None
+            }
+        }
     }
 
     fn execute(

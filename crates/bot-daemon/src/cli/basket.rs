@@ -15,6 +15,27 @@ use store::CommandKind;
 use crate::db;
 use crate::error::DaemonError;
 
+/// Reads a basket config file: a JSON object of strategy.md §2 fields.
+///
+/// # Errors
+/// [`DaemonError::Invalid`] for an unreadable file or one that is not a JSON object.
+pub fn read_config_file(path: &Path) -> Result<Value, DaemonError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        DaemonError::Invalid(format!("cannot read config file {}: {e}", path.display()))
+    })?;
+    match serde_json::from_str::<Value>(&text) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(DaemonError::Invalid(format!(
+            "{}: the config must be a JSON object",
+            path.display()
+        ))),
+        Err(e) => Err(DaemonError::Invalid(format!(
+            "{}: not valid JSON: {e}",
+            path.display()
+        ))),
+    }
+}
+
 /// The config of a new basket: the file's fields, then `bot_config`'s
 /// `default_basket_config` value, then strategy.md §2's defaults.
 ///
@@ -24,6 +45,20 @@ pub fn load_config(
     conn: &mut PgConnection,
     symbol: &str,
     file: Option<&Path>,
+) -> Result<GridConfig, DaemonError> {
+    let overlay = file.map(read_config_file).transpose()?;
+    merge_config(conn, symbol, overlay)
+}
+
+/// As [`load_config`], with the fields given as a JSON object (a
+/// `create_basket` command's `config`).
+///
+/// # Errors
+/// [`DaemonError::Invalid`] when `overlay` is not an object or a field is malformed.
+pub fn merge_config(
+    conn: &mut PgConnection,
+    symbol: &str,
+    overlay: Option<Value>,
 ) -> Result<GridConfig, DaemonError> {
     use diesel::prelude::*;
     use store::schema::bot_config;
@@ -36,24 +71,13 @@ pub fn load_config(
     if let Some(Value::Object(m)) = stored {
         merged.extend(m);
     }
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            DaemonError::Invalid(format!("cannot read config file {}: {e}", path.display()))
-        })?;
-        match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(m)) => merged.extend(m),
-            Ok(_) => {
-                return Err(DaemonError::Invalid(format!(
-                    "{}: the config must be a JSON object",
-                    path.display()
-                )))
-            }
-            Err(e) => {
-                return Err(DaemonError::Invalid(format!(
-                    "{}: not valid JSON: {e}",
-                    path.display()
-                )))
-            }
+    match overlay {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => merged.extend(m),
+        Some(_) => {
+            return Err(DaemonError::Invalid(
+                "the basket config must be a JSON object".into(),
+            ))
         }
     }
     merged.insert("symbol".into(), Value::String(symbol.to_string()));
@@ -74,6 +98,22 @@ pub fn create<E: Exchange>(
     anchor: Option<Decimal>,
     config_file: Option<&Path>,
 ) -> Result<store::baskets::BasketRow, DaemonError> {
+    let overlay = config_file.map(read_config_file).transpose()?;
+    create_with(conn, ex, symbol, anchor, overlay)
+}
+
+/// [`create`] with the config fields as a JSON object instead of a file: the
+/// `create_basket` command (the dashboard's form) validates exactly the same way.
+///
+/// # Errors
+/// As [`create`].
+pub fn create_with<E: Exchange>(
+    conn: &mut PgConnection,
+    ex: &E,
+    symbol: &str,
+    anchor: Option<Decimal>,
+    overlay: Option<Value>,
+) -> Result<store::baskets::BasketRow, DaemonError> {
     let symbol = symbol.trim().to_ascii_uppercase();
     if symbol.is_empty() || symbol.len() > 20 || !symbol.bytes().all(|b| b.is_ascii_alphanumeric())
     {
@@ -81,7 +121,7 @@ pub fn create<E: Exchange>(
             "`{symbol}` is not a symbol such as SOLUSDC"
         )));
     }
-    let config = load_config(conn, &symbol, config_file)?;
+    let config = merge_config(conn, &symbol, overlay)?;
     let rules = match ex.symbol_rules(&symbol) {
         Ok(r) => r,
         Err(e) if e.code() == Some(-1121) => {

@@ -64,7 +64,11 @@ pub fn run_file(path: &str) -> ExitCode {
         Ok(text) => answer(&text),
         Err(msg) => (error_json("input", "input", &msg), false),
     };
-    println!("{text}");
+    if let Err(e) = super::emit(&format!("{text}\n")) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "error: cannot write the answer: {e}");
+        return ExitCode::from(1);
+    }
     if ok {
         ExitCode::SUCCESS
     } else {
