@@ -39,7 +39,9 @@ fn input() -> PlanInput {
     let mut tid = 0i64;
     for level in 1..=40u32 {
         let price = Decimal::from(150) * (Decimal::ONE - Decimal::new(level as i64, 2));
-        let price = price.round_dp(3);
+        // As the exchange and the store deliver them: 8 decimals.
+        let mut price = price.round_dp(3);
+        price.rescale(8);
         for k in 0..45 {
             tid += 1;
             fills.push(Fill {
@@ -48,14 +50,14 @@ fn input() -> PlanInput {
                 client_order_id: format!("BOT_SOLUSDC_42_B{level}_{level}"),
                 side: Side::Buy,
                 price,
-                qty: Decimal::new(1, 2),
-                commission: Decimal::new(1, 5),
+                qty: Decimal::new(1_000_000, 8),
+                commission: Decimal::new(1_000, 8),
                 commission_asset: if k % 2 == 0 {
                     "SOL".into()
                 } else {
                     "BNB".into()
                 },
-                commission_quote: Decimal::new(15, 4),
+                commission_quote: Decimal::new(150_000, 8),
             });
         }
     }
@@ -66,11 +68,11 @@ fn input() -> PlanInput {
             exchange_order_id: 20_000,
             client_order_id: "BOT_SOLUSDC_42_TP1_41".into(),
             side: Side::Sell,
-            price: Decimal::from(140),
-            qty: Decimal::new(1, 2),
-            commission: Decimal::new(14, 4),
+            price: Decimal::new(14_000_000_000, 8),
+            qty: Decimal::new(1_000_000, 8),
+            commission: Decimal::new(140_000, 8),
             commission_asset: "USDC".into(),
-            commission_quote: Decimal::new(14, 4),
+            commission_quote: Decimal::new(140_000, 8),
         });
     }
     let open_orders = (41..=50u32)

@@ -182,7 +182,15 @@ impl ClientOrderId {
     /// When the printed id would be longer than Binance accepts or has a
     /// character outside `[a-zA-Z0-9-_]`.
     pub fn check_len(&self) -> Result<(), ParseIdError> {
-        let s = self.to_string();
+        self.to_checked_string().map(|_| ())
+    }
+
+    /// The printed id, checked against Binance's `^[a-zA-Z0-9-_]{1,36}$`.
+    ///
+    /// # Errors
+    /// As [`ClientOrderId::check_len`].
+    pub fn to_checked_string(&self) -> Result<String, ParseIdError> {
+        let s = self.render();
         if s.len() > MAX_CLIENT_ORDER_ID_LEN {
             return Err(ParseIdError(format!(
                 "clientOrderId `{s}` is {} characters; Binance accepts at most {MAX_CLIENT_ORDER_ID_LEN}",
@@ -194,7 +202,53 @@ impl ClientOrderId {
                 "clientOrderId `{s}` has characters outside [a-zA-Z0-9-_]"
             )));
         }
-        Ok(())
+        Ok(s)
+    }
+}
+
+fn push_int(out: &mut String, v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
+}
+
+impl ClientOrderId {
+    /// The same text as `Display`, without the formatting machinery (the
+    /// reconciler prints one id per new order on every plan).
+    fn render(&self) -> String {
+        let mut out = String::with_capacity(BOT_PREFIX.len() + self.symbol.len() + 32);
+        out.push_str(BOT_PREFIX);
+        out.push_str(&self.symbol);
+        out.push('_');
+        if self.basket_id < 0 {
+            out.push('-');
+        }
+        push_int(&mut out, self.basket_id.unsigned_abs());
+        out.push('_');
+        match self.role {
+            Role::Buy(i) => {
+                out.push('B');
+                push_int(&mut out, u64::from(i));
+            }
+            Role::Tp1 => out.push_str("TP1"),
+            Role::Tp2 => out.push_str("TP2"),
+            Role::Trail => out.push_str("TRAIL"),
+            Role::Exit => out.push_str("EXIT"),
+        }
+        out.push('_');
+        push_int(&mut out, self.seq);
+        out
     }
 }
 
@@ -234,6 +288,25 @@ mod tests {
             ClientOrderId::new("SOLUSDC", 42, Role::Trail, 12).to_string(),
             "BOT_SOLUSDC_42_TRAIL_12"
         );
+    }
+
+    #[test]
+    fn fast_rendering_matches_display() {
+        for (sym, basket, role, seq) in [
+            ("SOLUSDC", 42, Role::Buy(4), 4),
+            ("BTCUSDC", 0, Role::Tp1, 0),
+            (
+                "ETHUSDC",
+                9_999_999,
+                Role::Trail,
+                18_446_744_073_709_551_615,
+            ),
+            ("BNBUSDC", -7, Role::Exit, 10),
+            ("X", 1, Role::Buy(4_294_967_295), 1),
+        ] {
+            let id = ClientOrderId::new(sym, basket, role, seq);
+            assert_eq!(id.render(), id.to_string());
+        }
     }
 
     #[test]

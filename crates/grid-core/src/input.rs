@@ -12,8 +12,9 @@ use crate::config::GridConfig;
 use crate::error::{PlanError, StrategyError};
 use crate::ids::{basket_prefix, Role};
 use crate::model::{BasketStatus, Fill, OpenOrder, Side};
-use crate::num::within_1e11;
+use crate::num::{units8, within_1e11, MAX_UNITS8};
 use crate::rules::{SymbolRules, MAX_MAGNITUDE};
+use crate::state::{BasketState, StateBuilder};
 
 /// Most fills one plan input may carry.
 pub const MAX_FILLS: usize = 100_000;
@@ -71,13 +72,47 @@ pub struct ValidInput<'a> {
     pub config: GridConfig,
     pub rules: SymbolRules,
     pub fills: Vec<RoleFill<'a>>,
+    /// The state derived from `fills` (strategy.md §4), built while validating.
+    pub state: BasketState,
     /// Open orders with the basket's prefix; every other order is ignored.
     pub orders: Vec<BasketOrder<'a>>,
     pub last: Decimal,
     pub prefix: String,
 }
 
-// Field names are built only on failure: this runs for every fill of every plan.
+#[cold]
+fn bad_fill_amount(i: usize, f: &Fill) -> PlanError {
+    let checks = [
+        (f.price, true, "price"),
+        (f.qty, true, "qty"),
+        (f.commission, false, "commission"),
+        (f.commission_quote, false, "commission_quote"),
+    ];
+    for (v, positive, name) in checks {
+        if !within_1e11(v, positive) {
+            let bound = if positive { "> 0" } else { ">= 0" };
+            return PlanError::input(
+                format!("fills[{i}].{name}"),
+                format!("must be {bound} and <= {MAX_MAGNITUDE}, got {v}"),
+            );
+        }
+    }
+    PlanError::input(format!("fills[{i}]"), "out of range")
+}
+
+#[cold]
+fn foreign_fill(i: usize, f: &Fill, prefix: &str) -> PlanError {
+    StrategyError::new(
+        format!("fills[{i}].client_order_id"),
+        format!(
+            "`{}` is not an order of this basket (expected prefix {prefix})",
+            f.client_order_id
+        ),
+    )
+    .into()
+}
+
+// Field names are built only on failure.
 fn price_ok(v: Decimal, field: impl FnOnce() -> String) -> Result<(), PlanError> {
     if within_1e11(v, true) {
         Ok(())
@@ -156,14 +191,39 @@ impl PlanInput {
         }
         let prefix = basket_prefix(&b.symbol, b.id);
         let mut fills = Vec::with_capacity(self.fills.len());
+        let mut state = StateBuilder::new(config.max_levels());
         let mut last_cid: Option<(&str, Role)> = None;
+        let mut increasing = true;
+        let mut prev_trade: Option<i64> = None;
         for (i, f) in self.fills.iter().enumerate() {
-            price_ok(f.price, || format!("fills[{i}].price"))?;
-            price_ok(f.qty, || format!("fills[{i}].qty"))?;
-            amount_ok(f.commission, || format!("fills[{i}].commission"))?;
-            amount_ok(f.commission_quote, || {
-                format!("fills[{i}].commission_quote")
-            })?;
+            let units = (
+                units8(f.qty),
+                units8(f.price),
+                units8(f.commission),
+                units8(f.commission_quote),
+            );
+            // Fast path: every value has at most 8 decimals (exchange data).
+            let fast = match units {
+                (Some(q), Some(p), Some(c), Some(cq))
+                    if q > 0
+                        && q <= MAX_UNITS8
+                        && p > 0
+                        && p <= MAX_UNITS8
+                        && (0..=MAX_UNITS8).contains(&c)
+                        && (0..=MAX_UNITS8).contains(&cq) =>
+                {
+                    Some((q, p, c))
+                }
+                _ => None,
+            };
+            if fast.is_none()
+                && !(within_1e11(f.price, true)
+                    & within_1e11(f.qty, true)
+                    & within_1e11(f.commission, false)
+                    & within_1e11(f.commission_quote, false))
+            {
+                return Err(bad_fill_amount(i, f));
+            }
             let role = match last_cid {
                 Some((cid, role)) if cid == f.client_order_id => role,
                 _ => {
@@ -172,15 +232,7 @@ impl PlanInput {
                         .strip_prefix(prefix.as_str())
                         .and_then(parse_suffix)
                         .map(|(role, _)| role)
-                        .ok_or_else(|| {
-                            StrategyError::new(
-                                format!("fills[{i}].client_order_id"),
-                                format!(
-                                    "`{}` is not an order of this basket (expected prefix {prefix})",
-                                    f.client_order_id
-                                ),
-                            )
-                        })?;
+                        .ok_or_else(|| foreign_fill(i, f, &prefix))?;
                     last_cid = Some((f.client_order_id.as_str(), role));
                     role
                 }
@@ -193,23 +245,39 @@ impl PlanInput {
                 )
                 .into());
             }
-            if f.commission_asset == rules.base_asset && f.side == Side::Buy && f.commission > f.qty
-            {
+            let fee_in_base = f.commission_asset == rules.base_asset;
+            let fee_too_big = match fast {
+                Some((q, _, c)) => c > q,
+                None => f.commission > f.qty,
+            };
+            if fee_in_base && f.side == Side::Buy && fee_too_big {
                 return Err(PlanError::input(
                     format!("fills[{i}].commission"),
                     "a base-asset commission larger than the quantity bought",
                 ));
             }
+            if let Some(p) = prev_trade {
+                increasing &= f.trade_id > p;
+            }
+            prev_trade = Some(f.trade_id);
+            match fast {
+                Some((q, p, c)) => state.add_units(role, f, q, p, fee_in_base.then_some(c)),
+                None => state.add(role, f, fee_in_base),
+            }
             fills.push(RoleFill { role, fill: f });
         }
-        let mut ids: Vec<i64> = self.fills.iter().map(|f| f.trade_id).collect();
-        ids.sort_unstable();
-        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err(PlanError::input(
-                "fills",
-                format!("trade id {} appears twice", w[0]),
-            ));
+        // Fills normally come in trade-id order: unique without sorting.
+        if !increasing {
+            let mut ids: Vec<i64> = self.fills.iter().map(|f| f.trade_id).collect();
+            ids.sort_unstable();
+            if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+                return Err(PlanError::input(
+                    "fills",
+                    format!("trade id {} appears twice", w[0]),
+                ));
+            }
         }
+        let state = state.finish()?;
 
         let mut orders = Vec::new();
         for (i, o) in self.open_orders.iter().enumerate() {
@@ -245,6 +313,7 @@ impl PlanInput {
             config,
             rules,
             fills,
+            state,
             orders,
             last: self.last_price,
             prefix,

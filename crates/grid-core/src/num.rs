@@ -65,9 +65,41 @@ const POW10: [i128; 19] = {
     t
 };
 
+/// Sign, scale, and the magnitude of the mantissa when it fits in 64 bits.
+#[inline(always)]
+fn parts(v: Decimal) -> (bool, u32, Option<u64>) {
+    let m = v.mantissa();
+    let neg = m < 0;
+    (neg, v.scale(), u64::try_from(m.unsigned_abs()).ok())
+}
+
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// `0 <= v <= 10^11` (or `0 < v` with `positive`), by integer arithmetic on the
 /// mantissa: a `Decimal` comparison rescales, and this runs for every fill.
+#[inline(always)]
 pub fn within_1e11(v: Decimal, positive: bool) -> bool {
+    let (neg, s, small) = parts(v);
+    if let Some(m) = small {
+        if s <= 8 {
+            // 1e11 * 10^8 = 1e19 < 2^64.
+            return (m == 0 && !positive)
+                || (m != 0 && !neg && m <= 100_000_000_000 * POW10_U64[s as usize]);
+        }
+    }
+    within_1e11_slow(v, positive)
+}
+
+#[cold]
+fn within_1e11_slow(v: Decimal, positive: bool) -> bool {
     let m = v.mantissa();
     if m < 0 || (positive && m == 0) {
         return false;
@@ -89,31 +121,66 @@ pub struct Sum<const S: u32> {
 /// Below 2^63: two such values multiply within an `i128` without overflow.
 const SMALL: i128 = 1 << 63;
 
+/// `v` as an integer count of `10^-8` when it has at most 8 decimals and the
+/// count fits in 63 bits (every Binance value does).
+#[inline(always)]
+pub fn units8(v: Decimal) -> Option<i128> {
+    Sum::<8>::units(v, 8)
+}
+
+/// `10^11` in units of `10^-8`: the largest value grid-core accepts.
+pub const MAX_UNITS8: i128 = 100_000_000_000 * 100_000_000;
+
 impl<const S: u32> Sum<S> {
+    /// Adds an integer count of `10^-S`; `exact` is the same value as a
+    /// `Decimal`, used only if the integer sum would overflow.
+    #[inline(always)]
+    pub fn add_units(&mut self, u: i128, exact: impl FnOnce() -> Decimal) {
+        match self.units.checked_add(u) {
+            Some(n) => self.units = n,
+            None => self.rest += exact(),
+        }
+    }
+
     /// `v` as an integer count of `10^-scale`, when it fits in 63 bits.
-    #[inline]
+    #[inline(always)]
     fn units(v: Decimal, scale: u32) -> Option<i128> {
-        let s = v.scale();
+        let (neg, s, small) = parts(v);
         if s > scale {
             return None;
         }
-        let m = v.mantissa();
-        // |m| < 2^96 and 10^(scale-s) <= 10^18 < 2^60: no i128 overflow.
-        let u = m * POW10[(scale - s) as usize];
-        (u > -SMALL && u < SMALL).then_some(u)
+        // Fast path: a 64-bit mantissa at the wanted scale (every Binance value).
+        let u = match small {
+            Some(m) if s == scale && m < (1 << 63) => i128::from(m),
+            _ => {
+                // |m| < 2^96 and 10^(scale-s) <= 10^18 < 2^60: no i128 overflow.
+                let m = v.mantissa().unsigned_abs() as i128;
+                let u = m * POW10[(scale - s) as usize];
+                if u >= SMALL {
+                    return None;
+                }
+                u
+            }
+        };
+        Some(if neg { -u } else { u })
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, v: Decimal) {
         if let Some(n) = Self::units(v, S).and_then(|u| self.units.checked_add(u)) {
             self.units = n;
         } else {
-            self.rest += v;
+            self.add_slow(v);
         }
     }
 
+    #[cold]
+    fn add_slow(&mut self, v: Decimal) {
+        self.rest += v;
+    }
+
     /// Adds `a * b`: both with at most `S / 2` decimals, as integers.
-    #[inline]
+    #[inline(always)]
     pub fn add_product(&mut self, a: Decimal, b: Decimal) {
         let half = S / 2;
         if let (Some(x), Some(y)) = (Self::units(a, half), Self::units(b, half)) {
@@ -123,6 +190,11 @@ impl<const S: u32> Sum<S> {
                 return;
             }
         }
+        self.add_product_slow(a, b);
+    }
+
+    #[cold]
+    fn add_product_slow(&mut self, a: Decimal, b: Decimal) {
         self.rest += a * b;
     }
 

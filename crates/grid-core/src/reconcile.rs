@@ -104,10 +104,10 @@ pub fn reconcile(
                 seq = seq.checked_add(1).ok_or_else(|| {
                     StrategyError::new("basket.order_seq", "the order counter overflowed")
                 })?;
-                let id = ClientOrderId::new(&input.basket.symbol, input.basket.id, d.role, seq);
-                id.check_len()
-                    .map_err(|e| StrategyError::new("basket.order_seq", e.0))?;
-                planned.client_order_id = id.to_string();
+                planned.client_order_id =
+                    ClientOrderId::new(&input.basket.symbol, input.basket.id, d.role, seq)
+                        .to_checked_string()
+                        .map_err(|e| StrategyError::new("basket.order_seq", e.0))?;
                 match current {
                     Some((_, o)) => actions.to_replace.push(Replace {
                         cancel: o.client_order_id.clone(),

@@ -11,7 +11,7 @@ use crate::num::{div28, Sum};
 use crate::error::StrategyError;
 use crate::ids::Role;
 use crate::input::RoleFill;
-use crate::model::Side;
+use crate::model::{Fill, Side};
 
 #[derive(Debug, Clone, Default)]
 pub struct BasketState {
@@ -30,66 +30,118 @@ pub struct BasketState {
     pub has_sells: bool,
 }
 
-impl BasketState {
-    /// # Errors
-    /// A [`StrategyError`] when more was sold than bought.
-    pub fn from_fills(
-        fills: &[RoleFill<'_>],
-        base_asset: &str,
-        max_level: u32,
-    ) -> Result<Self, StrategyError> {
-        let mut s = BasketState {
-            filled: vec![Decimal::ZERO; max_level as usize + 1],
-            ..Default::default()
-        };
-        // Integer sums (exact): see `num::Sum`.
-        let mut bought = Sum::<8>::default();
-        let mut spent = Sum::<16>::default();
-        let mut base_fees = Sum::<8>::default();
-        let mut sold = [Sum::<8>::default(); 4]; // all, TP1, TP2, TRAIL
-        let mut filled = vec![Sum::<8>::default(); s.filled.len()];
-        for rf in fills {
-            let f = rf.fill;
-            match f.side {
-                Side::Buy => {
-                    s.has_buys = true;
-                    bought.add(f.qty);
-                    spent.add_product(f.price, f.qty);
-                    if f.commission_asset == base_asset {
-                        base_fees.add(f.commission);
-                    }
-                    if let Role::Buy(i) = rf.role {
-                        if let Some(slot) = filled.get_mut(i as usize) {
-                            slot.add(f.qty);
-                        }
-                    }
+/// Accumulates fills into a [`BasketState`] in one pass (exact integer sums,
+/// see `num::Sum`). `input::validate` feeds it while it checks each fill, so
+/// the fills are walked once per plan.
+#[derive(Debug, Clone)]
+pub struct StateBuilder {
+    bought: Sum<8>,
+    spent: Sum<16>,
+    base_fees: Sum<8>,
+    /// All sells, then TP1, TP2, TRAIL.
+    sold: [Sum<8>; 4],
+    filled: Vec<Sum<8>>,
+    has_buys: bool,
+    has_sells: bool,
+}
+
+impl StateBuilder {
+    pub fn new(max_level: u32) -> Self {
+        Self {
+            bought: Sum::default(),
+            spent: Sum::default(),
+            base_fees: Sum::default(),
+            sold: [Sum::default(); 4],
+            filled: vec![Sum::default(); max_level as usize + 1],
+            has_buys: false,
+            has_sells: false,
+        }
+    }
+
+    /// Adds one fill of `role`; `fee_in_base` when its commission was paid
+    /// in the base asset.
+    #[inline]
+    pub fn add(&mut self, role: Role, f: &Fill, fee_in_base: bool) {
+        match f.side {
+            Side::Buy => {
+                self.has_buys = true;
+                self.bought.add(f.qty);
+                self.spent.add_product(f.price, f.qty);
+                if fee_in_base {
+                    self.base_fees.add(f.commission);
                 }
-                Side::Sell => {
-                    s.has_sells = true;
-                    sold[0].add(f.qty);
-                    let k = match rf.role {
-                        Role::Tp1 => 1,
-                        Role::Tp2 => 2,
-                        Role::Trail => 3,
-                        _ => 0,
-                    };
-                    if k > 0 {
-                        sold[k].add(f.qty);
+                if let Role::Buy(i) = role {
+                    if let Some(slot) = self.filled.get_mut(i as usize) {
+                        slot.add(f.qty);
                     }
                 }
             }
+            Side::Sell => {
+                self.has_sells = true;
+                self.sold[0].add(f.qty);
+                let k = match role {
+                    Role::Tp1 => 1,
+                    Role::Tp2 => 2,
+                    Role::Trail => 3,
+                    _ => 0,
+                };
+                if k > 0 {
+                    self.sold[k].add(f.qty);
+                }
+            }
         }
-        s.bought_qty = bought.get();
-        s.spent_quote = spent.get();
-        s.sold = sold[0].get();
-        s.sold_tp1 = sold[1].get();
-        s.sold_tp2 = sold[2].get();
-        s.sold_trail = sold[3].get();
-        for (slot, sum) in s.filled.iter_mut().zip(&filled) {
-            *slot = sum.get();
+    }
+
+    /// [`StateBuilder::add`] for a fill whose quantity, price and commission
+    /// are already integer counts of `10^-8` (see `num::units8`).
+    #[inline(always)]
+    pub fn add_units(&mut self, role: Role, f: &Fill, q: i128, p: i128, c: Option<i128>) {
+        match f.side {
+            Side::Buy => {
+                self.has_buys = true;
+                self.bought.add_units(q, || f.qty);
+                self.spent.add_units(p * q, || f.price * f.qty);
+                if let Some(c) = c {
+                    self.base_fees.add_units(c, || f.commission);
+                }
+                if let Role::Buy(i) = role {
+                    if let Some(slot) = self.filled.get_mut(i as usize) {
+                        slot.add_units(q, || f.qty);
+                    }
+                }
+            }
+            Side::Sell => {
+                self.has_sells = true;
+                self.sold[0].add_units(q, || f.qty);
+                let k = match role {
+                    Role::Tp1 => 1,
+                    Role::Tp2 => 2,
+                    Role::Trail => 3,
+                    _ => 0,
+                };
+                if k > 0 {
+                    self.sold[k].add_units(q, || f.qty);
+                }
+            }
         }
-        let base_fees = base_fees.get();
-        s.net_bought = s.bought_qty - base_fees;
+    }
+
+    /// # Errors
+    /// A [`StrategyError`] when more was sold than bought.
+    pub fn finish(self) -> Result<BasketState, StrategyError> {
+        let mut s = BasketState {
+            filled: self.filled.iter().map(Sum::get).collect(),
+            bought_qty: self.bought.get(),
+            spent_quote: self.spent.get(),
+            sold: self.sold[0].get(),
+            sold_tp1: self.sold[1].get(),
+            sold_tp2: self.sold[2].get(),
+            sold_trail: self.sold[3].get(),
+            has_buys: self.has_buys,
+            has_sells: self.has_sells,
+            ..Default::default()
+        };
+        s.net_bought = s.bought_qty - self.base_fees.get();
         s.position = s.net_bought - s.sold;
         if s.position < Decimal::ZERO {
             return Err(StrategyError::new(
@@ -104,6 +156,22 @@ impl BasketState {
             s.avg_price = div28(s.spent_quote, s.bought_qty);
         }
         Ok(s)
+    }
+}
+
+impl BasketState {
+    /// # Errors
+    /// A [`StrategyError`] when more was sold than bought.
+    pub fn from_fills(
+        fills: &[RoleFill<'_>],
+        base_asset: &str,
+        max_level: u32,
+    ) -> Result<Self, StrategyError> {
+        let mut b = StateBuilder::new(max_level);
+        for rf in fills {
+            b.add(rf.role, rf.fill, rf.fill.commission_asset == base_asset);
+        }
+        b.finish()
     }
 
     pub fn filled(&self, level: u32) -> Decimal {

@@ -177,11 +177,11 @@ impl Strategy for GridStrategy {
         let last = input.last;
 
         let mut levels = base_levels(cfg, rules, p0);
-        let state = BasketState::from_fills(&input.fills, &rules.base_asset, cfg.max_levels())?;
+        let state = &input.state;
         let base_all_done = levels
             .iter()
             .filter(|l| l.is_active())
-            .all(|l| level_done(rules, l, &state));
+            .all(|l| level_done(rules, l, state));
         if base_all_done {
             levels.extend(extension_levels(cfg, rules, p0));
         }
@@ -235,7 +235,7 @@ impl Strategy for GridStrategy {
             && !position_dust;
         if wants_sells {
             if let Some(avg) = state.avg_price {
-                let s = sells(cfg, rules, &state, avg, last);
+                let s = sells(cfg, rules, state, avg, last);
                 tp = Some((s.tp_n, s.tp1_price, s.tp2_price));
                 desired.extend(s.orders);
             }
@@ -253,7 +253,7 @@ impl Strategy for GridStrategy {
                 );
             }
             BasketStatus::Active => {
-                desired.extend(buys(cfg, rules, &levels, &state, last, remaining_budget));
+                desired.extend(buys(cfg, rules, &levels, state, last, remaining_budget));
             }
             BasketStatus::Stopping | BasketStatus::Closing => {
                 let (role_open, _) = role_orders(&input.orders);
