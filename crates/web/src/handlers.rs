@@ -1,0 +1,821 @@
+//! Request handlers. Database work runs in `web::block`; nothing here
+//! unwraps on a request path.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use chrono::{DateTime, Utc};
+use diesel::pg::PgConnection;
+use diesel::Connection;
+use grid_core::Side;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use store::commands::NewCommand;
+use store::{CommandKind, Cursor, OrderStatus};
+use tera::Context;
+
+use crate::auth::{self, Session};
+use crate::views::{self, BasketView};
+use crate::{queries, AppState};
+
+type Data = web::Data<AppState>;
+
+/// Rows per history page.
+pub const PAGE: i64 = 50;
+
+/// Errors of a request, each with the status it answers.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the database is not available right now; retry in a moment")]
+    Db(String),
+    #[error("the page could not be rendered")]
+    Render(String),
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Db(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Db(e) => log::error!("Database error: {e}"),
+            AppError::Render(e) => log::error!("Template error: {e}"),
+            _ => {}
+        }
+        // Plain text: nothing of the message is interpreted by the browser.
+        HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string())
+    }
+}
+
+fn from_store(e: store::Error) -> AppError {
+    match e {
+        store::Error::NotFound { .. } => AppError::NotFound(e.to_string()),
+        store::Error::Conflict { .. } => AppError::Conflict(e.to_string()),
+        store::Error::Invalid { .. } => AppError::BadRequest(e.to_string()),
+        other => AppError::Db(other.to_string()),
+    }
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool.
+async fn db<T, F>(state: &Data, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, store::Error> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get().map_err(|e| AppError::Db(e.to_string()))?;
+        f(&mut conn).map_err(from_store)
+    })
+    .await
+    .map_err(|e| AppError::Db(e.to_string()))?
+}
+
+fn render(state: &Data, name: &str, ctx: &Context) -> Result<HttpResponse, AppError> {
+    let html = state
+        .tera
+        .render(name, ctx)
+        .map_err(|e| AppError::Render(format!("{name}: {e:?}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+fn session(req: &HttpRequest) -> Result<Session, AppError> {
+    req.extensions()
+        .get::<Session>()
+        .cloned()
+        .ok_or(AppError::Forbidden("Login required"))
+}
+
+/// The context every page shares: CSRF token, open-mode notice, daemon status.
+fn base_ctx(state: &Data, s: &Session, status: &views::StatusView) -> Context {
+    let mut ctx = Context::new();
+    let now = Utc::now().timestamp();
+    ctx.insert("csrf", &auth::csrf_token(&state.cfg.secret, &s.nonce, now));
+    ctx.insert("open_mode", &state.cfg.is_open());
+    ctx.insert("bind", &state.cfg.bind);
+    ctx.insert("user", &state.cfg.user);
+    ctx.insert("status", status);
+    ctx.insert("form_key", &auth::random_hex::<16>());
+    ctx
+}
+
+fn check_csrf(state: &Data, s: &Session, token: Option<&str>) -> Result<(), AppError> {
+    let ok = token
+        .is_some_and(|t| auth::check_csrf(&state.cfg.secret, &s.nonce, t, Utc::now().timestamp()));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Invalid or expired form token: reload the page and try again",
+        ))
+    }
+}
+
+/// An idempotency key from a form: 16 to 100 characters of `[0-9A-Za-z-]`
+/// (no `LIKE` wildcard, no `:` separator).
+fn check_key(key: Option<&str>) -> Result<String, AppError> {
+    match key {
+        Some(k)
+            if (16..=100).contains(&k.len())
+                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            Ok(k.to_string())
+        }
+        _ => Err(AppError::BadRequest(
+            "missing or malformed form key: reload the page".into(),
+        )),
+    }
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_string()))
+        .finish()
+}
+
+// ---------------------------------------------------------------- dashboard
+
+pub async fn dashboard(req: HttpRequest, state: Data) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    let d = db(&state, |c| views::load_dashboard(c, Utc::now())).await?;
+    let mut ctx = base_ctx(&state, &s, &d.status);
+    ctx.insert("d", &d);
+    ctx.insert("page", "dashboard");
+    render(&state, "dashboard.html", &ctx)
+}
+
+pub async fn live_fragment(req: HttpRequest, state: Data) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    let d = db(&state, |c| views::load_dashboard(c, Utc::now())).await?;
+    let mut ctx = base_ctx(&state, &s, &d.status);
+    ctx.insert("d", &d);
+    render(&state, "_live.html", &ctx)
+}
+
+pub async fn api_summary(req: HttpRequest, state: Data) -> Result<HttpResponse, AppError> {
+    session(&req)?;
+    let v = db(&state, |c| {
+        let now = Utc::now();
+        let statuses = store::misc::statuses(c)?;
+        let baskets = store::dashboard::basket_summaries(c, views::CLOSED_ON_DASHBOARD)?;
+        let portfolio = store::dashboard::portfolio(c)?;
+        let open = store::orders::list_open(c)?.len();
+        let baskets: Vec<Value> = baskets
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": s.basket.id,
+                    "symbol": s.basket.symbol,
+                    "status": s.basket.status.as_str(),
+                    "anchor_price": s.basket.anchor_price,
+                    "position": s.basket.pos,
+                    "avg_buy_price": s.avg_buy_price,
+                    "avg_cost": s.avg_cost,
+                    "last_price": s.last_price,
+                    "open_orders": s.open_orders,
+                    "unrealized": s.unrealized,
+                    "pnl": s.pnl,
+                    "tp1_price": s.basket.state.get("tp1_price"),
+                    "tp2_price": s.basket.state.get("tp2_price"),
+                    "stop_loss_price": s.basket.state.get("stop_loss_price"),
+                    "reanchor": s.basket.state.get("reanchor"),
+                })
+            })
+            .collect();
+        Ok(json!({
+            "generated_at": now,
+            "daemon": views::status_view(&statuses, now),
+            "portfolio": portfolio,
+            "baskets": baskets,
+            "open_orders": open,
+        }))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+pub async fn healthz(state: Data) -> HttpResponse {
+    let ok = db(&state, |c| {
+        diesel::sql_query("SELECT 1")
+            .execute(c)
+            .map_err(store::Error::from)
+    })
+    .await
+    .is_ok();
+    if ok {
+        HttpResponse::Ok().json(json!({"status": "ok", "database": "ok"}))
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "error", "database": "unreachable"}))
+    }
+}
+
+use diesel::RunQueryDsl;
+
+// ---------------------------------------------------------------- login
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(rename = "_token")]
+    token: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+fn login_cookie(state: &Data) -> Cookie<'static> {
+    let now = Utc::now().timestamp();
+    let nonce = auth::random_hex::<16>();
+    let value = auth::session_cookie_value(
+        &state.cfg.secret,
+        &state.cfg.user,
+        &nonce,
+        now + state.cfg.session_ttl_s,
+    );
+    Cookie::build(auth::COOKIE, value)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.cfg.secure_cookie)
+        .path("/")
+        .max_age(CookieDuration::seconds(state.cfg.session_ttl_s))
+        .finish()
+}
+
+fn login_form(
+    state: &Data,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let mut ctx = Context::new();
+    ctx.insert(
+        "csrf",
+        &auth::csrf_token(&state.cfg.secret, "login", Utc::now().timestamp()),
+    );
+    ctx.insert("error", &error);
+    let mut r = render(state, "login.html", &ctx)?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn login_page(req: HttpRequest, state: Data) -> Result<HttpResponse, AppError> {
+    if req.extensions().get::<Session>().is_some() {
+        return Ok(redirect("/"));
+    }
+    if state.cfg.is_open() {
+        // No password (loopback only): the session is handed out, and every
+        // page says the dashboard is open to local users.
+        let mut r = redirect("/");
+        r.add_cookie(&login_cookie(&state))
+            .map_err(|e| AppError::Render(e.to_string()))?;
+        return Ok(r);
+    }
+    login_form(&state, None, StatusCode::OK)
+}
+
+pub async fn login(state: Data, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+    let now = Utc::now().timestamp();
+    if !form
+        .token
+        .as_deref()
+        .is_some_and(|t| auth::check_csrf(&state.cfg.secret, "login", t, now))
+    {
+        return Err(AppError::Forbidden(
+            "Invalid or expired form token: reload the login page",
+        ));
+    }
+    let user_ok = auth::ct_eq(
+        &state.cfg.secret,
+        form.username.as_deref().unwrap_or("").as_bytes(),
+        state.cfg.user.as_bytes(),
+    );
+    let pass_ok = match &state.cfg.password {
+        Some(p) => auth::ct_eq(
+            &state.cfg.secret,
+            form.password.as_deref().unwrap_or("").as_bytes(),
+            p.as_bytes(),
+        ),
+        None => true,
+    };
+    if !(user_ok && pass_ok) {
+        log::warn!("Failed dashboard login");
+        // Slows down guessing.
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(400)).await;
+        return login_form(
+            &state,
+            Some("Wrong user name or password."),
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    log::info!("Dashboard login user={}", state.cfg.user);
+    let mut r = redirect("/");
+    r.add_cookie(&login_cookie(&state))
+        .map_err(|e| AppError::Render(e.to_string()))?;
+    Ok(r)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(rename = "_token")]
+    token: Option<String>,
+}
+
+pub async fn logout(
+    req: HttpRequest,
+    state: Data,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    check_csrf(&state, &s, form.token.as_deref())?;
+    let mut r = redirect("/login");
+    let mut gone = Cookie::build(auth::COOKIE, "")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .finish();
+    gone.make_removal();
+    r.add_cookie(&gone)
+        .map_err(|e| AppError::Render(e.to_string()))?;
+    Ok(r)
+}
+
+// ---------------------------------------------------------------- history
+
+#[derive(Debug, Deserialize, Default)]
+pub struct HistoryQuery {
+    view: Option<String>,
+    basket: Option<String>,
+    side: Option<String>,
+    status: Option<String>,
+    before: Option<String>,
+}
+
+fn parse_cursor(s: &str) -> Option<Cursor> {
+    let (micros, id) = s.split_once('-')?;
+    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+    Some(Cursor {
+        at,
+        id: id.parse().ok()?,
+    })
+}
+
+fn cursor_str(c: &Cursor) -> String {
+    format!("{}-{}", c.at.timestamp_micros(), c.id)
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub async fn history(
+    req: HttpRequest,
+    state: Data,
+    q: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    let fills_view = non_empty(&q.view) == Some("fills");
+    let basket = non_empty(&q.basket)
+        .map(|b| {
+            b.parse::<i64>()
+                .map_err(|_| AppError::BadRequest(format!("basket `{b}` is not a number")))
+        })
+        .transpose()?;
+    let side = non_empty(&q.side)
+        .map(|v| {
+            Side::from_str(v)
+                .map_err(|_| AppError::BadRequest(format!("side `{v}` is not BUY or SELL")))
+        })
+        .transpose()?;
+    let status = non_empty(&q.status)
+        .map(|v| {
+            OrderStatus::from_str(v)
+                .map_err(|_| AppError::BadRequest(format!("unknown order status `{v}`")))
+        })
+        .transpose()?;
+    let before = non_empty(&q.before)
+        .map(|c| parse_cursor(c).ok_or_else(|| AppError::BadRequest("bad page cursor".into())))
+        .transpose()?;
+    let (status_view, orders, fills, next) = db(&state, move |c| {
+        let now = Utc::now();
+        let st = views::status_view(&store::misc::statuses(c)?, now);
+        if fills_view {
+            let page = store::fills::history(c, basket, before, PAGE)?;
+            let fills: Vec<_> = page.rows.iter().map(views::fill_view).collect();
+            Ok((st, Vec::new(), fills, page.next))
+        } else {
+            let filter = store::orders::OrderFilter {
+                basket_id: basket,
+                side,
+                status,
+            };
+            let page = store::orders::history(c, &filter, before, PAGE)?;
+            let ids: Vec<i64> = page.rows.iter().map(|o| o.id).collect();
+            let realized = queries::realized_by_order(c, &ids)?;
+            let orders: Vec<_> = page
+                .rows
+                .iter()
+                .map(|o| views::order_view(o, None, realized.get(&o.id)))
+                .collect();
+            Ok((st, orders, Vec::new(), page.next))
+        }
+    })
+    .await?;
+    let mut ctx = base_ctx(&state, &s, &status_view);
+    ctx.insert("page", "history");
+    ctx.insert("fills_view", &fills_view);
+    ctx.insert("orders", &orders);
+    ctx.insert("fills", &fills);
+    ctx.insert("next", &next.as_ref().map(cursor_str));
+    ctx.insert("first_page", &before.is_none());
+    ctx.insert("f_basket", &basket);
+    ctx.insert("f_side", &side.map(|s| s.to_string()));
+    ctx.insert("f_status", &status.map(|s| s.as_str()));
+    let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+    ctx.insert("all_statuses", &statuses);
+    render(&state, "history.html", &ctx)
+}
+
+// ---------------------------------------------------------------- basket
+
+pub async fn basket(
+    req: HttpRequest,
+    state: Data,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    let id: i64 = path
+        .parse()
+        .map_err(|_| AppError::NotFound(format!("basket `{}` does not exist", path.as_str())))?;
+    let loaded = db(&state, move |c| {
+        let now = Utc::now();
+        let st = views::status_view(&store::misc::statuses(c)?, now);
+        let row = store::baskets::get(c, id)?;
+        let price = store::misc::prices(c)?
+            .into_iter()
+            .find(|p| p.symbol == row.symbol)
+            .map(|p| (p.price, p.updated_at));
+        let open = store::orders::list_open_for_basket(c, id)?;
+        let config = serde_json::to_string_pretty(&row.config).unwrap_or_default();
+        let rules = serde_json::to_string_pretty(&row.rules).unwrap_or_default();
+        let meta = serde_json::to_string_pretty(&row.state).unwrap_or_default();
+        let open_n = i64::try_from(open.len()).unwrap_or(i64::MAX);
+        let summary = views::summary_of(row, price, open_n)?;
+        let bought = queries::bought_by_role(c, id)?;
+        let bv = views::basket_view(&summary, Some(&bought), now, false);
+        let filter = store::orders::OrderFilter {
+            basket_id: Some(id),
+            ..Default::default()
+        };
+        let orders_page = store::orders::history(c, &filter, None, PAGE)?;
+        let oids: Vec<i64> = orders_page.rows.iter().map(|o| o.id).collect();
+        let realized = queries::realized_by_order(c, &oids)?;
+        let open_v: Vec<_> = open
+            .iter()
+            .map(|o| views::order_view(o, Some(&summary), None))
+            .collect();
+        let orders_v: Vec<_> = orders_page
+            .rows
+            .iter()
+            .map(|o| views::order_view(o, None, realized.get(&o.id)))
+            .collect();
+        let fills_page = store::fills::history(c, Some(id), None, PAGE)?;
+        let fills_v: Vec<_> = fills_page.rows.iter().map(views::fill_view).collect();
+        let events_v: Vec<_> = store::events::recent(c, Some(id), 30)?
+            .iter()
+            .map(|e| views::event_view(e, now))
+            .collect();
+        let status_str = summary.basket.status.as_str();
+        let cmds: Vec<_> = queries::commands_of_basket(c, id, 10)?
+            .iter()
+            .map(|cmd| views::command_view(cmd, now, Some(status_str)))
+            .collect();
+        Ok((st, json!({
+            "b": bv, "config": config, "rules": rules, "meta": meta,
+            "open_orders": open_v, "orders": orders_v, "more_orders": orders_page.next.is_some(),
+            "fills": fills_v, "more_fills": fills_page.next.is_some(),
+            "events": events_v, "commands": cmds,
+        })))
+    })
+    .await?;
+    let (status, loaded) = loaded;
+    let mut ctx = base_ctx(&state, &s, &status);
+    if let Value::Object(m) = loaded {
+        for (k, v) in m {
+            ctx.insert(k, &v);
+        }
+    }
+    ctx.insert("page", "basket");
+    render(&state, "basket.html", &ctx)
+}
+
+// ---------------------------------------------------------------- actions
+
+#[derive(Debug, Deserialize, Default)]
+pub struct CloseQuery {
+    basket_id: Option<String>,
+}
+
+fn parse_basket_id(v: &Option<String>) -> Result<Option<i64>, AppError> {
+    non_empty(v)
+        .map(|b| {
+            b.parse::<i64>()
+                .map_err(|_| AppError::BadRequest(format!("basket `{b}` is not a number")))
+        })
+        .transpose()
+}
+
+async fn close_targets(
+    state: &Data,
+    basket: Option<i64>,
+) -> Result<(views::StatusView, Vec<BasketView>), AppError> {
+    db(state, move |c| {
+        let now = Utc::now();
+        let st = views::status_view(&store::misc::statuses(c)?, now);
+        let mut live = views::live_baskets(c, now)?;
+        if let Some(id) = basket {
+            live.retain(|b| b.id == id);
+        }
+        live.retain(|b| b.status != "closing");
+        Ok((st, live))
+    })
+    .await
+}
+
+fn close_ctx(ctx: &mut Context, basket: Option<i64>, targets: &[BasketView]) {
+    ctx.insert("targets", targets);
+    ctx.insert("single", &basket);
+}
+
+/// The confirmation's body (fetched by the modal).
+pub async fn close_fragment(
+    req: HttpRequest,
+    state: Data,
+    q: web::Query<CloseQuery>,
+) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    let basket = parse_basket_id(&q.basket_id)?;
+    let (st, targets) = close_targets(&state, basket).await?;
+    let mut ctx = base_ctx(&state, &s, &st);
+    close_ctx(&mut ctx, basket, &targets);
+    render(&state, "_close_form.html", &ctx)
+}
+
+/// The confirmation as a page (without JavaScript).
+pub async fn close_page(
+    req: HttpRequest,
+    state: Data,
+    q: web::Query<CloseQuery>,
+) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    let basket = parse_basket_id(&q.basket_id)?;
+    let (st, targets) = close_targets(&state, basket).await?;
+    let mut ctx = base_ctx(&state, &s, &st);
+    close_ctx(&mut ctx, basket, &targets);
+    ctx.insert("page", "close");
+    render(&state, "close.html", &ctx)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActionForm {
+    #[serde(rename = "_token")]
+    token: Option<String>,
+    key: Option<String>,
+    basket_id: Option<String>,
+}
+
+/// Writes the commands of one submission in one transaction; a key already
+/// used writes nothing (the first submission's rows stand).
+fn write_commands(
+    c: &mut PgConnection,
+    kind: CommandKind,
+    key: &str,
+    targets: &[(i64, Value)],
+) -> Result<usize, store::Error> {
+    c.transaction(|c| {
+        let mut created = 0;
+        for (id, payload) in targets {
+            let (_, new) = store::commands::insert(
+                c,
+                &NewCommand {
+                    kind,
+                    basket_id: Some(*id),
+                    payload: payload.clone(),
+                    idempotency_key: format!("{key}:{id}"),
+                },
+            )?;
+            if new {
+                created += 1;
+            }
+        }
+        Ok(created)
+    })
+}
+
+/// `POST /trading/close-all`: one `close_basket` command per live basket (or
+/// for `basket_id` only), idempotent by the form's key.
+pub async fn close_all(
+    req: HttpRequest,
+    state: Data,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    check_csrf(&state, &s, form.token.as_deref())?;
+    let key = check_key(form.key.as_deref())?;
+    let basket = parse_basket_id(&form.basket_id)?;
+    let k = key.clone();
+    let created = db(&state, move |c| {
+        let mut live = store::baskets::list_live(c)?;
+        if let Some(id) = basket {
+            live.retain(|b| b.id == id);
+            if live.is_empty() {
+                // Closed already (or unknown): report it rather than pretend.
+                store::baskets::get(c, id)?;
+            }
+        }
+        let targets: Vec<(i64, Value)> = live
+            .iter()
+            .map(|b| {
+                (
+                    b.id,
+                    json!({"source": "web", "close_all": basket.is_none()}),
+                )
+            })
+            .collect();
+        write_commands(c, CommandKind::CloseBasket, &k, &targets)
+    })
+    .await?;
+    log::warn!(
+        "Close requested from the dashboard basket={} commands_created={created}",
+        basket.map_or("all".to_string(), |b| b.to_string())
+    );
+    Ok(redirect(&format!("/commands?key={key}")))
+}
+
+async fn basket_action(
+    req: HttpRequest,
+    state: Data,
+    form: web::Form<ActionForm>,
+    kind: CommandKind,
+) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    check_csrf(&state, &s, form.token.as_deref())?;
+    let key = check_key(form.key.as_deref())?;
+    let id = parse_basket_id(&form.basket_id)?
+        .ok_or_else(|| AppError::BadRequest("basket_id is required".into()))?;
+    let k = key.clone();
+    db(&state, move |c| {
+        let b = store::baskets::get(c, id)?;
+        let payload = if kind == CommandKind::Reanchor {
+            json!({"source": "web", "new_anchor": b.state.get("reanchor").and_then(|r| r.get("new_anchor"))})
+        } else {
+            json!({"source": "web"})
+        };
+        write_commands(c, kind, &k, &[(id, payload)])
+    })
+    .await?;
+    log::info!("Command {kind} requested from the dashboard basket={id}");
+    Ok(redirect(&format!("/commands?key={key}")))
+}
+
+pub async fn pause(
+    req: HttpRequest,
+    state: Data,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    basket_action(req, state, form, CommandKind::Pause).await
+}
+
+pub async fn resume(
+    req: HttpRequest,
+    state: Data,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    basket_action(req, state, form, CommandKind::Resume).await
+}
+
+pub async fn reanchor(
+    req: HttpRequest,
+    state: Data,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    basket_action(req, state, form, CommandKind::Reanchor).await
+}
+
+// ---------------------------------------------------------------- commands
+
+#[derive(Debug, Deserialize)]
+pub struct KeyQuery {
+    key: Option<String>,
+}
+
+async fn load_commands(
+    state: &Data,
+    key: String,
+) -> Result<(views::StatusView, Vec<views::CommandView>), AppError> {
+    db(state, move |c| {
+        let now = Utc::now();
+        let st = views::status_view(&store::misc::statuses(c)?, now);
+        let rows = queries::commands_by_key(c, &key)?;
+        let ids: Vec<i64> = rows.iter().filter_map(|r| r.basket_id).collect();
+        let statuses: HashMap<i64, String> = store::baskets::list_by_ids(c, &ids)?
+            .into_iter()
+            .map(|b| (b.id, b.status.as_str().to_string()))
+            .collect();
+        let v = rows
+            .iter()
+            .map(|r| {
+                views::command_view(
+                    r,
+                    now,
+                    r.basket_id
+                        .and_then(|id| statuses.get(&id))
+                        .map(String::as_str),
+                )
+            })
+            .collect();
+        Ok((st, v))
+    })
+    .await
+}
+
+fn commands_ctx(ctx: &mut Context, key: &str, cmds: &[views::CommandView]) {
+    ctx.insert("key", key);
+    ctx.insert("commands", cmds);
+    ctx.insert("all_finished", &cmds.iter().all(|c| c.finished));
+}
+
+pub async fn commands_page(
+    req: HttpRequest,
+    state: Data,
+    q: web::Query<KeyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    let key = check_key(q.key.as_deref())?;
+    let (st, cmds) = load_commands(&state, key.clone()).await?;
+    let mut ctx = base_ctx(&state, &s, &st);
+    commands_ctx(&mut ctx, &key, &cmds);
+    ctx.insert("page", "commands");
+    render(&state, "commands.html", &ctx)
+}
+
+pub async fn commands_fragment(
+    req: HttpRequest,
+    state: Data,
+    q: web::Query<KeyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let s = session(&req)?;
+    let key = check_key(q.key.as_deref())?;
+    let (st, cmds) = load_commands(&state, key.clone()).await?;
+    let mut ctx = base_ctx(&state, &s, &st);
+    commands_ctx(&mut ctx, &key, &cmds);
+    render(&state, "_commands.html", &ctx)
+}
+
+// ---------------------------------------------------------------- static
+
+/// The compiled Tailwind CSS (`scripts/build-css` rebuilds it).
+pub const APP_CSS: &str = include_str!("../static/app.css");
+/// The dashboard's only script: auto-refresh and the confirmation modal.
+pub const APP_JS: &str = include_str!("../static/app.js");
+
+pub async fn static_css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(APP_CSS)
+}
+
+pub async fn static_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(APP_JS)
+}
+
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("text/plain; charset=utf-8")
+        .body("Not found")
+}
