@@ -189,7 +189,22 @@ pub fn ladder(lad: &Ladder, compact: bool) -> String {
         x1 - x0,
         h - t - b
     );
-    for l in &lad.levels {
+    // Level labels (right of the box), spread apart like the marks below.
+    let mut order: Vec<(usize, f64)> = lad
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i, y(l.price) + 4.0))
+        .collect();
+    order.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let mut level_y = vec![0.0; lad.levels.len()];
+    let mut prev = f64::MIN;
+    for (i, ly) in order {
+        let ly = if ly < prev + 12.0 { prev + 12.0 } else { ly };
+        level_y[i] = ly;
+        prev = ly;
+    }
+    for (li, l) in lad.levels.iter().enumerate() {
         let yy = y(l.price);
         let (stroke, dash, width, note) = if l.filled {
             ("#059669", "", 4.0, "filled")
@@ -202,44 +217,66 @@ pub fn ladder(lad: &Ladder, compact: bool) -> String {
             s,
             r##"<line x1="{x0}" x2="{x1}" y1="{yy:.1}" y2="{yy:.1}" stroke="{stroke}" stroke-width="{width}"{dash}/><text x="{:.1}" y="{:.1}" font-size="11" fill="{stroke}">B{} {} × {} · {}</text>"##,
             x1 + 6.0,
-            yy + 4.0,
+            level_y[li],
             l.index,
             esc(&fmt::num(l.price)),
             esc(&fmt::num(l.qty)),
             note
         );
     }
-    let mut mark = |p: Option<Decimal>, label: &str, colour: &str, dash: &str, width: f64| {
-        if let Some(p) = p {
-            let yy = y(p);
-            let _ = write!(
-                s,
-                r##"<line x1="{x0}" x2="{x1}" y1="{yy:.1}" y2="{yy:.1}" stroke="{colour}" stroke-width="{width}"{dash}/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="12" font-weight="600" fill="{colour}">{} {}</text>"##,
-                x0 - 6.0,
-                yy + 4.0,
-                esc(label),
-                esc(&fmt::num(p))
-            );
+    // The special lines; their labels (left of the box) are spread apart so
+    // that close prices stay readable.
+    let marks: Vec<(Decimal, &str, &str, &str, f64)> = [
+        (
+            Some(lad.anchor),
+            "anchor",
+            "#475569",
+            r#" stroke-dasharray="1 3""#,
+            1.5,
+        ),
+        (lad.avg, "avg", "#7c3aed", r#" stroke-dasharray="3 3""#, 1.5),
+        (lad.tp1, "TP1", "#2563eb", "", 2.0),
+        (lad.tp2, "TP2", "#1d4ed8", "", 2.0),
+        (
+            lad.stop,
+            "stop",
+            "#dc2626",
+            r#" stroke-dasharray="8 3""#,
+            2.5,
+        ),
+        (lad.last, "last", "#ea580c", "", 3.0),
+    ]
+    .into_iter()
+    .filter_map(|(p, l, c, dsh, w)| p.map(|p| (p, l, c, dsh, w)))
+    .collect();
+    let mut label_y: Vec<(usize, f64)> = marks
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (i, y(m.0) + 4.0))
+        .collect();
+    label_y.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let mut prev = f64::MIN;
+    for (_, ly) in label_y.iter_mut() {
+        if *ly < prev + 13.0 {
+            *ly = prev + 13.0;
         }
-    };
-    mark(
-        Some(lad.anchor),
-        "anchor",
-        "#475569",
-        r#" stroke-dasharray="1 3""#,
-        1.5,
-    );
-    mark(lad.avg, "avg", "#7c3aed", r#" stroke-dasharray="3 3""#, 1.5);
-    mark(lad.tp1, "TP1", "#2563eb", "", 2.0);
-    mark(lad.tp2, "TP2", "#1d4ed8", "", 2.0);
-    mark(
-        lad.stop,
-        "stop",
-        "#dc2626",
-        r#" stroke-dasharray="8 3""#,
-        2.5,
-    );
-    mark(lad.last, "last", "#ea580c", "", 3.0);
+        prev = *ly;
+    }
+    let mut ys = vec![0.0; marks.len()];
+    for (i, ly) in label_y {
+        ys[i] = ly;
+    }
+    for (i, (p, label, colour, dash, width)) in marks.iter().enumerate() {
+        let yy = y(*p);
+        let _ = write!(
+            s,
+            r##"<line x1="{x0}" x2="{x1}" y1="{yy:.1}" y2="{yy:.1}" stroke="{colour}" stroke-width="{width}"{dash}/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="12" font-weight="600" fill="{colour}">{} {}</text>"##,
+            x0 - 6.0,
+            ys[i],
+            esc(label),
+            esc(&fmt::num(*p))
+        );
+    }
     s.push_str("</svg>");
     s
 }

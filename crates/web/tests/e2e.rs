@@ -1,0 +1,124 @@
+//! End-to-end in headless Chromium: log in, open the close-all modal,
+//! confirm, see the basket go to `closing`. A stand-in daemon (through the
+//! store, like `bot-daemon` does) runs the commands. Skips with a message when
+//! Chromium, node or `crates/web/e2e/node_modules` (`npm ci --prefix crates/web/e2e`)
+//! is missing.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{middleware, App, HttpServer};
+use common::*;
+use grid_core::BasketStatus;
+use store::test_db::TestDb;
+use store::Writer;
+
+fn chromium() -> Option<PathBuf> {
+    let from_env = std::env::var_os("CHROMIUM").map(PathBuf::from);
+    from_env
+        .into_iter()
+        .chain(["/usr/bin/chromium", "/usr/bin/chromium-browser"].map(PathBuf::from))
+        .find(|p| p.exists())
+}
+
+#[test]
+fn close_all_in_a_real_browser() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e");
+    let Some(chrome) = chromium() else {
+        eprintln!("SKIPPED close_all_in_a_real_browser: no Chromium (apt-get install -y chromium)");
+        return;
+    };
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("SKIPPED close_all_in_a_real_browser: no node");
+        return;
+    }
+    if !dir.join("node_modules/playwright-core").exists() {
+        eprintln!("SKIPPED close_all_in_a_real_browser: run `npm ci --prefix crates/web/e2e` (playwright-core)");
+        return;
+    }
+    let db = TestDb::new();
+    let book = scripted_book(&db);
+    heartbeat(&db, "paper", None);
+    let state = state(&db, Some(PASSWORD));
+    let listener = TcpListener::bind("127.0.0.1:0").expect("port");
+    let port = listener.local_addr().expect("addr").port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(middleware::from_fn(web::guard))
+            .configure(web::routes)
+    })
+    .workers(2)
+    .disable_signals()
+    .listen(listener)
+    .expect("listen")
+    .run();
+    let handle = server.handle();
+    let srv = std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
+
+    // The stand-in daemon: claims commands, sets the basket closing, reports done.
+    let stop = Arc::new(AtomicBool::new(false));
+    let pool = db.pool().clone();
+    let s2 = stop.clone();
+    let daemon = std::thread::spawn(move || {
+        let mut done = 0;
+        while !s2.load(Ordering::Relaxed) {
+            if let Ok(mut c) = pool.get() {
+                if let Ok(Some(cmd)) = store::commands::claim_next(&mut c, "e2e", 60) {
+                    std::thread::sleep(Duration::from_millis(1500));
+                    if let Some(id) = cmd.basket_id {
+                        let _ = store::baskets::set_status(
+                            &mut c,
+                            Writer::Unleased,
+                            id,
+                            BasketStatus::Closing,
+                            None,
+                        );
+                        let _ = store::commands::complete(
+                            &mut c,
+                            cmd.id,
+                            "e2e",
+                            &serde_json::json!({"basket_id": id, "status": "closing"}),
+                        );
+                        done += 1;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        done
+    });
+
+    let shots = std::env::var("E2E_SHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join("web-e2e-shots"));
+    std::fs::create_dir_all(&shots).expect("shot dir");
+    let out = Command::new("node")
+        .arg(dir.join("close_all.mjs"))
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(PASSWORD)
+        .arg(&shots)
+        .env("CHROMIUM", &chrome)
+        .current_dir(&dir)
+        .output()
+        .expect("node");
+    stop.store(true, Ordering::Relaxed);
+    let ran = daemon.join().unwrap_or(0);
+    actix_web::rt::System::new().block_on(handle.stop(true));
+    let _ = srv.join();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "e2e failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("E2E OK"), "{stdout}\n{stderr}");
+    assert_eq!(ran, 1, "one close command for the one live basket");
+    let mut c = db.conn();
+    let a = store::baskets::get(&mut c, book.a).expect("basket");
+    assert_eq!(a.status, BasketStatus::Closing);
+    eprintln!("screenshots in {}", shots.display());
+}
