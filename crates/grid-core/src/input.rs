@@ -196,32 +196,18 @@ impl PlanInput {
         let mut increasing = true;
         let mut prev_trade: Option<i64> = None;
         for (i, f) in self.fills.iter().enumerate() {
-            let units = (
-                units8(f.qty),
-                units8(f.price),
-                units8(f.commission),
-                units8(f.commission_quote),
-            );
-            // Fast path: every value has at most 8 decimals (exchange data).
-            let fast = match units {
-                (Some(q), Some(p), Some(c), Some(cq))
-                    if q > 0
-                        && q <= MAX_UNITS8
-                        && p > 0
-                        && p <= MAX_UNITS8
-                        && (0..=MAX_UNITS8).contains(&c)
-                        && (0..=MAX_UNITS8).contains(&cq) =>
-                {
-                    Some((q, p, c))
+            // Fast path: quantity and price with at most 8 decimals (exchange
+            // data) are checked and summed as integers.
+            let fast = match (units8(f.qty), units8(f.price)) {
+                (Some(q), Some(p)) if q > 0 && q <= MAX_UNITS8 && p > 0 && p <= MAX_UNITS8 => {
+                    Some((q, p))
                 }
                 _ => None,
             };
-            if fast.is_none()
-                && !(within_1e11(f.price, true)
-                    & within_1e11(f.qty, true)
-                    & within_1e11(f.commission, false)
-                    & within_1e11(f.commission_quote, false))
-            {
+            let amounts_ok = within_1e11(f.commission, false)
+                & within_1e11(f.commission_quote, false)
+                & (fast.is_some() || (within_1e11(f.price, true) & within_1e11(f.qty, true)));
+            if !amounts_ok {
                 return Err(bad_fill_amount(i, f));
             }
             let role = match last_cid {
@@ -246,23 +232,32 @@ impl PlanInput {
                 .into());
             }
             let fee_in_base = f.commission_asset == rules.base_asset;
-            let fee_too_big = match fast {
-                Some((q, _, c)) => c > q,
-                None => f.commission > f.qty,
+            let fee_units = if fee_in_base {
+                units8(f.commission)
+            } else {
+                Some(0)
             };
-            if fee_in_base && f.side == Side::Buy && fee_too_big {
-                return Err(PlanError::input(
-                    format!("fills[{i}].commission"),
-                    "a base-asset commission larger than the quantity bought",
-                ));
+            if fee_in_base && f.side == Side::Buy {
+                let too_big = match (fast, fee_units) {
+                    (Some((q, _)), Some(c)) => c > q,
+                    _ => f.commission > f.qty,
+                };
+                if too_big {
+                    return Err(PlanError::input(
+                        format!("fills[{i}].commission"),
+                        "a base-asset commission larger than the quantity bought",
+                    ));
+                }
             }
             if let Some(p) = prev_trade {
                 increasing &= f.trade_id > p;
             }
             prev_trade = Some(f.trade_id);
-            match fast {
-                Some((q, p, c)) => state.add_units(role, f, q, p, fee_in_base.then_some(c)),
-                None => state.add(role, f, fee_in_base),
+            match (fast, fee_units) {
+                (Some((q, p)), Some(c)) => {
+                    state.add_units(role, f, q, p, fee_in_base.then_some(c));
+                }
+                _ => state.add(role, f, fee_in_base),
             }
             fills.push(RoleFill { role, fill: f });
         }

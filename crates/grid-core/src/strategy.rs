@@ -54,45 +54,58 @@ fn limit(role: Role, side: Side, price: Decimal, want: Decimal) -> Desired {
     }
 }
 
-/// The remaining quantity of a level: `rd(qty_i - filled_i, step)`.
-fn level_want(rules: &SymbolRules, level: &Level, state: &BasketState) -> Decimal {
-    rules.round_qty_down(level.qty - state.filled(level.index))
+/// What is left of a level: `want = rd(qty_i - filled_i, step)`, and whether
+/// the level is done (`want` is not tradable at its price). Computed once per
+/// level and plan.
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    want: Decimal,
+    done: bool,
 }
 
-fn level_done(rules: &SymbolRules, level: &Level, state: &BasketState) -> bool {
-    !rules.is_tradable(level_want(rules, level, state), level.price)
+fn progress(rules: &SymbolRules, levels: &[Level], state: &BasketState) -> Vec<Progress> {
+    levels
+        .iter()
+        .map(|l| {
+            let want = rules.round_qty_down(l.qty - state.filled(l.index));
+            Progress {
+                want,
+                done: !rules.is_tradable(want, l.price),
+            }
+        })
+        .collect()
 }
 
 fn buys(
     cfg: &GridConfig,
-    rules: &SymbolRules,
     levels: &[Level],
-    state: &BasketState,
+    progress: &[Progress],
     last: Decimal,
     remaining_budget: Decimal,
 ) -> Vec<Desired> {
     let candidates = levels
         .iter()
-        .filter(|l| l.is_active() && !level_done(rules, l, state));
-    let mut chosen: Vec<&Level> = match cfg.place_mode {
+        .zip(progress)
+        .filter(|(l, p)| l.is_active() && !p.done);
+    let mut chosen: Vec<(&Level, &Progress)> = match cfg.place_mode {
         PlaceMode::AllUnfilled => candidates.collect(),
         PlaceMode::OnlyNextK => {
-            let mut below: Vec<&Level> = candidates.filter(|l| l.price <= last).collect();
-            below.sort_by(|a, b| b.price.cmp(&a.price).then(a.index.cmp(&b.index)));
+            let mut below: Vec<(&Level, &Progress)> =
+                candidates.filter(|(l, _)| l.price <= last).collect();
+            below.sort_by(|a, b| b.0.price.cmp(&a.0.price).then(a.0.index.cmp(&b.0.index)));
             below.truncate(cfg.k_next as usize);
-            below.sort_by_key(|l| l.index);
+            below.sort_by_key(|(l, _)| l.index);
             below
         }
     };
     let mut cost = Decimal::ZERO;
     let mut out = Vec::with_capacity(chosen.len());
-    for l in chosen.drain(..) {
-        let want = level_want(rules, l, state);
-        cost += want * l.price;
+    for (l, p) in chosen.drain(..) {
+        cost += p.want * l.price;
         if cost > remaining_budget {
             break;
         }
-        out.push(limit(Role::Buy(l.index), Side::Buy, l.price, want));
+        out.push(limit(Role::Buy(l.index), Side::Buy, l.price, p.want));
     }
     out
 }
@@ -178,12 +191,16 @@ impl Strategy for GridStrategy {
 
         let mut levels = base_levels(cfg, rules, p0);
         let state = &input.state;
+        let mut progress = progress(rules, &levels, state);
         let base_all_done = levels
             .iter()
-            .filter(|l| l.is_active())
-            .all(|l| level_done(rules, l, state));
+            .zip(&progress)
+            .filter(|(l, _)| l.is_active())
+            .all(|(_, p)| p.done);
         if base_all_done {
-            levels.extend(extension_levels(cfg, rules, p0));
+            let ext = extension_levels(cfg, rules, p0);
+            progress.extend(self::progress(rules, &ext, state));
+            levels.extend(ext);
         }
 
         let position_dust = rules.is_dust(state.position, last);
@@ -253,7 +270,7 @@ impl Strategy for GridStrategy {
                 );
             }
             BasketStatus::Active => {
-                desired.extend(buys(cfg, rules, &levels, state, last, remaining_budget));
+                desired.extend(buys(cfg, &levels, &progress, last, remaining_budget));
             }
             BasketStatus::Stopping | BasketStatus::Closing => {
                 let (role_open, _) = role_orders(&input.orders);
