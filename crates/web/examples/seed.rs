@@ -412,7 +412,8 @@ fn bulk(c: &mut PgConnection, n_orders: i64, n_fills: i64) -> Res<()> {
             140 + (g % 100) * 0.01, 1, 'GTC', CASE WHEN g % 4 = 0 THEN 'CANCELED' ELSE 'FILLED' END, \
             CASE WHEN g % 4 = 0 THEN 0 ELSE 1 END, CASE WHEN g % 4 = 0 THEN 0 ELSE 140 END, \
             now() - make_interval(secs => ($2 - g) * 30), now() - make_interval(secs => ($2 - g) * 30) \
-         FROM generate_series(1, $2) g JOIN LATERAL (SELECT id FROM baskets WHERE status = 'closed' ORDER BY id OFFSET (g % 1000) LIMIT 1) b ON true",
+         FROM (SELECT array_agg(id ORDER BY id) AS ids FROM baskets WHERE status = 'closed' AND id >= $1) a, \
+              generate_series(1, $2) g, LATERAL (SELECT a.ids[1 + g % array_length(a.ids, 1)] AS id) b",
     )
     .bind::<BigInt, _>(tpl.id)
     .bind::<BigInt, _>(n_orders)

@@ -159,20 +159,41 @@ fn redirect(to: &str) -> HttpResponse {
 
 // ---------------------------------------------------------------- dashboard
 
+/// The dashboard's data: from the shared cache when fresh, else loaded.
+async fn dashboard_data(state: &Data) -> Result<std::sync::Arc<views::Dashboard>, AppError> {
+    let (cached, claimed) = state.dash.get();
+    if let Some(d) = cached {
+        return Ok(d);
+    }
+    match db(state, |c| views::load_dashboard(c, Utc::now())).await {
+        Ok(d) => {
+            let d = std::sync::Arc::new(d);
+            state.dash.put(d.clone());
+            Ok(d)
+        }
+        Err(e) => {
+            if claimed {
+                state.dash.clear();
+            }
+            Err(e)
+        }
+    }
+}
+
 pub async fn dashboard(req: HttpRequest, state: Data) -> Result<HttpResponse, AppError> {
     let s = session(&req)?;
-    let d = db(&state, |c| views::load_dashboard(c, Utc::now())).await?;
+    let d = dashboard_data(&state).await?;
     let mut ctx = base_ctx(&state, &s, &d.status);
-    ctx.insert("d", &d);
+    ctx.insert("d", d.as_ref());
     ctx.insert("page", "dashboard");
     render(&state, "dashboard.html", &ctx)
 }
 
 pub async fn live_fragment(req: HttpRequest, state: Data) -> Result<HttpResponse, AppError> {
     let s = session(&req)?;
-    let d = db(&state, |c| views::load_dashboard(c, Utc::now())).await?;
+    let d = dashboard_data(&state).await?;
     let mut ctx = base_ctx(&state, &s, &d.status);
-    ctx.insert("d", &d);
+    ctx.insert("d", d.as_ref());
     render(&state, "_live.html", &ctx)
 }
 
@@ -666,6 +687,7 @@ pub async fn close_all(
         write_commands(c, CommandKind::CloseBasket, &k, &targets)
     })
     .await?;
+    state.dash.clear();
     log::warn!(
         "Close requested from the dashboard basket={} commands_created={created}",
         basket.map_or("all".to_string(), |b| b.to_string())
@@ -695,6 +717,7 @@ async fn basket_action(
         write_commands(c, kind, &k, &[(id, payload)])
     })
     .await?;
+    state.dash.clear();
     log::info!("Command {kind} requested from the dashboard basket={id}");
     Ok(redirect(&format!("/commands?key={key}")))
 }

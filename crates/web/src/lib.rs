@@ -25,6 +25,9 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse};
 use chrono::Utc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub use config::Config;
 
@@ -33,6 +36,69 @@ pub struct AppState {
     pub pool: store::Pool,
     pub tera: tera::Tera,
     pub cfg: Config,
+    /// The dashboard's data, shared by all sessions for [`DASH_TTL`].
+    pub dash: DashCache,
+}
+
+impl AppState {
+    pub fn new(pool: store::Pool, tera: tera::Tera, cfg: Config) -> AppState {
+        AppState {
+            pool,
+            tera,
+            cfg,
+            dash: DashCache::default(),
+        }
+    }
+}
+
+/// How long a loaded dashboard is served to every session before it is read
+/// again (the page refreshes every 10 s; a command written by this process
+/// clears it at once).
+pub const DASH_TTL: Duration = Duration::from_millis(1000);
+
+/// The last loaded dashboard. One request reloads it when it is stale while
+/// the others keep serving the previous one (no thundering herd on the
+/// database under load).
+#[derive(Default)]
+pub struct DashCache {
+    last: Mutex<Option<(Instant, Arc<views::Dashboard>)>>,
+    loading: AtomicBool,
+}
+
+impl DashCache {
+    /// The cached dashboard if fresh; else `None` and, when `claim` is won,
+    /// the caller must load and [`DashCache::put`] it.
+    pub fn get(&self) -> (Option<Arc<views::Dashboard>>, bool) {
+        let last = self.last.lock().ok().and_then(|g| g.clone());
+        match last {
+            Some((at, d)) if at.elapsed() < DASH_TTL => (Some(d), false),
+            Some((_, d)) => {
+                // Stale: one request reloads, the others serve the stale copy.
+                let won = !self.loading.swap(true, Ordering::AcqRel);
+                if won {
+                    (None, true)
+                } else {
+                    (Some(d), false)
+                }
+            }
+            None => (None, false),
+        }
+    }
+
+    pub fn put(&self, d: Arc<views::Dashboard>) {
+        if let Ok(mut g) = self.last.lock() {
+            *g = Some((Instant::now(), d));
+        }
+        self.loading.store(false, Ordering::Release);
+    }
+
+    /// Forgets the cached copy (after a command was written).
+    pub fn clear(&self) {
+        if let Ok(mut g) = self.last.lock() {
+            *g = None;
+        }
+        self.loading.store(false, Ordering::Release);
+    }
 }
 
 /// The CSP of every response: nothing from elsewhere, no inline script or style.

@@ -37,7 +37,7 @@ fn main() -> std::io::Result<()> {
         }
     };
     let bind = cfg.bind.clone();
-    let state = aw::Data::new(AppState { pool, tera, cfg });
+    let state = aw::Data::new(AppState::new(pool, tera, cfg));
     log::info!("Dashboard listening on http://{bind}");
     actix_web::rt::System::new().block_on(
         HttpServer::new(move || {

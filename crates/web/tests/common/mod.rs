@@ -298,11 +298,11 @@ pub fn state(db: &TestDb, password: Option<&str>) -> actix_web::web::Data<web::A
     let cfg =
         web::Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             .expect("config");
-    actix_web::web::Data::new(web::AppState {
-        pool: db.pool().clone(),
-        tera: web::build_tera().expect("templates"),
+    actix_web::web::Data::new(web::AppState::new(
+        db.pool().clone(),
+        web::build_tera().expect("templates"),
         cfg,
-    })
+    ))
 }
 
 #[macro_export]
