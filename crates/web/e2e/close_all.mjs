@@ -33,6 +33,12 @@ try {
     await Promise.all([page.waitForURL(base + "/"), page.click("button[type=submit]")]);
     await page.waitForSelector("#live");
     await page.screenshot({ path: `${shots}/${name}-dashboard.png`, fullPage: true });
+    // Viewport-sized views of each section, as a person scrolls through them.
+    for (const sel of ["#status-bar", "article", "#open-orders", "figure", "#events"]) {
+      await page.locator(sel).first().scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${shots}/${name}-view-${sel.replace(/[^a-z-]/g, "")}.png` });
+    }
+    await page.evaluate(() => window.scrollTo(0, 0));
     // The modal opens in place (the refresh of the live part must not close it).
     await page.click("header a.js-close");
     await page.waitForSelector("#close-modal[open] #confirm-close");

@@ -103,16 +103,26 @@ pub fn line_chart(
         s,
         r##"<path d="{path}" fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>"##
     );
-    let _ = write!(
-        s,
-        r##"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="#334155">{}</text><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="#334155">{}</text>"##,
-        l - 6.0,
-        t + 10.0,
-        esc(&fmt::amount(max)),
-        l - 6.0,
-        h - b,
-        esc(&fmt::amount(min))
-    );
+    if min != max {
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="#334155">{}</text><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="#334155">{}</text>"##,
+            l - 6.0,
+            t + 10.0,
+            esc(&fmt::amount(max)),
+            l - 6.0,
+            h - b,
+            esc(&fmt::amount(min))
+        );
+    } else if !(lo < 0.0 && hi > 0.0) {
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="#334155">{}</text>"##,
+            l - 6.0,
+            y(f(min)) + 4.0,
+            esc(&fmt::amount(min))
+        );
+    }
     let _ = write!(
         s,
         r##"<text x="{l}" y="{:.1}" font-size="11" fill="#64748b">{}</text><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="#64748b">{}</text>"##,
