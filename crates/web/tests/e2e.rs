@@ -2,7 +2,8 @@
 //! confirm, see the basket go to `closing`. A stand-in daemon (through the
 //! store, like `bot-daemon` does) runs the commands. Skips with a message when
 //! Chromium, node or `crates/web/e2e/node_modules` (`npm ci --prefix crates/web/e2e`)
-//! is missing.
+//! is missing — except under CI (`CI` set), where `.ci/run` installs them and a
+//! missing one is a failure, so the browser test cannot be skipped silently.
 
 mod common;
 
@@ -27,19 +28,27 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
+fn skip(why: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "close_all_in_a_real_browser cannot run under CI: {why}"
+    );
+    eprintln!("SKIPPED close_all_in_a_real_browser: {why}");
+}
+
 #[test]
 fn close_all_in_a_real_browser() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e");
     let Some(chrome) = chromium() else {
-        eprintln!("SKIPPED close_all_in_a_real_browser: no Chromium (apt-get install -y chromium)");
+        skip("no Chromium (apt-get install -y chromium)");
         return;
     };
     if Command::new("node").arg("--version").output().is_err() {
-        eprintln!("SKIPPED close_all_in_a_real_browser: no node");
+        skip("no node");
         return;
     }
     if !dir.join("node_modules/playwright-core").exists() {
-        eprintln!("SKIPPED close_all_in_a_real_browser: run `npm ci --prefix crates/web/e2e` (playwright-core)");
+        skip("run `npm ci --prefix crates/web/e2e` (playwright-core)");
         return;
     }
     let db = TestDb::new();
