@@ -44,6 +44,8 @@ enum Command {
     },
     /// Emergency close of every live basket (through the commands table).
     CloseAll,
+    /// Exit 0 when this machine's worker has a fresh heartbeat (healthcheck).
+    Health,
 }
 
 #[derive(Subcommand)]
@@ -91,6 +93,25 @@ fn db(settings: &Settings) -> Result<diesel::PgConnection, DaemonError> {
     Ok(store::connect(&settings.database_url)?)
 }
 
+fn health(settings: &Settings) -> Result<(), DaemonError> {
+    let mut conn = store::connect(&settings.database_url)?;
+    let rows = store::misc::statuses(&mut conn)?;
+    let id = std::env::var("BOT_WORKER_ID")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let host = bot_daemon::settings::host_name();
+    let whose = match &id {
+        Some(id) => cli::health::Whose::Id(id),
+        None => cli::health::Whose::Host(&host),
+    };
+    // Three cycles late, and never less than 30 s.
+    let max_age = (settings.check_interval * 3).max(std::time::Duration::from_secs(30));
+    match cli::health::check(&rows, &whose, chrono::Utc::now(), max_age) {
+        Ok(age) => say(&format!("healthy: heartbeat {}s ago\n", age.as_secs())),
+        Err(why) => Err(DaemonError::Invalid(why)),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Plan {
@@ -104,7 +125,21 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    let res = match cli.command.unwrap_or(Command::Run) {
+    let command = cli.command.unwrap_or(Command::Run);
+    if let Command::Health = command {
+        // Docker reads 1 as "unhealthy" and reserves 2.
+        return match health(&settings) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("unhealthy: {e}\n").as_bytes(),
+                );
+                ExitCode::from(1)
+            }
+        };
+    }
+    let res = match command {
         Command::Run => bot_daemon::run::run(&settings),
         Command::Migrate => bot_daemon::run::prepare_database(&settings.database_url)
             .and_then(|()| say("migrations applied\n")),
@@ -132,6 +167,7 @@ fn main() -> ExitCode {
             say(&format!("close_all queued as command {}\n", row.id))
         }),
         Command::Basket { action } => basket(&settings, action),
+        Command::Health => health(&settings),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -348,8 +348,9 @@ pub fn parse_dotenv(text: &str) -> Result<Vec<(String, String)>, DaemonError> {
     Ok(out)
 }
 
-fn default_worker_id() -> String {
-    let host = std::env::var("HOSTNAME")
+/// This machine's (or container's) name: the prefix of default worker ids.
+pub fn host_name() -> String {
+    std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
         .or_else(|| {
@@ -357,7 +358,11 @@ fn default_worker_id() -> String {
                 .ok()
                 .map(|h| h.trim().to_string())
         })
-        .unwrap_or_else(|| "host".into());
+        .unwrap_or_else(|| "host".into())
+}
+
+fn default_worker_id() -> String {
+    let host = host_name();
     let mut id = format!("{host}-{}", std::process::id());
     id.truncate(100);
     id

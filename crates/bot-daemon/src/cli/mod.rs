@@ -1,6 +1,7 @@
 //! Subcommands of `bot-daemon`.
 
 pub mod basket;
+pub mod health;
 pub mod plan;
 
 /// Writes `text` to standard output. A closed pipe (`bot-daemon basket list |
