@@ -372,3 +372,26 @@ pub fn set_trade_cursor(
     }
     Ok(())
 }
+
+/// Gives up this worker's leases on `ids` (rebalancing to a worker that
+/// joined); the next worker to ask takes them.
+///
+/// # Errors
+/// [`DaemonError::Db`].
+pub fn release_baskets(
+    conn: &mut PgConnection,
+    worker: &str,
+    ids: &[i64],
+) -> Result<usize, DaemonError> {
+    use store::schema::baskets;
+    Ok(diesel::update(
+        baskets::table
+            .filter(baskets::id.eq_any(ids))
+            .filter(baskets::worker_id.eq(worker)),
+    )
+    .set((
+        baskets::worker_id.eq(None::<String>),
+        baskets::lease_until.eq(None::<DateTime<Utc>>),
+    ))
+    .execute(conn)?)
+}

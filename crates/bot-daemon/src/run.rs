@@ -122,6 +122,19 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
         }
     }
 
+    // exchangeInfo tells the client the account's request-weight limit
+    // (its governor assumes Binance's 6,000 per minute until then).
+    if let Ok(mut conn) = pool.get() {
+        if let Some(b) = store::baskets::list_live(&mut conn)
+            .ok()
+            .and_then(|l| l.into_iter().next())
+        {
+            if let Err(e) = client.symbol_rules(&b.symbol) {
+                log::warn!("exchangeInfo unavailable, default weight limit kept: {e}");
+            }
+        }
+    }
+
     let (tx, rx) = mpsc::channel::<()>();
     let term = Arc::new(AtomicBool::new(false));
     for sig in signal_hook::consts::TERM_SIGNALS {

@@ -194,8 +194,19 @@ impl<E: Exchange> Worker<E> {
             Some(m) => m,
             None => store::leases::fair_share(conn, self.cfg.lease_ms)?,
         };
-        let held =
+        let mut held =
             store::leases::acquire_leases(conn, &self.cfg.worker_id, self.cfg.lease_ms, max)?;
+        // Above the fair share (a worker joined): give the surplus back so the
+        // newcomer can take it; this worker does not touch those baskets again.
+        let keep = usize::try_from(max.max(1)).unwrap_or(usize::MAX);
+        if held.len() > keep {
+            let surplus = held.split_off(keep);
+            db::release_baskets(conn, &self.cfg.worker_id, &surplus)?;
+            for id in &surplus {
+                self.synced.remove(id);
+                log::info!("Lease released to rebalance basket={id}");
+            }
+        }
         report.held = held.clone();
         report.commands = self.run_commands(conn, &held)?;
         if held.is_empty() {
@@ -228,6 +239,11 @@ impl<E: Exchange> Worker<E> {
                     }
                 }
                 Err(e) => {
+                    // Whatever this cycle wrote before failing (an order seen
+                    // FILLED, say) is no longer a visible change next cycle:
+                    // the next one syncs trades regardless, or a fill could be
+                    // missed and its level bought again.
+                    self.synced.remove(&id);
                     report.skipped.push(id);
                     if let DaemonError::Store(store::Error::LeaseLost { .. }) = e {
                         log::warn!("Lease lost, basket skipped basket={id}: {e}");

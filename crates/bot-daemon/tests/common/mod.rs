@@ -34,7 +34,10 @@ pub fn client_for(url: &str) -> BinanceClient {
     cfg.timeout = Duration::from_millis(1500);
     cfg.retry_base_delay = Duration::from_millis(10);
     cfg.retry_max_delay = Duration::from_millis(50);
-    BinanceClient::new(cfg)
+    let c = BinanceClient::new(cfg);
+    // exchangeInfo sets the client's weight limit to the sim's.
+    let _ = binance_rest::Exchange::symbol_rules(&c, "SOLUSDC");
+    c
 }
 
 pub fn client(sim: &SimServer) -> BinanceClient {
