@@ -155,7 +155,7 @@ fn kill_dash_nine_at_random_moments() {
         // Half the lives end at a seeded moment after spawn (start-up
         // included), the others at a seeded moment after the first cycle
         // began, so every phase of a cycle gets killed.
-        let after_first_cycle = rng.next() % 2 == 0;
+        let after_first_cycle = rng.next().is_multiple_of(2);
         let life = Duration::from_millis(rng.range(100, 1500));
         let mut first_cycle = None;
         loop {
