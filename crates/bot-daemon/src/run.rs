@@ -49,16 +49,17 @@ pub fn exchange(
                     (Some(sim), url)
                 }
             };
-            let client =
-                BinanceClient::new(ClientConfig::new(url.clone()).with_credentials(key, secret));
-            Ok((client, sim, url))
+            let mut cfg = ClientConfig::new(url.clone()).with_credentials(key, secret);
+            cfg.recv_window_ms = settings.recv_window_ms;
+            Ok((BinanceClient::new(cfg), sim, url))
         }
         Mode::Testnet | Mode::Production => {
             let url = settings.mode.base_url.clone().unwrap_or_default();
-            let cfg = ClientConfig::new(url.clone()).with_credentials(
+            let mut cfg = ClientConfig::new(url.clone()).with_credentials(
                 settings.api_key.clone().unwrap_or_default(),
                 settings.api_secret.clone().unwrap_or_default(),
             );
+            cfg.recv_window_ms = settings.recv_window_ms;
             Ok((BinanceClient::new(cfg), None, url))
         }
     }
@@ -164,6 +165,7 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             max_baskets: settings.max_baskets,
             sweep_every: 60,
             snapshot_interval: settings.snapshot_interval,
+            arrival_window_ms: crate::worker::arrival_window_ms(settings.recv_window_ms),
             mode: settings.mode.mode.as_str().to_string(),
             base_url: url,
         },

@@ -156,6 +156,10 @@ pub struct Settings {
     pub worker_id: String,
     /// At most this many baskets held by this worker (`None`: a fair share).
     pub max_baskets: Option<i64>,
+    /// The signed requests' `recvWindow` (5000, Binance's default): a create
+    /// of unknown outcome the exchange does not know is given up only once
+    /// it has passed (plus two seconds).
+    pub recv_window_ms: u64,
 }
 
 impl fmt::Debug for Settings {
@@ -280,6 +284,7 @@ impl Settings {
             paper_seed,
             worker_id,
             max_baskets,
+            recv_window_ms: 5000,
         })
     }
 

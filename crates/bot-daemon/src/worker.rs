@@ -49,8 +49,24 @@ pub struct WorkerConfig {
     /// Trades are re-synced every this many cycles even when nothing changed.
     pub sweep_every: u64,
     pub snapshot_interval: Duration,
+    /// How long (ms after its row was written) a create whose outcome is
+    /// unknown may still reach the exchange: the client's `recvWindow` plus
+    /// a margin for the clocks of the database, this host and the exchange.
+    /// While the exchange does not know such an order and this window lasts,
+    /// its basket waits (no plan, no trade sync): marking it "never arrived"
+    /// and placing the role again would make two live orders of one role
+    /// when the first lands late. See [`arrival_window_ms`].
+    pub arrival_window_ms: i64,
     pub mode: String,
     pub base_url: String,
+}
+
+/// [`WorkerConfig::arrival_window_ms`] for a client `recvWindow`: two
+/// seconds more.
+pub fn arrival_window_ms(recv_window_ms: u64) -> i64 {
+    i64::try_from(recv_window_ms)
+        .unwrap_or(60_000)
+        .saturating_add(2_000)
 }
 
 /// What one cycle did.
@@ -585,6 +601,7 @@ impl<E: Exchange> Worker<E> {
             }
         }
         let mut extra = Vec::new();
+        let mut in_flight: Option<&str> = None;
         for row in &rows {
             if let Some(ex) = open
                 .iter()
@@ -616,6 +633,13 @@ impl<E: Exchange> Worker<E> {
                         extra.push(ex);
                     }
                 }
+                None if row.status.is_unconfirmed()
+                    && (Utc::now() - row.created_at).num_milliseconds()
+                        < self.cfg.arrival_window_ms =>
+                {
+                    // It may still arrive (its recvWindow has not passed).
+                    in_flight = Some(&row.client_order_id);
+                }
                 None if row.status.is_unconfirmed() => {
                     store::orders::mark_rejected(
                         conn,
@@ -637,6 +661,13 @@ impl<E: Exchange> Worker<E> {
                     row.client_order_id
                 ),
             }
+        }
+        if let Some(cid) = in_flight {
+            log::info!(
+                "Basket waits: a create of unknown outcome may still arrive basket={} cid={cid}",
+                b.id
+            );
+            return Ok(out);
         }
         open.extend(extra);
         if changed {

@@ -73,14 +73,28 @@ fn settle(sim: &SimServer, conn: &mut PgConnection, lease_ms: u64) {
     }
     std::thread::sleep(Duration::from_millis(lease_ms + 100));
     let mut w = worker(sim, "settle");
-    for _ in 0..4 {
+    // A create of unknown outcome that the exchange does not know is given
+    // up only after its arrival window (recvWindow + 2 s).
+    let t = Instant::now();
+    let mut n = 0;
+    while n < 4
+        || !store::orders::list_unknown(conn, None)
+            .unwrap_or_default()
+            .is_empty()
+    {
+        assert!(
+            t.elapsed() < Duration::from_millis(10_000),
+            "unknown orders left: {:?}",
+            store::orders::list_unknown(conn, None)
+        );
         if let Err(e) = w.cycle(conn) {
             panic!("settling cycle: {e}");
         }
+        n += 1;
+        if n >= 4 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
-    assert!(store::orders::list_unknown(conn, None)
-        .unwrap_or_default()
-        .is_empty());
 }
 
 fn spawn(cmd: &mut Command) -> Child {
@@ -489,6 +503,9 @@ fn injected_exchange_faults() {
         lock(&sim.engine()).set_time(wall + offset);
         let _ = w.cycle(&mut conn);
     }
+    // w1 stops (a clean shutdown gives its leases back) and the settling
+    // worker resolves what is left.
+    store::leases::release_leases(&mut conn, "w1").unwrap_or_else(|e| panic!("{e}"));
     settle(&sim, &mut conn, 0);
     check_history(&sim, &mut conn);
 }
@@ -626,4 +643,165 @@ fn postgres_drops_the_daemons_connections() {
 struct Terminated {
     #[diesel(sql_type = diesel::sql_types::Bool)]
     ok: bool,
+}
+
+/// Holds the next create instead of sending it and answers "outcome
+/// unknown", like a request stuck in the network or the exchange's queue;
+/// the test delivers it later (or never).
+struct LateArrival<E> {
+    inner: E,
+    hold: AtomicBool,
+    held: Mutex<Option<NewOrder>>,
+}
+
+impl<E: Exchange> Exchange for LateArrival<E> {
+    fn server_time(&self) -> Result<i64, binance_rest::Error> {
+        self.inner.server_time()
+    }
+    fn symbol_rules(&self, symbol: &str) -> Result<SymbolRules, binance_rest::Error> {
+        self.inner.symbol_rules(symbol)
+    }
+    fn ticker_prices(
+        &self,
+        symbols: &[String],
+    ) -> Result<HashMap<String, Decimal>, binance_rest::Error> {
+        self.inner.ticker_prices(symbols)
+    }
+    fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<ExchangeOrder>, binance_rest::Error> {
+        self.inner.open_orders(symbol)
+    }
+    fn get_order(&self, symbol: &str, id: OrderRef) -> Result<ExchangeOrder, binance_rest::Error> {
+        self.inner.get_order(symbol, id)
+    }
+    fn place_order(&self, req: &NewOrder) -> Result<ExchangeOrder, binance_rest::Error> {
+        if self.hold.swap(false, Ordering::SeqCst) {
+            *self.held.lock().unwrap_or_else(|e| e.into_inner()) = Some(req.clone());
+            return Err(binance_rest::Error::UnknownOutcome {
+                client_order_id: req.new_client_order_id.clone(),
+                reason: "held in flight by the test".into(),
+            });
+        }
+        self.inner.place_order(req)
+    }
+    fn cancel_order(
+        &self,
+        symbol: &str,
+        id: OrderRef,
+    ) -> Result<ExchangeOrder, binance_rest::Error> {
+        self.inner.cancel_order(symbol, id)
+    }
+    fn my_trades(
+        &self,
+        symbol: &str,
+        from_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<binance_rest::ExchangeTrade>, binance_rest::Error> {
+        self.inner.my_trades(symbol, from_id, limit)
+    }
+    fn account(&self) -> Result<binance_rest::Account, binance_rest::Error> {
+        self.inner.account()
+    }
+}
+
+fn order_status(conn: &mut PgConnection, cid: &str) -> String {
+    use store::schema::orders;
+    orders::table
+        .filter(orders::client_order_id.eq(cid))
+        .select(orders::status)
+        .first::<String>(conn)
+        .unwrap_or_else(|e| panic!("{cid}: {e}"))
+}
+
+/// Live orders on the exchange for the role of `cid` (`BOT_SOLUSDC_1_B1`).
+fn live_for_role(sim: &SimServer, cid: &str) -> usize {
+    let role = cid.rsplit_once('_').map(|(r, _)| r).unwrap_or(cid);
+    lock(&sim.engine())
+        .state()
+        .orders
+        .iter()
+        .filter(|o| {
+            o.status.is_open() && o.client_order_id.rsplit_once('_').map(|(r, _)| r) == Some(role)
+        })
+        .count()
+}
+
+/// A create whose outcome is unknown and that the exchange does not know
+/// (yet) may still arrive while its recvWindow lasts: the basket waits; it
+/// does not mark it "never arrived" and place the role again (two live
+/// orders for one role once the first one lands). After the window it is
+/// given up and the role placed again.
+#[test]
+fn a_create_arriving_late_is_not_doubled() {
+    let sim = roomy_sim();
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let c = client(&sim);
+    basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ex = LateArrival {
+        inner: client(&sim),
+        hold: AtomicBool::new(true),
+        held: Mutex::new(None),
+    };
+    let mut cfg = worker_cfg(&sim.base_url(), "w1", 60_000, Some(10));
+    cfg.arrival_window_ms = 60_000;
+    let mut w = Worker::new(ex, cfg);
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    let held = w
+        .exchange
+        .held
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_else(|| panic!("no create was held"));
+    let cid = held.new_client_order_id.clone().unwrap_or_default();
+    assert_eq!(order_status(&mut conn, &cid), "UNKNOWN");
+    for _ in 0..3 {
+        w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        check_history_partial(&sim, &mut conn);
+        assert_eq!(live_for_role(&sim, &cid), 0, "the role was placed again");
+    }
+    assert_eq!(order_status(&mut conn, &cid), "UNKNOWN");
+    // It lands now, late.
+    w.exchange
+        .inner
+        .place_order(&held)
+        .unwrap_or_else(|e| panic!("late arrival: {e}"));
+    check_history_partial(&sim, &mut conn);
+    for _ in 0..2 {
+        w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        check_history_partial(&sim, &mut conn);
+    }
+    assert_eq!(order_status(&mut conn, &cid), "NEW");
+    assert_eq!(live_for_role(&sim, &cid), 1);
+
+    // A second basket's first create is lost for good: given up after the window.
+    let b2 = basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.cfg.arrival_window_ms = 400;
+    w.exchange.hold.store(true, Ordering::SeqCst);
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    let lost = w
+        .exchange
+        .held
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_else(|| panic!("no create was held"));
+    let lost_cid = lost.new_client_order_id.clone().unwrap_or_default();
+    assert!(
+        lost_cid.starts_with(&format!("BOT_SOLUSDC_{}_", b2.id)),
+        "{lost_cid}"
+    );
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(live_for_role(&sim, &lost_cid), 0);
+    std::thread::sleep(Duration::from_millis(450));
+    for _ in 0..2 {
+        w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        check_history_partial(&sim, &mut conn);
+    }
+    assert_eq!(order_status(&mut conn, &lost_cid), "REJECTED");
+    assert_eq!(live_for_role(&sim, &lost_cid), 1, "the role placed again");
+    settle(&sim, &mut conn, 0);
+    check_history(&sim, &mut conn);
 }

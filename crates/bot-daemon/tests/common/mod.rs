@@ -51,6 +51,7 @@ pub fn worker_cfg(url: &str, id: &str, lease_ms: i64, max: Option<i64>) -> Worke
         max_baskets: max,
         sweep_every: 0,
         snapshot_interval: Duration::from_secs(3600),
+        arrival_window_ms: bot_daemon::worker::arrival_window_ms(5000),
         mode: "paper".into(),
         base_url: url.to_string(),
     }
