@@ -66,3 +66,45 @@ fn ensure_database_creates_a_missing_database_once() {
         .batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
         .expect("drop");
 }
+
+#[test]
+fn a_template_dropped_by_another_process_is_rebuilt() {
+    // A process built from other migrations drops templates it deems stale;
+    // one that this process still uses must come back, not fail every test.
+    let first = store::test_db::TestDb::new();
+    let mut admin = first.connect();
+    let tpl: Vec<String> = diesel::sql_query(
+        "SELECT datname AS name FROM pg_database WHERE datname LIKE 'store\\_tpl\\_%' \
+         AND datname NOT LIKE '%\\_building'",
+    )
+    .load::<Name>(&mut admin)
+    .unwrap()
+    .into_iter()
+    .map(|n| n.name)
+    .collect();
+    assert!(!tpl.is_empty(), "a template exists");
+    for name in &tpl {
+        // Other tests may be copying it right now: retry until it is free.
+        for _ in 0..100 {
+            match diesel::connection::SimpleConnection::batch_execute(
+                &mut admin,
+                &format!("DROP DATABASE IF EXISTS \"{name}\""),
+            ) {
+                Ok(()) => break,
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        }
+    }
+    let second = store::test_db::TestDb::try_new();
+    assert!(
+        second.is_ok(),
+        "rebuilt: {:?}",
+        second.err().map(|e| e.to_string())
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
