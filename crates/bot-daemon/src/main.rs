@@ -61,20 +61,16 @@ enum BasketCmd {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Every basket: id, symbol, status, anchor, position, realized P&L, holding worker.
     List,
-    Show {
-        id: i64,
-    },
-    Pause {
-        id: i64,
-    },
-    Resume {
-        id: i64,
-    },
+    /// One basket: position, P&L, open orders, last plan, holding worker.
+    Show { id: i64 },
+    /// Stop buying; the take-profits and trail keep protecting the position.
+    Pause { id: i64 },
+    /// Buy again after a pause.
+    Resume { id: i64 },
     /// Emergency close: sell the position, cancel the rest.
-    Close {
-        id: i64,
-    },
+    Close { id: i64 },
 }
 
 /// Prints to standard output; a closed pipe is fine, never a panic.
