@@ -13,6 +13,10 @@
 //!   exchange id, so no trade can be skipped as "not ours";
 //! - a replacement's quantity is `qty − executedQty` of the cancel response;
 //!   an unknown cancel creates nothing for that role this cycle;
+//! - nothing is created on fills that are behind the exchange: not when an
+//!   order the plan saw open turns out to have traded (its cancel answered
+//!   "unknown order"), nor when any order of the basket reports more
+//!   executed than its recorded trades; the basket syncs and replans;
 //! - no create is sent that the free balance cannot pay for.
 
 use std::collections::{HashMap, HashSet};
@@ -716,6 +720,18 @@ impl<E: Exchange> Worker<E> {
                 return Ok(out);
             }
         };
+        if !plan.actions.to_create.is_empty() || !plan.actions.to_replace.is_empty() {
+            if let Some((cid, executed, recorded)) = fills_behind(conn, b.id, &fills)? {
+                // Planning on fills that miss a trade could buy a done level
+                // again or size a sell on a stale position: sync first.
+                log::warn!(
+                    "Basket waits: an order executed more than its recorded trades basket={} cid={cid} executed={executed} recorded={recorded}",
+                    b.id
+                );
+                self.synced.remove(&b.id);
+                return Ok(out);
+            }
+        }
         let (results, executed) = self.execute(conn, &b, &rules, &plan)?;
         if executed {
             // An order traded in a create or cancel response: its trades are
@@ -983,6 +999,9 @@ impl<E: Exchange> Worker<E> {
     ) -> Result<(Vec<Value>, bool), DaemonError> {
         let mut results = Vec::new();
         let mut executed = false;
+        // An order the plan saw open that traded before its cancel arrived:
+        // the plan's fills (position, budget, done levels) are stale.
+        let mut stale: Option<String> = None;
         for cid in &plan.actions.to_cancel {
             let role = role_of(cid);
             match self
@@ -1000,11 +1019,15 @@ impl<E: Exchange> Worker<E> {
                     results.push(json!({"cancel": cid, "ok": true}));
                 }
                 Err(e) if e.is_unknown_order() => {
-                    self.refresh(conn, &b.symbol, cid)?;
+                    let now = self.refresh(conn, &b.symbol, cid)?;
+                    let traded = now.as_ref().map_or(Decimal::ZERO, |o| o.executed_qty);
                     log::info!(
-                        "Cancel found the order gone basket={} role={role} cid={cid}",
+                        "Cancel found the order gone basket={} role={role} cid={cid} executed={traded}",
                         b.id
                     );
+                    if traded > Decimal::ZERO {
+                        stale.get_or_insert_with(|| cid.clone());
+                    }
                     results.push(json!({"cancel": cid, "gone": true}));
                 }
                 Err(e) => return Err(e.into()),
@@ -1048,12 +1071,16 @@ impl<E: Exchange> Worker<E> {
                     results.push(json!({"cancel": r.cancel, "replace": r.create, "executed": ex.executed_qty}));
                 }
                 Err(e) if e.is_unknown_order() => {
-                    self.refresh(conn, &b.symbol, &r.cancel)?;
+                    let now = self.refresh(conn, &b.symbol, &r.cancel)?;
+                    let traded = now.as_ref().map_or(Decimal::ZERO, |o| o.executed_qty);
                     log::info!(
-                        "Replace: order gone, nothing created basket={} role={role} cid={}",
+                        "Replace: order gone, nothing created basket={} role={role} cid={} executed={traded}",
                         b.id,
                         r.cancel
                     );
+                    if traded > Decimal::ZERO {
+                        stale.get_or_insert_with(|| r.cancel.clone());
+                    }
                     results.push(json!({"cancel": r.cancel, "gone": true}));
                 }
                 Err(e) if e.is_unknown_outcome() => {
@@ -1062,6 +1089,17 @@ impl<E: Exchange> Worker<E> {
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+        if let Some(cid) = stale {
+            if !creates.is_empty() {
+                log::info!(
+                    "Creates deferred to the next cycle: {cid} traded after the snapshot basket={} deferred={}",
+                    b.id,
+                    creates.len()
+                );
+                results.push(json!({"deferred": creates.len(), "traded": cid}));
+            }
+            return Ok((results, true));
         }
         if creates.is_empty() {
             return Ok((results, executed));
@@ -1213,6 +1251,27 @@ impl<E: Exchange> Worker<E> {
             &Value::Object(balances),
         )
     }
+}
+
+/// The first order of the basket whose reported `executedQty` is above the
+/// quantity of its recorded fills: `(clientOrderId, executed, recorded)`.
+fn fills_behind(
+    conn: &mut PgConnection,
+    basket_id: i64,
+    fills: &[store::fills::FillRow],
+) -> Result<Option<(String, Decimal, Decimal)>, DaemonError> {
+    let executed = store::orders::executed_for_basket(conn, basket_id)?;
+    if executed.is_empty() {
+        return Ok(None);
+    }
+    let mut recorded: HashMap<&str, Decimal> = HashMap::new();
+    for f in fills {
+        *recorded.entry(f.client_order_id.as_str()).or_default() += f.quantity;
+    }
+    Ok(executed.into_iter().find_map(|(cid, qty)| {
+        let got = recorded.get(cid.as_str()).copied().unwrap_or_default();
+        (qty > got).then_some((cid, qty, got))
+    }))
 }
 
 fn differs(row: &OrderRow, ex: &ExchangeOrder) -> bool {

@@ -565,6 +565,24 @@ pub fn list_open_for_basket(
         .load(conn)?)
 }
 
+/// The basket's orders that have executed something: `(clientOrderId,
+/// executedQty)` as last reported by the exchange. The worker compares them
+/// with the recorded fills before it sends anything: an order that executed
+/// more than its recorded trades means the fills are behind.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn executed_for_basket(
+    conn: &mut PgConnection,
+    basket_id: i64,
+) -> Result<Vec<(String, Decimal)>, Error> {
+    Ok(orders::table
+        .filter(orders::basket_id.eq(basket_id))
+        .filter(orders::executed_qty.gt(Decimal::ZERO))
+        .select((orders::client_order_id, orders::executed_qty))
+        .load(conn)?)
+}
+
 /// Every basket's possibly-live orders (the dashboard's open-orders table), oldest first.
 ///
 /// # Errors
