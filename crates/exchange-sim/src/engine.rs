@@ -77,6 +77,10 @@ pub struct SimState {
     pub trades: Vec<Trade>,
     pub request_counts: BTreeMap<String, u64>,
     pub weight_used: u64,
+    /// 429/418 answers to request weight so far.
+    pub answered_429: u64,
+    /// Requests received while a 429/418's Retry-After (wall clock) ran.
+    pub requests_during_retry_after: u64,
     pub order_count_10s: u64,
     pub order_count_1d: u64,
     pub faults: FaultConfig,
@@ -120,6 +124,13 @@ struct RateState {
     weight_used: u64,
     rejected_429: u64,
     banned_until: i64,
+    /// Wall-clock end (ms) of the longest Retry-After answered with a 429/418.
+    retry_until_wall: i64,
+    /// 429/418 answers to request weight (bursts, the limit, the ban).
+    answered_429: u64,
+    /// Requests that arrived while a Retry-After was still running: a client
+    /// that honours Retry-After never adds to this.
+    during_retry_after: u64,
     win_10s: i64,
     orders_10s: u64,
     win_1d: i64,
@@ -541,6 +552,21 @@ impl Exchange {
     pub fn admit(&mut self, endpoint: &str, weight: u64) -> Result<(), ApiError> {
         self.roll_windows();
         *self.request_counts.entry(endpoint.to_string()).or_insert(0) += 1;
+        if wall_ms() < self.rate.retry_until_wall {
+            self.rate.during_retry_after += 1;
+        }
+        let res = self.admit_weight(weight);
+        if let Err(e) = &res {
+            if let Some(s) = e.retry_after {
+                let until = wall_ms() + i64::try_from(s).unwrap_or(i64::MAX / 2) * 1000;
+                self.rate.retry_until_wall = self.rate.retry_until_wall.max(until);
+                self.rate.answered_429 += 1;
+            }
+        }
+        res
+    }
+
+    fn admit_weight(&mut self, weight: u64) -> Result<(), ApiError> {
         let now = self.now();
         if now < self.rate.banned_until {
             return Err(self.ban_error());
@@ -1732,6 +1758,8 @@ impl Exchange {
             trades: self.trades.clone(),
             request_counts: self.request_counts.clone(),
             weight_used: self.rate.weight_used,
+            answered_429: self.rate.answered_429,
+            requests_during_retry_after: self.rate.during_retry_after,
             order_count_10s: self.rate.orders_10s,
             order_count_1d: self.rate.orders_1d,
             faults: self.faults.clone(),

@@ -464,3 +464,25 @@ fn config_from_json_defaults_and_overrides() {
     assert_eq!(c.symbols.len(), 4);
     assert!(SimConfig::from_json_str(r#"{"symbols":[{"symbol":"X","price":"0"}]}"#).is_err());
 }
+
+/// The sim counts requests that arrive while a 429's Retry-After runs (wall
+/// clock), so a test can prove its client backed off instead of hoping.
+#[test]
+fn requests_inside_retry_after_are_counted() {
+    let mut ex = ex_at("SOLUSDC", dec!(150));
+    ex.set_faults(FaultConfig {
+        rate_limit_burst: 1,
+        ..FaultConfig::default()
+    });
+    let e = ex
+        .admit("GET /api/v3/ping", 1)
+        .expect_err("the burst answers 429");
+    assert_eq!(e.status, 429);
+    assert!(e.retry_after.unwrap_or(0) >= 1);
+    let st = ex.state();
+    assert_eq!((st.answered_429, st.requests_during_retry_after), (1, 0));
+    // The next request comes at once, inside the Retry-After: admitted
+    // (the burst is over) but counted.
+    assert!(ex.admit("GET /api/v3/ping", 1).is_ok());
+    assert_eq!(ex.state().requests_during_retry_after, 1);
+}
