@@ -7,6 +7,9 @@
 //!   `sig = HMAC(APP_SECRET, "csrf|{nonce}|{expires}")`, bound to the session's
 //!   nonce; the login form's token is bound to the fixed nonce `login`.
 //! - Signatures and the password are compared in constant time.
+//! - Logging out revokes the session's nonce until the session would have
+//!   expired ([`Revoked`]). The list lives in this process: a restart of the
+//!   web process forgets it (changing `APP_SECRET` ends every session).
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -49,6 +52,28 @@ pub fn ct_eq(secret: &[u8], a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     ha.iter().zip(&hb).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Nonces of sessions logged out before they expire, with their expiry;
+/// expired ones are dropped as new ones come in.
+#[derive(Debug, Default)]
+pub struct Revoked {
+    nonces: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+}
+
+impl Revoked {
+    /// Revokes `s` (a logout).
+    pub fn revoke(&self, s: &Session, now: i64) {
+        let mut m = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|_, expires| *expires > now);
+        m.insert(s.nonce.clone(), s.expires);
+    }
+
+    /// Whether the session with `nonce` was logged out.
+    pub fn contains(&self, nonce: &str, now: i64) -> bool {
+        let m = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(nonce).is_some_and(|expires| *expires > now)
+    }
 }
 
 /// An authenticated session.

@@ -370,6 +370,8 @@ pub async fn logout(
 ) -> Result<HttpResponse, AppError> {
     let s = session(&req)?;
     check_csrf(&state, &s, form.token.as_deref())?;
+    state.revoked.revoke(&s, Utc::now().timestamp());
+    log::info!("Dashboard logout user={}", state.cfg.user);
     let mut r = redirect("/login");
     let mut gone = Cookie::build(auth::COOKIE, "")
         .http_only(true)

@@ -38,6 +38,8 @@ pub struct AppState {
     pub cfg: Config,
     /// The dashboard's data, shared by all sessions for [`DASH_TTL`].
     pub dash: DashCache,
+    /// Sessions logged out before they expire.
+    pub revoked: auth::Revoked,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             tera,
             cfg,
             dash: DashCache::default(),
+            revoked: auth::Revoked::default(),
         }
     }
 }
@@ -223,7 +226,8 @@ pub async fn guard(
     let now = Utc::now().timestamp();
     let session = req
         .cookie(auth::COOKIE)
-        .and_then(|c| auth::check_session(&state.cfg.secret, &state.cfg.user, c.value(), now));
+        .and_then(|c| auth::check_session(&state.cfg.secret, &state.cfg.user, c.value(), now))
+        .filter(|s| !state.revoked.contains(&s.nonce, now));
     let early = if req.method() != Method::GET && req.method() != Method::HEAD && cross_origin(&req)
     {
         Some(

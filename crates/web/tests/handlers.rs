@@ -222,6 +222,19 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
     let res = post(&app, &cookie, "/logout", &[("_token", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(cookie_of(&res).is_some_and(|c| c.contains("Max-Age=0")));
+    // The old cookie (kept by a thief, or a browser that ignored the
+    // removal) no longer opens anything; a new login does.
+    let (status, _) = get(&app, &cookie, "/").await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "a logged-out session still works"
+    );
+    let res = post(&app, &cookie, "/trading/close-all", &[("_token", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let (fresh, _) = login(&app).await;
+    let (status, _) = get(&app, &fresh, "/").await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[actix_web::test]
