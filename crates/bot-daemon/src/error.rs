@@ -52,3 +52,7 @@ impl DaemonError {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/error.rs"]
+mod tests;

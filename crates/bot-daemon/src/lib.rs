@@ -11,7 +11,6 @@
 //! - the API secret is never logged, stored or put in an error.
 
 pub mod cli;
-pub mod db;
 pub mod error;
 pub mod paper;
 pub mod run;

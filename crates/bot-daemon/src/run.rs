@@ -13,7 +13,6 @@ use diesel::prelude::*;
 use exchange_sim::SimServer;
 use grid_core::GridConfig;
 
-use crate::db;
 use crate::error::DaemonError;
 use crate::settings::{Mode, Settings};
 use crate::worker::{Worker, WorkerConfig};
@@ -211,7 +210,7 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
     log::info!("Stopping worker={}", settings.worker_id);
     if let Ok(mut conn) = pool.get() {
         let _ = store::leases::release_leases(&mut conn, &settings.worker_id);
-        let _ = db::remove_heartbeat(&mut conn, &settings.worker_id);
+        let _ = store::misc::remove_status(&mut conn, &settings.worker_id);
     }
     drop(sim);
     Ok(())

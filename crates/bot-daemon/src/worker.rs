@@ -36,10 +36,11 @@ use grid_core::{
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use store::baskets::{BasketRow, PlanUpdate};
+use store::commands::{CommandRow, NewCommand};
+use store::events::NewEvent;
 use store::orders::{ExchangeState, OrderRow};
 use store::{CommandKind, EventLevel, OrderStatus, Writer};
 
-use crate::db;
 use crate::error::DaemonError;
 
 /// How the worker is set up.
@@ -198,15 +199,19 @@ impl<E: Exchange> Worker<E> {
 
     fn cycle_inner(&mut self, conn: &mut PgConnection) -> Result<CycleReport, DaemonError> {
         let mut report = CycleReport::default();
-        db::heartbeat(
+        let now = Utc::now();
+        store::misc::heartbeat(
             conn,
-            &db::Heartbeat {
-                instance_id: &self.cfg.worker_id,
-                mode: &self.cfg.mode,
-                base_url: &self.cfg.base_url,
+            &store::misc::Heartbeat {
+                instance_id: self.cfg.worker_id.clone(),
+                mode: self.cfg.mode.clone(),
+                base_url: self.cfg.base_url.clone(),
+                pid: i32::try_from(std::process::id()).unwrap_or(i32::MAX),
                 started_at: self.started_at,
+                last_cycle_at: self.last_cycle_ms.map(|_| now),
                 last_cycle_ms: self.last_cycle_ms,
-                last_error: self.last_error.as_deref(),
+                last_error: self.last_error.clone(),
+                last_error_at: self.last_error.as_ref().map(|_| now),
                 weight_used: None,
             },
         )?;
@@ -221,7 +226,7 @@ impl<E: Exchange> Worker<E> {
         let keep = usize::try_from(max.max(1)).unwrap_or(usize::MAX);
         if held.len() > keep {
             let surplus = held.split_off(keep);
-            db::release_baskets(conn, &self.cfg.worker_id, &surplus)?;
+            store::leases::release_baskets(conn, &self.cfg.worker_id, &surplus)?;
             for id in &surplus {
                 self.synced.remove(id);
                 log::info!("Lease released to rebalance basket={id}");
@@ -244,7 +249,7 @@ impl<E: Exchange> Worker<E> {
         let mut price_rows: Vec<(String, Decimal)> =
             prices.iter().map(|(s, p)| (s.clone(), *p)).collect();
         price_rows.sort();
-        db::upsert_prices(conn, &price_rows)?;
+        store::misc::upsert_prices(conn, &price_rows)?;
         for b in baskets {
             if self.stop.load(Ordering::SeqCst) {
                 break;
@@ -277,13 +282,14 @@ impl<E: Exchange> Worker<E> {
                     // distinct error, not every cycle).
                     let msg = e.to_string();
                     if self.basket_errors.get(&id) != Some(&msg) {
-                        let _ = db::add_event(
+                        let _ = store::events::insert(
                             conn,
-                            Some(id),
-                            EventLevel::Warn,
-                            "cycle_error",
-                            &format!("Cycle skipped: {msg}"),
-                            None,
+                            &NewEvent::new(
+                                Some(id),
+                                EventLevel::Warn,
+                                "cycle_error",
+                                format!("Cycle skipped: {msg}"),
+                            ),
                         );
                         self.basket_errors.insert(id, msg);
                     }
@@ -305,32 +311,58 @@ impl<E: Exchange> Worker<E> {
         conn: &mut PgConnection,
         held: &[i64],
     ) -> Result<usize, DaemonError> {
-        let cmds = db::claim_commands(conn, &self.cfg.worker_id, held, 50)?;
+        let worker = self.cfg.worker_id.clone();
+        let cmds = store::commands::claim_for_worker(conn, &worker, held, 50)?;
         let n = cmds.len();
         for c in cmds {
             let outcome = self.run_command(conn, &c);
-            match &outcome {
-                Ok(_) => log::info!(
-                    "Command done id={} kind={} basket={}",
-                    c.id,
-                    c.kind,
-                    c.basket_id
-                        .map(|b| b.to_string())
-                        .unwrap_or_else(|| "-".into())
-                ),
-                Err(e) => log::warn!("Command failed id={} kind={}: {e}", c.id, c.kind),
+            let recorded = match &outcome {
+                Ok(v) => store::commands::complete(conn, c.id, &worker, v),
+                Err(e) => store::commands::fail(conn, c.id, &worker, e),
+            };
+            let basket = c
+                .basket_id
+                .map(|b| b.to_string())
+                .unwrap_or_else(|| "-".into());
+            match (recorded, &outcome) {
+                (Ok(_), Ok(_)) => {
+                    log::info!("Command done id={} kind={} basket={basket}", c.id, c.kind);
+                }
+                (Ok(_), Err(e)) => {
+                    log::warn!(
+                        "Command failed id={} kind={} basket={basket}: {e}",
+                        c.id,
+                        c.kind
+                    );
+                }
+                // Connection lost: the cycle stops here (the caller retries);
+                // the command stays `running` under this worker.
+                (Err(e), _) if e.is_retryable() => {
+                    log::error!(
+                        "Command outcome not recorded id={} kind={} basket={basket} ok={}: {e}",
+                        c.id,
+                        c.kind,
+                        outcome.is_ok()
+                    );
+                    return Err(e.into());
+                }
+                // No longer ours (reclaimed, or finished by someone else):
+                // its row is left to its current claimant; go on with the rest.
+                (Err(e), _) => {
+                    log::warn!(
+                        "Command outcome not recorded id={} kind={} basket={basket} ok={}: {e}",
+                        c.id,
+                        c.kind,
+                        outcome.is_ok()
+                    );
+                }
             }
-            db::finish_command(conn, c.id, outcome)?;
         }
         Ok(n)
     }
 
-    fn run_command(
-        &mut self,
-        conn: &mut PgConnection,
-        c: &db::CommandRow,
-    ) -> Result<Value, String> {
-        let kind = CommandKind::from_str(&c.kind)?;
+    fn run_command(&mut self, conn: &mut PgConnection, c: &CommandRow) -> Result<Value, String> {
+        let kind = c.kind;
         let basket = |conn: &mut PgConnection| -> Result<BasketRow, String> {
             let id = c.basket_id.ok_or("this command needs a basket")?;
             store::baskets::get(conn, id).map_err(|e| e.to_string())
@@ -339,13 +371,14 @@ impl<E: Exchange> Worker<E> {
             let row =
                 store::baskets::set_status(conn, Writer::Lease(&self.cfg.worker_id), id, s, None)
                     .map_err(|e| e.to_string())?;
-            db::add_event(
+            store::events::insert(
                 conn,
-                Some(id),
-                EventLevel::Info,
-                "status",
-                &format!("Status set to {s} by command {}", c.id),
-                None,
+                &NewEvent::new(
+                    Some(id),
+                    EventLevel::Info,
+                    "status",
+                    format!("Status set to {s} by command {}", c.id),
+                ),
             )
             .map_err(|e| e.to_string())?;
             log::info!("Status changed basket={id} status={s} command={}", c.id);
@@ -390,12 +423,14 @@ impl<E: Exchange> Worker<E> {
                 let mut queued = Vec::new();
                 for b in live {
                     let key = format!("{}:{}", c.idempotency_key, b.id);
-                    let row = db::insert_command(
+                    let (row, _) = store::commands::insert(
                         conn,
-                        CommandKind::CloseBasket,
-                        Some(b.id),
-                        &json!({"parent": c.id}),
-                        &key,
+                        &NewCommand {
+                            kind: CommandKind::CloseBasket,
+                            basket_id: Some(b.id),
+                            payload: json!({"parent": c.id}),
+                            idempotency_key: key,
+                        },
                     )
                     .map_err(|e| e.to_string())?;
                     queued.push(row.id);
@@ -443,13 +478,14 @@ impl<E: Exchange> Worker<E> {
             row.symbol,
             row.anchor_price
         );
-        db::add_event(
+        store::events::insert(
             conn,
-            Some(row.id),
-            EventLevel::Info,
-            "created",
-            &format!("Basket created at {} by a command", row.anchor_price),
-            None,
+            &NewEvent::new(
+                Some(row.id),
+                EventLevel::Info,
+                "created",
+                format!("Basket created at {} by a command", row.anchor_price),
+            ),
         )
         .map_err(|e| e.to_string())?;
         Ok(json!({"basket_id": row.id, "symbol": row.symbol, "anchor": row.anchor_price}))
@@ -545,16 +581,20 @@ impl<E: Exchange> Worker<E> {
             "Reanchored by command basket={id} new_basket={} anchor={anchor} command={cmd}",
             nb.id
         );
-        db::add_event(
+        store::events::insert(
             conn,
-            Some(id),
-            EventLevel::Info,
-            "reanchor",
-            &format!(
-                "Reanchored by command {cmd}: new basket {} at {anchor}",
-                nb.id
-            ),
-            Some(json!({"new_basket_id": nb.id, "anchor": anchor, "command": cmd})),
+            &NewEvent::new(
+                Some(id),
+                EventLevel::Info,
+                "reanchor",
+                format!(
+                    "Reanchored by command {cmd}: new basket {} at {anchor}",
+                    nb.id
+                ),
+            )
+            .with_data(Some(
+                json!({"new_basket_id": nb.id, "anchor": anchor, "command": cmd}),
+            )),
         )
         .map_err(|e| e.to_string())?;
         Ok(json!({"basket_id": id, "status": "closed", "new_basket_id": nb.id, "anchor": anchor}))
@@ -779,13 +819,10 @@ impl<E: Exchange> Worker<E> {
                 plan.actions.to_replace.len(),
                 plan.actions.to_create.len()
             );
-            db::add_event(
+            store::events::insert(
                 conn,
-                Some(b.id),
-                EventLevel::Info,
-                "cycle",
-                &msg,
-                Some(data),
+                &NewEvent::new(Some(b.id), EventLevel::Info, "cycle", msg.as_str())
+                    .with_data(Some(data)),
             )?;
         }
         if status_changed
@@ -801,24 +838,27 @@ impl<E: Exchange> Worker<E> {
                         b.id,
                         nb.id
                     );
-                    db::add_event(
+                    store::events::insert(
                         conn,
-                        Some(b.id),
-                        EventLevel::Info,
-                        "reanchor",
-                        &format!("Reanchored: new basket {} at {anchor}", nb.id),
-                        Some(json!({"new_basket_id": nb.id, "anchor": anchor})),
+                        &NewEvent::new(
+                            Some(b.id),
+                            EventLevel::Info,
+                            "reanchor",
+                            format!("Reanchored: new basket {} at {anchor}", nb.id),
+                        )
+                        .with_data(Some(json!({"new_basket_id": nb.id, "anchor": anchor}))),
                     )?;
                 }
                 Err(e) => {
                     log::error!("Reanchor failed basket={}: {e}", b.id);
-                    db::add_event(
+                    store::events::insert(
                         conn,
-                        Some(b.id),
-                        EventLevel::Error,
-                        "reanchor",
-                        &format!("Reanchor failed: {e}"),
-                        None,
+                        &NewEvent::new(
+                            Some(b.id),
+                            EventLevel::Error,
+                            "reanchor",
+                            format!("Reanchor failed: {e}"),
+                        ),
                     )?;
                 }
             }
@@ -844,13 +884,9 @@ impl<E: Exchange> Worker<E> {
         let data = input
             .and_then(|i| serde_json::to_value(i).ok())
             .map(|i| json!({"input": i}));
-        db::add_event(
+        store::events::insert(
             conn,
-            Some(b.id),
-            EventLevel::Error,
-            "strategy_error",
-            err,
-            data,
+            &NewEvent::new(Some(b.id), EventLevel::Error, "strategy_error", err).with_data(data),
         )?;
         Ok(())
     }
@@ -888,7 +924,7 @@ impl<E: Exchange> Worker<E> {
                         .map(|t| t.id)
                         .max()
                         .unwrap_or(-1);
-                    db::set_trade_cursor(conn, &self.cfg.worker_id, b.id, latest)?;
+                    store::baskets::set_trade_cursor(conn, &self.cfg.worker_id, b.id, latest)?;
                     log::info!(
                         "Trade cursor set basket={} symbol={} last_trade_id={latest}",
                         b.id,
@@ -942,19 +978,12 @@ impl<E: Exchange> Worker<E> {
                                 t.commission,
                                 t.commission_asset
                             );
-                            db::add_event(
-                                conn,
-                                Some(b.id),
-                                EventLevel::Warn,
-                                "commission_unvalued",
-                                &format!(
+                            store::events::insert(conn, &NewEvent::new(Some(b.id), EventLevel::Warn, "commission_unvalued", format!(
                                     "Commission of trade {} ({} {}) valued 0: no {pair} price",
                                     t.id, t.commission, t.commission_asset
-                                ),
-                                Some(
+                                )).with_data(Some(
                                     json!({"trade_id": t.id, "commission": t.commission, "asset": t.commission_asset}),
-                                ),
-                            )?;
+                                )))?;
                             Decimal::ZERO
                         }
                     }
@@ -1120,13 +1149,14 @@ impl<E: Exchange> Worker<E> {
                     b.id,
                     *free
                 );
-                db::add_event(
+                store::events::insert(
                     conn,
-                    Some(b.id),
-                    EventLevel::Warn,
-                    "insufficient_balance",
-                    &format!("Create of {cid} skipped: needs {need}, free {}", *free),
-                    None,
+                    &NewEvent::new(
+                        Some(b.id),
+                        EventLevel::Warn,
+                        "insufficient_balance",
+                        format!("Create of {cid} skipped: needs {need}, free {}", *free),
+                    ),
                 )?;
                 results.push(json!({"create": cid, "skipped": "insufficient_balance"}));
                 continue;
@@ -1242,14 +1272,17 @@ impl<E: Exchange> Worker<E> {
             .filter(|b| !b.free.is_zero() || !b.locked.is_zero())
             .map(|b| (b.asset.clone(), json!({"free": b.free, "locked": b.locked})))
             .collect();
-        db::insert_snapshot(
+        store::misc::insert_snapshot(
             conn,
-            quote,
-            total_of(quote),
-            base_balance,
-            total,
-            &Value::Object(balances),
-        )
+            &store::misc::NewSnapshot {
+                quote_asset: quote.to_string(),
+                quote_balance: total_of(quote),
+                base_balance,
+                total_value: total,
+                balances: Value::Object(balances),
+            },
+        )?;
+        Ok(())
     }
 }
 

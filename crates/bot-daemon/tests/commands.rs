@@ -29,11 +29,31 @@ fn status_of(
     conn: &mut PgConnection,
     id: i64,
 ) -> (String, Option<String>, Option<serde_json::Value>) {
-    let c = bot_daemon::db::get_command(conn, id).unwrap_or_else(|e| panic!("{e}"));
-    (c.status, c.error, c.result)
+    let c = store::commands::get(conn, id).unwrap_or_else(|e| panic!("{e}"));
+    (c.status.to_string(), c.error, c.result)
 }
 
 use diesel::pg::PgConnection;
+
+/// Writes a command as the web would (idempotent on `key`).
+fn queue_raw(
+    conn: &mut PgConnection,
+    kind: CommandKind,
+    basket_id: Option<i64>,
+    payload: &serde_json::Value,
+    key: &str,
+) -> Result<store::commands::CommandRow, store::Error> {
+    store::commands::insert(
+        conn,
+        &store::commands::NewCommand {
+            kind,
+            basket_id,
+            payload: payload.clone(),
+            idempotency_key: key.to_string(),
+        },
+    )
+    .map(|(row, _)| row)
+}
 
 #[test]
 fn command_for_a_closed_basket_is_answered() {
@@ -56,10 +76,9 @@ fn command_for_a_closed_basket_is_answered() {
         .unwrap_or_default()
         .is_empty());
     // Commands for it: nobody leases it any more, yet each is answered.
-    let pause =
-        bot_daemon::db::insert_command(&mut conn, CommandKind::Pause, Some(b.id), &json!({}), "p1")
-            .unwrap_or_else(|e| panic!("{e}"));
-    let close = bot_daemon::db::insert_command(
+    let pause = queue_raw(&mut conn, CommandKind::Pause, Some(b.id), &json!({}), "p1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let close = queue_raw(
         &mut conn,
         CommandKind::CloseBasket,
         Some(b.id),
@@ -67,7 +86,7 @@ fn command_for_a_closed_basket_is_answered() {
         "c1",
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let re = bot_daemon::db::insert_command(
+    let re = queue_raw(
         &mut conn,
         CommandKind::Reanchor,
         Some(b.id),
@@ -160,7 +179,7 @@ fn create_basket_command_validates_like_the_cli() {
     let db = TestDb::new();
     let mut conn = db.connect();
     let mut w = worker(&sim, "w1");
-    let ok = bot_daemon::db::insert_command(
+    let ok = queue_raw(
         &mut conn,
         CommandKind::CreateBasket,
         None,
@@ -186,7 +205,7 @@ fn create_basket_command_validates_like_the_cli() {
     ];
     let mut ids = Vec::new();
     for (i, (p, want)) in bad.iter().enumerate() {
-        let c = bot_daemon::db::insert_command(
+        let c = queue_raw(
             &mut conn,
             CommandKind::CreateBasket,
             None,
@@ -329,7 +348,7 @@ fn notify_wakes_the_sleeper_and_the_poll_is_the_fallback() {
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(200));
             let mut c = store::connect(&url).unwrap_or_else(|e| panic!("{e}"));
-            bot_daemon::db::insert_command(&mut c, CommandKind::CloseAll, None, &json!({}), "n1")
+            queue_raw(&mut c, CommandKind::CloseAll, None, &json!({}), "n1")
                 .unwrap_or_else(|e| panic!("{e}"));
             Instant::now()
         })
@@ -397,7 +416,7 @@ fn corrupt_config_row_puts_that_basket_in_error_and_the_loop_lives() {
     assert!(r.held.contains(&good.id));
     let row = store::baskets::get(&mut conn, bad.id).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(row.status, BasketStatus::Error);
-    let evs = bot_daemon::db::list_events(&mut conn, Some(bad.id), 10).unwrap_or_default();
+    let evs = store::events::recent(&mut conn, Some(bad.id), 10).unwrap_or_default();
     assert!(
         evs.iter()
             .any(|e| e.kind == "strategy_error" && e.message.contains("config")),
@@ -474,7 +493,7 @@ fn an_exchange_answer_with_a_missing_field_skips_the_basket() {
         assert_eq!(r.skipped, vec![b.id], "{r:?}");
         assert!(r.acted.is_empty());
     }
-    let evs = bot_daemon::db::list_events(&mut conn, Some(b.id), 10).unwrap_or_default();
+    let evs = store::events::recent(&mut conn, Some(b.id), 10).unwrap_or_default();
     let errs: Vec<_> = evs.iter().filter(|e| e.kind == "cycle_error").collect();
     assert_eq!(errs.len(), 1, "one event per distinct error: {evs:?}");
     assert!(
@@ -487,4 +506,63 @@ fn an_exchange_answer_with_a_missing_field_skips_the_basket() {
     assert!(store::orders::list_open_for_basket(&mut conn, b.id)
         .unwrap_or_default()
         .is_empty());
+}
+
+#[test]
+fn a_command_taken_over_while_it_runs_is_not_recorded_and_the_cycle_goes_on() {
+    let sim = sim();
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let b = basket::create(&mut conn, &client(&sim), "SOLUSDC", Some(dec!(150)), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut w = worker(&sim, "w1");
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    // Another claimant takes the command over as soon as w1 claims it (as
+    // `claim_next` reclaiming a stale `running` command would).
+    diesel::sql_query(
+        "CREATE FUNCTION take_over() RETURNS trigger AS $$ BEGIN \
+           IF NEW.status = 'running' AND NEW.idempotency_key = 'taken' THEN \
+             NEW.claimed_by := 'other'; \
+           END IF; \
+           RETURN NEW; \
+         END; $$ LANGUAGE plpgsql",
+    )
+    .execute(&mut conn)
+    .unwrap_or_else(|e| panic!("{e}"));
+    diesel::sql_query(
+        "CREATE TRIGGER take_over BEFORE UPDATE ON commands \
+         FOR EACH ROW EXECUTE FUNCTION take_over()",
+    )
+    .execute(&mut conn)
+    .unwrap_or_else(|e| panic!("{e}"));
+    let taken = queue_raw(
+        &mut conn,
+        CommandKind::Pause,
+        Some(b.id),
+        &json!({}),
+        "taken",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let next = queue_raw(
+        &mut conn,
+        CommandKind::Resume,
+        Some(b.id),
+        &json!({}),
+        "next",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let r = w
+        .cycle(&mut conn)
+        .unwrap_or_else(|e| panic!("the cycle must go on: {e}"));
+    assert_eq!(r.commands, 2, "{r:?}");
+    // w1 ran it but may not record its outcome: the row is left to its claimant.
+    let row = store::commands::get(&mut conn, taken.id).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(row.status, store::CommandStatus::Running);
+    assert_eq!(row.claimed_by.as_deref(), Some("other"));
+    assert_eq!(row.result, None);
+    // The next command was run and recorded.
+    let (s, err, res) = status_of(&mut conn, next.id);
+    assert_eq!(s, "done", "{err:?} {res:?}");
+    let row = store::baskets::get(&mut conn, b.id).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(row.status, BasketStatus::Active);
 }

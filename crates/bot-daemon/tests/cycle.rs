@@ -247,7 +247,7 @@ fn scripted_market_completes_and_reanchors() {
     assert!(open_roles(&mut conn, b.id).is_empty());
     assert!(!open_roles(&mut conn, live[0].id).is_empty());
     // Every acting cycle left an event carrying its replayable input.
-    let evs = bot_daemon::db::list_events(&mut conn, Some(b.id), 500).unwrap_or_default();
+    let evs = store::events::recent(&mut conn, Some(b.id), 500).unwrap_or_default();
     let with_input = evs.iter().filter(|e| e.kind == "cycle").count();
     assert!(with_input >= 3);
     for e in evs.iter().filter(|e| e.kind == "cycle") {
@@ -403,8 +403,8 @@ fn commands_pause_resume_close() {
     let row = store::baskets::get(&mut conn, b.id).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(row.status, BasketStatus::EmergencyClosed, "{:?}", row.state);
     assert!(open_roles(&mut conn, b.id).is_empty());
-    let done = bot_daemon::db::get_command(&mut conn, cmd.id).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(done.status, "done");
+    let done = store::commands::get(&mut conn, cmd.id).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(done.status, store::CommandStatus::Done);
 }
 
 #[test]

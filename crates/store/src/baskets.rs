@@ -323,3 +323,39 @@ pub fn set_status(
         write_status(conn, &row, status, reason, None, None)
     })
 }
+
+/// Sets a basket's trade cursor (`last_trade_id`) before its first order is
+/// written: the symbol's latest trade id on the exchange (`-1` when the
+/// account never traded it), so the basket's trades are read forward from
+/// there. Only the holder of a live lease writes it, and only once (while the
+/// cursor is still `NULL`).
+///
+/// # Errors
+/// [`Error::LeaseLost`] when `worker_id` does not hold an unexpired lease on
+/// the basket, or its cursor is already set (someone else acted on it);
+/// [`Error::Query`].
+pub fn set_trade_cursor(
+    conn: &mut PgConnection,
+    worker_id: &str,
+    basket_id: i64,
+    last_trade_id: i64,
+) -> Result<(), Error> {
+    let n = diesel::update(
+        baskets::table
+            .find(basket_id)
+            .filter(baskets::worker_id.eq(worker_id))
+            .filter(baskets::last_trade_id.is_null())
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "COALESCE(lease_until > now(), false)",
+            )),
+    )
+    .set(baskets::last_trade_id.eq(last_trade_id))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(Error::LeaseLost {
+            basket_id,
+            worker_id: worker_id.to_string(),
+        });
+    }
+    Ok(())
+}

@@ -133,6 +133,69 @@ pub fn claim_next(
     })
 }
 
+/// Claims, for `worker_id`, the oldest pending commands (at most `limit`) it
+/// may run: those of a basket in `held` (the baskets it leases), those of no
+/// basket, and those of a basket that no worker leases any more (a terminal
+/// status and no order that may be live: answered without touching the
+/// exchange — a no-op or a refusal with its reason). Commands of a basket
+/// another worker leases, or that still needs a writer nobody holds yet, are
+/// left pending for its holder.
+///
+/// One transaction with `FOR UPDATE SKIP LOCKED`: two workers never get the
+/// same command. Each is marked `running` with `claimed_by = worker_id`;
+/// returned oldest first. Stale `running` commands are not reclaimed (a
+/// command may have acted before its worker died; see [`claim_next`]).
+///
+/// # Errors
+/// [`Error::Invalid`] for an empty or too long `worker_id`; [`Error::Query`].
+pub fn claim_for_worker(
+    conn: &mut PgConnection,
+    worker_id: &str,
+    held: &[i64],
+    limit: i64,
+) -> Result<Vec<CommandRow>, Error> {
+    if worker_id.is_empty() || worker_id.len() > 100 {
+        return Err(Error::invalid("worker_id", "must be 1 to 100 characters"));
+    }
+    if limit <= 0 {
+        return Ok(Vec::new());
+    }
+    let unleased = format!(
+        "commands.basket_id IN (SELECT baskets.id FROM baskets WHERE NOT {})",
+        crate::leases::NEEDS_WRITER
+    );
+    conn.transaction(|conn| {
+        let ids: Vec<i64> = commands::table
+            .filter(commands::status.eq(CommandStatus::Pending))
+            .filter(
+                commands::basket_id
+                    .is_null()
+                    .or(commands::basket_id.eq_any(held))
+                    .or(sql::<Bool>(&unleased)),
+            )
+            .select(commands::id)
+            .order(commands::id)
+            .limit(limit)
+            .for_update()
+            .skip_locked()
+            .load(conn)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows: Vec<CommandRow> =
+            diesel::update(commands::table.filter(commands::id.eq_any(&ids)))
+                .set((
+                    commands::status.eq(CommandStatus::Running),
+                    commands::claimed_by.eq(worker_id),
+                    commands::started_at.eq(diesel::dsl::now),
+                ))
+                .returning(CommandRow::as_returning())
+                .get_results(conn)?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    })
+}
+
 fn finish(
     conn: &mut PgConnection,
     id: i64,

@@ -36,6 +36,29 @@ pub struct NewEvent {
     pub data: Option<Value>,
 }
 
+impl NewEvent {
+    /// An event without data.
+    pub fn new(
+        basket_id: Option<i64>,
+        level: EventLevel,
+        kind: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        NewEvent {
+            basket_id,
+            level,
+            kind: kind.into(),
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// The same event carrying `data` (e.g. a cycle's replayable input).
+    pub fn with_data(self, data: Option<Value>) -> Self {
+        NewEvent { data, ..self }
+    }
+}
+
 /// # Errors
 /// [`Error::Invalid`] for a kind longer than 50 characters; [`Error::Query`].
 pub fn insert(conn: &mut PgConnection, event: &NewEvent) -> Result<EventRow, Error> {

@@ -53,9 +53,12 @@ pub(crate) fn lock_basket(
     Ok(row)
 }
 
-/// SQL condition: the basket still needs a writer (it trades, or it has an
-/// order that may be live on the exchange).
-const NEEDS_WRITER: &str = "(baskets.status IN ('active', 'paused', 'stopping', 'closing') \
+/// SQL condition on `baskets`: the basket still needs a writer (it trades, or
+/// it has an order that may be live on the exchange). Leases are held exactly
+/// on these baskets; the command queue uses its negation
+/// ([`crate::commands::claim_for_worker`]).
+pub(crate) const NEEDS_WRITER: &str =
+    "(baskets.status IN ('active', 'paused', 'stopping', 'closing') \
      OR EXISTS (SELECT 1 FROM orders o WHERE o.basket_id = baskets.id \
      AND o.status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'UNKNOWN')))";
 
@@ -147,6 +150,33 @@ pub fn release_leases(conn: &mut PgConnection, worker_id: &str) -> Result<usize,
             ))
             .execute(conn)?,
     )
+}
+
+/// Gives up `worker_id`'s leases on the baskets `ids` only (rebalancing:
+/// a worker above its fair share hands the surplus to one that joined); the
+/// next worker to call [`acquire_leases`] takes them. Leases of other workers
+/// are untouched. Returns how many were released.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn release_baskets(
+    conn: &mut PgConnection,
+    worker_id: &str,
+    ids: &[i64],
+) -> Result<usize, Error> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::update(
+        baskets::table
+            .filter(baskets::id.eq_any(ids))
+            .filter(baskets::worker_id.eq(worker_id)),
+    )
+    .set((
+        baskets::worker_id.eq(None::<String>),
+        baskets::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
+    ))
+    .execute(conn)?)
 }
 
 #[derive(QueryableByName)]

@@ -2,9 +2,10 @@
 //! snapshots with retention and the equity series, and `bot_config`.
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Numeric, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Nullable, Numeric, Text, Timestamptz};
 use diesel::upsert::excluded;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -51,6 +52,12 @@ pub struct Heartbeat {
 
 /// Inserts or refreshes the instance's row (`heartbeat_at = now()`).
 ///
+/// On refresh, `last_cycle_at`, `last_cycle_ms` and `last_error_at` keep
+/// their stored value when the new one is `NULL` (a process that has not
+/// finished a cycle yet, or a cycle without error, does not erase when the
+/// last one ran or last failed); `last_error` is the current error (`NULL`
+/// clears it); every other field is overwritten.
+///
 /// # Errors
 /// [`Error::Query`].
 pub fn heartbeat(conn: &mut PgConnection, hb: &Heartbeat) -> Result<BotStatusRow, Error> {
@@ -64,10 +71,16 @@ pub fn heartbeat(conn: &mut PgConnection, hb: &Heartbeat) -> Result<BotStatusRow
             bot_status::pid.eq(excluded(bot_status::pid)),
             bot_status::started_at.eq(excluded(bot_status::started_at)),
             bot_status::heartbeat_at.eq(diesel::dsl::now),
-            bot_status::last_cycle_at.eq(excluded(bot_status::last_cycle_at)),
-            bot_status::last_cycle_ms.eq(excluded(bot_status::last_cycle_ms)),
+            bot_status::last_cycle_at.eq(sql::<Nullable<Timestamptz>>(
+                "COALESCE(excluded.last_cycle_at, bot_status.last_cycle_at)",
+            )),
+            bot_status::last_cycle_ms.eq(sql::<Nullable<BigInt>>(
+                "COALESCE(excluded.last_cycle_ms, bot_status.last_cycle_ms)",
+            )),
             bot_status::last_error.eq(excluded(bot_status::last_error)),
-            bot_status::last_error_at.eq(excluded(bot_status::last_error_at)),
+            bot_status::last_error_at.eq(sql::<Nullable<Timestamptz>>(
+                "COALESCE(excluded.last_error_at, bot_status.last_error_at)",
+            )),
             bot_status::weight_used.eq(excluded(bot_status::weight_used)),
         ))
         .returning(BotStatusRow::as_returning())
@@ -129,6 +142,18 @@ pub fn upsert_prices(
             market_prices::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)?)
+}
+
+/// The stored last price of `symbol` (`None` before the daemon stored one).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn last_price(conn: &mut PgConnection, symbol: &str) -> Result<Option<Decimal>, Error> {
+    Ok(market_prices::table
+        .find(symbol)
+        .select(market_prices::price)
+        .first(conn)
+        .optional()?)
 }
 
 /// Every symbol's last price.

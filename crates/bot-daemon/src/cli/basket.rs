@@ -12,7 +12,6 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use store::CommandKind;
 
-use crate::db;
 use crate::error::DaemonError;
 
 /// Reads a basket config file: a JSON object of strategy.md §2 fields.
@@ -189,7 +188,7 @@ pub fn list_text(rows: &[store::baskets::BasketRow]) -> String {
 pub fn show(conn: &mut PgConnection, id: i64) -> Result<Value, DaemonError> {
     let b = store::baskets::get(conn, id)?;
     let open = store::orders::list_open_for_basket(conn, id)?;
-    let last = db::last_price(conn, &b.symbol)?;
+    let last = store::misc::last_price(conn, &b.symbol)?;
     let unrealized = last.map(|p| b.pos * p - b.cost);
     Ok(json!({
         "id": b.id,
@@ -229,7 +228,7 @@ pub fn queue(
     conn: &mut PgConnection,
     kind: CommandKind,
     basket_id: Option<i64>,
-) -> Result<db::CommandRow, DaemonError> {
+) -> Result<store::commands::CommandRow, DaemonError> {
     if let Some(id) = basket_id {
         store::baskets::get(conn, id)?;
     }
@@ -241,7 +240,16 @@ pub fn queue(
             .unwrap_or_else(|| "all".into()),
         chrono::Utc::now().timestamp()
     );
-    db::insert_command(conn, kind, basket_id, &json!({"source": "cli"}), &key)
+    let (row, _) = store::commands::insert(
+        conn,
+        &store::commands::NewCommand {
+            kind,
+            basket_id,
+            payload: json!({"source": "cli"}),
+            idempotency_key: key,
+        },
+    )?;
+    Ok(row)
 }
 
 /// What the bot would do now for a basket, from the database (its fills, its
@@ -251,7 +259,7 @@ pub fn queue(
 /// Store errors; [`DaemonError::Invalid`] when no price is stored yet.
 pub fn plan_input(conn: &mut PgConnection, id: i64) -> Result<PlanInput, DaemonError> {
     let b = store::baskets::get(conn, id)?;
-    let last = db::last_price(conn, &b.symbol)?.ok_or_else(|| {
+    let last = store::misc::last_price(conn, &b.symbol)?.ok_or_else(|| {
         DaemonError::Invalid(format!(
             "no last price stored for {} yet (is the daemon running?)",
             b.symbol

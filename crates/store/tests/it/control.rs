@@ -261,3 +261,272 @@ fn a_basket_with_no_active_level_is_refused_and_nothing_is_stored() {
     );
     assert!(store::baskets::list(&mut conn, None).unwrap().is_empty());
 }
+
+/// A pending `close_basket` command of `basket` (or of none).
+fn queued(conn: &mut diesel::PgConnection, basket: Option<i64>, key: &str) -> i64 {
+    commands::insert(conn, &close(basket, key))
+        .expect("insert")
+        .0
+        .id
+}
+
+#[test]
+fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones() {
+    use grid_core::BasketStatus;
+    use store::leases::acquire_leases;
+    use store::{baskets, Writer};
+
+    let db = TestDb::new();
+    let mut a = db.connect();
+    let mut b = db.connect();
+    let mine = new_basket(&mut a).id;
+    assert_eq!(
+        acquire_leases(&mut a, "w-a", 60_000, 1).expect("a"),
+        vec![mine]
+    );
+    let theirs = new_basket(&mut a).id;
+    assert_eq!(
+        acquire_leases(&mut b, "w-b", 60_000, 1).expect("b"),
+        vec![theirs]
+    );
+    // Active but leased by nobody yet: its future holder answers.
+    let orphan = new_basket(&mut a).id;
+    // Closed, no open order: nobody leases it, anyone answers.
+    let closed = new_basket(&mut a).id;
+    baskets::set_status(
+        &mut a,
+        Writer::Unleased,
+        closed,
+        BasketStatus::Closed,
+        Some("test"),
+    )
+    .expect("close");
+    // Closed with an order that may be live: still needs a writer.
+    let closed_live = new_basket(&mut a).id;
+    store::orders::insert_pending(
+        &mut a,
+        Writer::Unleased,
+        &store::orders::NewOrder {
+            basket_id: closed_live,
+            client_order_id: format!("BOT_SOLUSDC_{closed_live}_B1_1"),
+            side: grid_core::Side::Buy,
+            order_type: grid_core::OrderType::Limit,
+            price: d("142.5"),
+            quantity: d("0.56"),
+            stop_price: None,
+            trailing_delta: None,
+            time_in_force: None,
+        },
+    )
+    .expect("order");
+    baskets::set_status(
+        &mut a,
+        Writer::Unleased,
+        closed_live,
+        BasketStatus::Closed,
+        Some("test"),
+    )
+    .expect("close");
+
+    let c_theirs = queued(&mut a, Some(theirs), "t");
+    let c_orphan = queued(&mut a, Some(orphan), "o");
+    let c_closed_live = queued(&mut a, Some(closed_live), "cl");
+    let c_mine = queued(&mut a, Some(mine), "m");
+    let c_none = queued(&mut a, None, "n");
+    let c_closed = queued(&mut a, Some(closed), "c");
+
+    // Limit and order: the oldest claimable first.
+    let first = commands::claim_for_worker(&mut a, "w-a", &[mine], 1).expect("claim");
+    assert_eq!(first.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c_mine]);
+    let rest = commands::claim_for_worker(&mut a, "w-a", &[mine], 50).expect("claim");
+    assert_eq!(
+        rest.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![c_none, c_closed],
+        "not another worker's basket, not an unleased basket that still needs a writer"
+    );
+    for c in first.iter().chain(&rest) {
+        assert_eq!(c.status, CommandStatus::Running);
+        assert_eq!(c.claimed_by.as_deref(), Some("w-a"));
+        assert!(c.started_at.is_some());
+        assert_eq!(c.kind, CommandKind::CloseBasket);
+    }
+    assert!(commands::claim_for_worker(&mut a, "w-a", &[mine], 50)
+        .expect("claim")
+        .is_empty());
+    let b_got = commands::claim_for_worker(&mut b, "w-b", &[theirs], 50).expect("claim");
+    assert_eq!(
+        b_got.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![c_theirs]
+    );
+    for id in [c_orphan, c_closed_live] {
+        assert_eq!(
+            commands::get(&mut a, id).expect("get").status,
+            CommandStatus::Pending
+        );
+    }
+    // Once the last order is final, the closed basket needs no writer: anyone answers.
+    diesel::sql_query("UPDATE orders SET status = 'CANCELED' WHERE basket_id = $1")
+        .bind::<diesel::sql_types::BigInt, _>(closed_live)
+        .execute(&mut a)
+        .expect("cancel");
+    let got = commands::claim_for_worker(&mut b, "w-b", &[theirs], 50).expect("claim");
+    assert_eq!(
+        got.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![c_closed_live]
+    );
+    // The holder of the orphan answers it.
+    let got = commands::claim_for_worker(&mut b, "w-b", &[theirs, orphan], 50).expect("claim");
+    assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c_orphan]);
+
+    // Only the claimant finishes.
+    assert!(matches!(
+        commands::complete(&mut b, c_mine, "w-b", &json!({})),
+        Err(Error::Invalid { .. })
+    ));
+    commands::complete(&mut a, c_mine, "w-a", &json!({})).expect("done");
+    assert!(matches!(
+        commands::claim_for_worker(&mut a, "", &[], 1),
+        Err(Error::Invalid { .. })
+    ));
+    assert!(commands::claim_for_worker(&mut a, "w-a", &[], 0)
+        .expect("limit 0")
+        .is_empty());
+}
+
+#[test]
+fn claim_for_worker_skips_commands_locked_by_another_claim() {
+    let db = TestDb::new();
+    let mut a = db.connect();
+    let mut b = db.connect();
+    let first = queued(&mut a, None, "k1");
+    let second = queued(&mut a, None, "k2");
+    a.transaction::<_, Error, _>(|a| {
+        let mine = commands::claim_for_worker(a, "w-a", &[], 1)?;
+        assert_eq!(mine.iter().map(|c| c.id).collect::<Vec<_>>(), vec![first]);
+        // a's claim is not committed: b skips the locked row, takes the next.
+        let theirs = commands::claim_for_worker(&mut b, "w-b", &[], 50)?;
+        assert_eq!(
+            theirs.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![second]
+        );
+        Ok(())
+    })
+    .expect("claims");
+    assert!(commands::claim_for_worker(&mut b, "w-b", &[], 50)
+        .expect("none")
+        .is_empty());
+    assert_eq!(
+        commands::get(&mut a, first)
+            .expect("get")
+            .claimed_by
+            .as_deref(),
+        Some("w-a")
+    );
+}
+
+#[test]
+fn a_heartbeat_keeps_the_last_cycle_and_error_times_when_not_given() {
+    use crate::common::at;
+
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let hb = Heartbeat {
+        instance_id: "w-1".into(),
+        mode: "paper".into(),
+        base_url: "http://127.0.0.1:1".into(),
+        pid: 42,
+        started_at: at(0),
+        last_cycle_at: Some(at(10)),
+        last_cycle_ms: Some(12),
+        last_error: Some("boom".into()),
+        last_error_at: Some(at(10)),
+        weight_used: Some(7),
+    };
+    misc::heartbeat(&mut conn, &hb).expect("hb");
+    // A restarted process before its first cycle, no error now.
+    let row = misc::heartbeat(
+        &mut conn,
+        &Heartbeat {
+            pid: 43,
+            started_at: at(20),
+            last_cycle_at: None,
+            last_cycle_ms: None,
+            last_error: None,
+            last_error_at: None,
+            weight_used: None,
+            ..hb.clone()
+        },
+    )
+    .expect("hb");
+    assert_eq!(row.last_cycle_at, Some(at(10)), "kept");
+    assert_eq!(row.last_cycle_ms, Some(12), "kept");
+    assert_eq!(row.last_error_at, Some(at(10)), "kept");
+    assert_eq!(row.last_error, None, "the current error is cleared");
+    assert_eq!((row.pid, row.started_at), (43, at(20)));
+    assert_eq!(row.weight_used, None);
+    // New values replace the old ones.
+    let row = misc::heartbeat(
+        &mut conn,
+        &Heartbeat {
+            last_cycle_at: Some(at(30)),
+            last_cycle_ms: Some(5),
+            last_error: Some("again".into()),
+            last_error_at: Some(at(30)),
+            ..hb
+        },
+    )
+    .expect("hb");
+    assert_eq!(
+        (
+            row.last_cycle_at,
+            row.last_cycle_ms,
+            row.last_error.as_deref(),
+            row.last_error_at
+        ),
+        (Some(at(30)), Some(5), Some("again"), Some(at(30)))
+    );
+    assert_eq!(misc::statuses(&mut conn).expect("statuses"), vec![row]);
+    assert_eq!(misc::remove_status(&mut conn, "w-1").expect("remove"), 1);
+    assert!(misc::statuses(&mut conn).expect("statuses").is_empty());
+}
+
+#[test]
+fn last_price_of_one_symbol_and_event_builders() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    assert_eq!(misc::last_price(&mut conn, "SOLUSDC").expect("none"), None);
+    misc::upsert_prices(&mut conn, &[("SOLUSDC".into(), d("140.12"))]).expect("prices");
+    misc::upsert_prices(&mut conn, &[("SOLUSDC".into(), d("141.5"))]).expect("prices");
+    assert_eq!(
+        misc::last_price(&mut conn, "SOLUSDC").expect("price"),
+        Some(d("141.5"))
+    );
+    assert_eq!(misc::last_price(&mut conn, "BTCUSDC").expect("none"), None);
+
+    let e = events::insert(
+        &mut conn,
+        &NewEvent::new(None, EventLevel::Warn, "cycle_error", "skipped")
+            .with_data(Some(json!({"x": 1}))),
+    )
+    .expect("event");
+    assert_eq!(
+        (
+            e.basket_id,
+            e.level,
+            e.kind.as_str(),
+            e.message.as_str(),
+            e.data
+        ),
+        (
+            None,
+            EventLevel::Warn,
+            "cycle_error",
+            "skipped",
+            Some(json!({"x": 1}))
+        )
+    );
+    assert!(matches!(
+        events::insert(&mut conn, &NewEvent::new(None, EventLevel::Info, "", "x")),
+        Err(Error::Invalid { .. })
+    ));
+}

@@ -165,3 +165,77 @@ fn concurrent_acquisition_never_hands_a_basket_to_two_workers() {
         }
     }
 }
+
+#[test]
+fn the_trade_cursor_is_set_once_by_the_lease_holder_only() {
+    use store::baskets::set_trade_cursor;
+
+    let db = TestDb::new();
+    let mut a = db.connect();
+    let x = new_basket(&mut a).id;
+    // Nobody holds it.
+    assert!(matches!(
+        set_trade_cursor(&mut a, "worker-a", x, 7),
+        Err(Error::LeaseLost { basket_id, .. }) if basket_id == x
+    ));
+    assert_eq!(
+        acquire_leases(&mut a, "worker-a", 60_000, 10).expect("a"),
+        vec![x]
+    );
+    assert!(matches!(
+        set_trade_cursor(&mut a, "worker-b", x, 7),
+        Err(Error::LeaseLost { .. })
+    ));
+    set_trade_cursor(&mut a, "worker-a", x, 7).expect("holder sets it");
+    assert_eq!(baskets::get(&mut a, x).expect("get").last_trade_id, Some(7));
+    // Only once.
+    assert!(matches!(
+        set_trade_cursor(&mut a, "worker-a", x, 9),
+        Err(Error::LeaseLost { .. })
+    ));
+    assert_eq!(baskets::get(&mut a, x).expect("get").last_trade_id, Some(7));
+    // An expired lease does not write.
+    let y = new_basket(&mut a).id;
+    acquire_leases(&mut a, "worker-a", 150, 10).expect("short lease");
+    thread::sleep(Duration::from_millis(400));
+    assert!(matches!(
+        set_trade_cursor(&mut a, "worker-a", y, -1),
+        Err(Error::LeaseLost { .. })
+    ));
+    assert_eq!(baskets::get(&mut a, y).expect("get").last_trade_id, None);
+}
+
+#[test]
+fn release_baskets_gives_up_only_this_workers_leases_on_those_ids() {
+    use store::leases::release_baskets;
+
+    let db = TestDb::new();
+    let mut a = db.connect();
+    let ids: Vec<i64> = (0..3).map(|_| new_basket(&mut a).id).collect();
+    assert_eq!(
+        acquire_leases(&mut a, "worker-a", 60_000, 2).expect("a"),
+        ids[..2].to_vec()
+    );
+    assert_eq!(
+        acquire_leases(&mut a, "worker-b", 60_000, 10).expect("b"),
+        vec![ids[2]]
+    );
+    assert_eq!(release_baskets(&mut a, "worker-a", &[]).expect("none"), 0);
+    // ids[2] is worker-b's: untouched.
+    assert_eq!(
+        release_baskets(&mut a, "worker-a", &[ids[0], ids[2]]).expect("release"),
+        1
+    );
+    let holder = |conn: &mut diesel::PgConnection, id: i64| {
+        let b = baskets::get(conn, id).expect("get");
+        (b.worker_id, b.lease_until.is_some())
+    };
+    assert_eq!(holder(&mut a, ids[0]), (None, false));
+    assert_eq!(holder(&mut a, ids[1]), (Some("worker-a".into()), true));
+    assert_eq!(holder(&mut a, ids[2]), (Some("worker-b".into()), true));
+    // The next worker to ask takes the released one.
+    assert_eq!(
+        acquire_leases(&mut a, "worker-b", 60_000, 10).expect("b"),
+        vec![ids[0], ids[2]]
+    );
+}
