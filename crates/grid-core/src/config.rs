@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 use crate::ids::{ClientOrderId, Role};
+use crate::num::dec_gt as gt;
 use crate::rules::{SymbolRules, MAX_MAGNITUDE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,7 +188,7 @@ impl GridConfig {
         let mut prev = Decimal::ZERO;
         for (i, &p) in self.levels_pct.iter().enumerate() {
             let f = || format!("levels_pct[{i}]");
-            if p <= Decimal::ZERO || p > self.zone_bottom_pct {
+            if !gt(p, Decimal::ZERO) || gt(p, self.zone_bottom_pct) {
                 return Err(ConfigError::new(
                     f(),
                     format!(
@@ -196,7 +197,7 @@ impl GridConfig {
                     ),
                 ));
             }
-            if p <= prev {
+            if !gt(p, prev) {
                 return Err(ConfigError::new(f(), "levels must be strictly increasing"));
             }
             prev = p;
@@ -212,7 +213,7 @@ impl GridConfig {
         }
         let mut sum = Decimal::ZERO;
         for (i, &w) in self.alloc_weights.iter().enumerate() {
-            if w <= Decimal::ZERO || w > Decimal::ONE {
+            if !gt(w, Decimal::ZERO) || gt(w, Decimal::ONE) {
                 return Err(ConfigError::new(
                     format!("alloc_weights[{i}]"),
                     format!("must be in (0, 1], got {w}"),

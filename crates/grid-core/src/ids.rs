@@ -197,7 +197,8 @@ impl ClientOrderId {
                 s.len()
             )));
         }
-        if !valid_chars(&s) {
+        // Everything but the symbol is `BOT_`, digits, `-`, `_` and a role name.
+        if !valid_chars(&self.symbol) {
             return Err(ParseIdError(format!(
                 "clientOrderId `{s}` has characters outside [a-zA-Z0-9-_]"
             )));
@@ -206,7 +207,7 @@ impl ClientOrderId {
     }
 }
 
-fn push_int(out: &mut String, v: u64) {
+fn push_int(out: &mut Vec<u8>, v: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut n = v;
@@ -218,37 +219,38 @@ fn push_int(out: &mut String, v: u64) {
             break;
         }
     }
-    for &b in &buf[i..] {
-        out.push(char::from(b));
-    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 impl ClientOrderId {
     /// The same text as `Display`, without the formatting machinery (the
-    /// reconciler prints one id per new order on every plan).
+    /// reconciler prints one id per new order on every plan): bytes first,
+    /// checked as UTF-8 once.
     fn render(&self) -> String {
-        let mut out = String::with_capacity(BOT_PREFIX.len() + self.symbol.len() + 32);
-        out.push_str(BOT_PREFIX);
-        out.push_str(&self.symbol);
-        out.push('_');
+        let mut out = Vec::with_capacity(BOT_PREFIX.len() + self.symbol.len() + 32);
+        out.extend_from_slice(BOT_PREFIX.as_bytes());
+        out.extend_from_slice(self.symbol.as_bytes());
+        out.push(b'_');
         if self.basket_id < 0 {
-            out.push('-');
+            out.push(b'-');
         }
         push_int(&mut out, self.basket_id.unsigned_abs());
-        out.push('_');
+        out.push(b'_');
         match self.role {
             Role::Buy(i) => {
-                out.push('B');
+                out.push(b'B');
                 push_int(&mut out, u64::from(i));
             }
-            Role::Tp1 => out.push_str("TP1"),
-            Role::Tp2 => out.push_str("TP2"),
-            Role::Trail => out.push_str("TRAIL"),
-            Role::Exit => out.push_str("EXIT"),
+            Role::Tp1 => out.extend_from_slice(b"TP1"),
+            Role::Tp2 => out.extend_from_slice(b"TP2"),
+            Role::Trail => out.extend_from_slice(b"TRAIL"),
+            Role::Exit => out.extend_from_slice(b"EXIT"),
         }
-        out.push('_');
+        out.push(b'_');
         push_int(&mut out, self.seq);
-        out
+        // The symbol is a `str` and everything else ASCII: always UTF-8.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
 

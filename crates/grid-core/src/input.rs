@@ -12,9 +12,11 @@ use crate::config::GridConfig;
 use crate::error::{PlanError, StrategyError};
 use crate::ids::{basket_prefix, Role};
 use crate::model::{BasketStatus, Fill, OpenOrder, Side};
-use crate::num::{units8, within_1e11, MAX_UNITS8};
+use crate::num::{exchange_units8, units8, units8_nonneg, within_1e11, MAX_UNITS8};
 use crate::rules::{SymbolRules, MAX_MAGNITUDE};
 use crate::state::{BasketState, StateBuilder};
+#[cfg(doc)]
+use crate::strategy::Strategy;
 
 /// Most fills one plan input may carry.
 pub const MAX_FILLS: usize = 100_000;
@@ -71,6 +73,8 @@ pub struct ValidInput<'a> {
     pub basket: &'a BasketInput,
     pub config: GridConfig,
     pub rules: SymbolRules,
+    /// Every fill with its role ([`PlanInput::validate`]); empty when the
+    /// strategy declared it does not read them ([`Strategy::needs_fills`]).
     pub fills: Vec<RoleFill<'a>>,
     /// The state derived from `fills` (strategy.md §4), built while validating.
     pub state: BasketState,
@@ -135,6 +139,107 @@ fn amount_ok(v: Decimal, field: impl FnOnce() -> String) -> Result<(), PlanError
     }
 }
 
+/// `a == b` without a call to `memcmp`: clientOrderIds and asset names are
+/// short, and two comparisons run for every fill. Compares whole words; the
+/// last (partial) word is read overlapping the previous one.
+#[inline(always)]
+fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if let (Some(la), Some(lb)) = (a.last_chunk::<8>(), b.last_chunk::<8>()) {
+        let (wa, _) = a.as_chunks::<8>();
+        let (wb, _) = b.as_chunks::<8>();
+        return u64::from_ne_bytes(*la) == u64::from_ne_bytes(*lb)
+            && wa
+                .iter()
+                .zip(wb)
+                .all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y));
+    }
+    if let (Some(fa), Some(fb), Some(la), Some(lb)) = (
+        a.first_chunk::<4>(),
+        b.first_chunk::<4>(),
+        a.last_chunk::<4>(),
+        b.last_chunk::<4>(),
+    ) {
+        return u32::from_ne_bytes(*fa) == u32::from_ne_bytes(*fb)
+            && u32::from_ne_bytes(*la) == u32::from_ne_bytes(*lb);
+    }
+    // At most 3 bytes: the first, middle and last byte are all of them.
+    let n = a.len();
+    a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last()
+}
+
+/// The amount checks of a fill outside the fast path (any scale, negative or
+/// out-of-range values): the first failing amount, in field order.
+#[cold]
+#[inline(never)]
+fn check_fill_amounts(i: usize, f: &Fill) -> Result<(), PlanError> {
+    let ok = within_1e11(f.price, true)
+        & within_1e11(f.qty, true)
+        & within_1e11(f.commission, false)
+        & within_1e11(f.commission_quote, false);
+    if ok {
+        Ok(())
+    } else {
+        Err(bad_fill_amount(i, f))
+    }
+}
+
+#[cold]
+fn wrong_side(i: usize, f: &Fill, role: Role) -> PlanError {
+    StrategyError::new(
+        format!("fills[{i}].side"),
+        format!("a {} fill of role {role}", f.side),
+    )
+    .into()
+}
+
+#[cold]
+fn fee_too_big(i: usize) -> PlanError {
+    PlanError::input(
+        format!("fills[{i}].commission"),
+        "a base-asset commission larger than the quantity bought",
+    )
+}
+
+/// A fill outside the fast path (its amounts already checked): summed on
+/// integer units where its values allow it, through `Decimal` otherwise.
+#[cold]
+#[inline(never)]
+fn add_slow(
+    state: &mut StateBuilder,
+    i: usize,
+    role: Role,
+    f: &Fill,
+    fee_in_base: bool,
+) -> Result<(), PlanError> {
+    let units = match (units8(f.qty), units8(f.price)) {
+        (Some(q), Some(p)) if q > 0 && q <= MAX_UNITS8 && p > 0 && p <= MAX_UNITS8 => Some((q, p)),
+        _ => None,
+    };
+    let fee_units = if fee_in_base {
+        units8(f.commission)
+    } else {
+        Some(0)
+    };
+    if fee_in_base && f.side == Side::Buy {
+        let too_big = match (units, fee_units) {
+            (Some((q, _)), Some(c)) => c > q,
+            _ => f.commission > f.qty,
+        };
+        if too_big {
+            return Err(fee_too_big(i));
+        }
+    }
+    match (units, fee_units) {
+        (Some((q, p)), Some(c)) => state.add_units(role, f, q, p, fee_in_base.then_some(c)),
+        _ => state.add(role, f, fee_in_base),
+    }
+    Ok(())
+}
+
 /// Parses `{role}_{seq}` after the basket prefix without allocating.
 pub(crate) fn parse_suffix(rest: &str) -> Option<(Role, u64)> {
     let (role, seq) = rest.rsplit_once('_')?;
@@ -154,6 +259,16 @@ impl PlanInput {
     /// `Config` for the basket's config or the symbol rules, `Strategy` for a
     /// fill history that contradicts itself, `Input` for any other bad value.
     pub fn validate(&self) -> Result<ValidInput<'_>, PlanError> {
+        self.validate_keeping(true)
+    }
+
+    /// [`PlanInput::validate`]; `keep_fills = false` leaves
+    /// [`ValidInput::fills`] empty (every check and the state are the same)
+    /// for a strategy that reads only [`ValidInput::state`].
+    ///
+    /// # Errors
+    /// As [`PlanInput::validate`].
+    pub(crate) fn validate_keeping(&self, keep_fills: bool) -> Result<ValidInput<'_>, PlanError> {
         let b = &self.basket;
         if b.id <= 0 {
             return Err(PlanError::input("basket.id", "must be > 0"));
@@ -190,28 +305,41 @@ impl PlanInput {
             ));
         }
         let prefix = basket_prefix(&b.symbol, b.id);
-        let mut fills = Vec::with_capacity(self.fills.len());
+        let mut fills = Vec::with_capacity(if keep_fills { self.fills.len() } else { 0 });
         let mut state = StateBuilder::new(config.max_levels());
+        let base_asset = rules.base_asset.as_str();
         let mut last_cid: Option<(&str, Role)> = None;
         let mut increasing = true;
         let mut prev_trade: Option<i64> = None;
         for (i, f) in self.fills.iter().enumerate() {
-            // Fast path: quantity and price with at most 8 decimals (exchange
-            // data) are checked and summed as integers.
-            let fast = match (units8(f.qty), units8(f.price)) {
-                (Some(q), Some(p)) if q > 0 && q <= MAX_UNITS8 && p > 0 && p <= MAX_UNITS8 => {
-                    Some((q, p))
+            // Fast path: every amount non-negative with at most 8 decimals
+            // (exchange data), read as integer counts of 10^-8 straight from
+            // the decimal's fields; each count is below 2^63 < 10^19, so all
+            // four are within MAX_MAGNITUDE. Exactly 8 decimals is checked
+            // without branches first. Anything else takes `check_fill_amounts`
+            // and `add_slow`.
+            let (q, okq) = exchange_units8(&f.qty);
+            let (p, okp) = exchange_units8(&f.price);
+            let (c, okc) = exchange_units8(&f.commission);
+            let (_, okcq) = exchange_units8(&f.commission_quote);
+            let fast = if okq & okp & okc & okcq & (q != 0) & (p != 0) {
+                Some((q, p, c))
+            } else {
+                match (
+                    units8_nonneg(&f.qty),
+                    units8_nonneg(&f.price),
+                    units8_nonneg(&f.commission),
+                    units8_nonneg(&f.commission_quote),
+                ) {
+                    (Some(q), Some(p), Some(c), Some(_)) if q > 0 && p > 0 => Some((q, p, c)),
+                    _ => None,
                 }
-                _ => None,
             };
-            let amounts_ok = within_1e11(f.commission, false)
-                & within_1e11(f.commission_quote, false)
-                & (fast.is_some() || (within_1e11(f.price, true) & within_1e11(f.qty, true)));
-            if !amounts_ok {
-                return Err(bad_fill_amount(i, f));
+            if fast.is_none() {
+                check_fill_amounts(i, f)?;
             }
             let role = match last_cid {
-                Some((cid, role)) if cid == f.client_order_id => role,
+                Some((cid, role)) if same_str(cid, &f.client_order_id) => role,
                 _ => {
                     let role = f
                         .client_order_id
@@ -225,41 +353,32 @@ impl PlanInput {
             };
             let expected = if role.is_buy() { Side::Buy } else { Side::Sell };
             if f.side != expected {
-                return Err(StrategyError::new(
-                    format!("fills[{i}].side"),
-                    format!("a {} fill of role {role}", f.side),
-                )
-                .into());
+                return Err(wrong_side(i, f, role));
             }
-            let fee_in_base = f.commission_asset == rules.base_asset;
-            let fee_units = if fee_in_base {
-                units8(f.commission)
-            } else {
-                Some(0)
-            };
-            if fee_in_base && f.side == Side::Buy {
-                let too_big = match (fast, fee_units) {
-                    (Some((q, _)), Some(c)) => c > q,
-                    _ => f.commission > f.qty,
-                };
-                if too_big {
-                    return Err(PlanError::input(
-                        format!("fills[{i}].commission"),
-                        "a base-asset commission larger than the quantity bought",
-                    ));
+            match fast {
+                Some((q, p, c)) => {
+                    // A SELL's commission does not enter the state: its asset
+                    // is only read for a BUY.
+                    let base_fee = f.side == Side::Buy && same_str(&f.commission_asset, base_asset);
+                    if base_fee && c > q {
+                        return Err(fee_too_big(i));
+                    }
+                    // q, p, c < 2^63: exact in i128, and so is p * q.
+                    let (q, p, c) = (i128::from(q), i128::from(p), i128::from(c));
+                    state.add_units(role, f, q, p, base_fee.then_some(c));
+                }
+                None => {
+                    let fee_in_base = same_str(&f.commission_asset, base_asset);
+                    add_slow(&mut state, i, role, f, fee_in_base)?;
                 }
             }
             if let Some(p) = prev_trade {
                 increasing &= f.trade_id > p;
             }
             prev_trade = Some(f.trade_id);
-            match (fast, fee_units) {
-                (Some((q, p)), Some(c)) => {
-                    state.add_units(role, f, q, p, fee_in_base.then_some(c));
-                }
-                _ => state.add(role, f, fee_in_base),
+            if keep_fills {
+                fills.push(RoleFill { role, fill: f });
             }
-            fills.push(RoleFill { role, fill: f });
         }
         // Fills normally come in trade-id order: unique without sorting.
         if !increasing {
@@ -299,7 +418,7 @@ impl PlanInput {
         // §2 "At least one level must be active": checked while the basket has
         // not traded (no fill, no open order), so a basket that already holds a
         // position is never left without its sells.
-        if fills.is_empty() && orders.is_empty() {
+        if self.fills.is_empty() && orders.is_empty() {
             config.check_active_level(&rules, b.anchor_price)?;
         }
         Ok(ValidInput {
@@ -315,3 +434,7 @@ impl PlanInput {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "tests/input.rs"]
+mod tests;

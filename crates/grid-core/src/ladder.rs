@@ -48,7 +48,7 @@ fn level(
 ) -> Level {
     let price = rules.round_price_down(anchor * (Decimal::ONE - drop_pct));
     let qty = if price > Decimal::ZERO {
-        rules.round_qty_down(quote / price)
+        rules.qty_for_quote(quote, price)
     } else {
         Decimal::ZERO
     };

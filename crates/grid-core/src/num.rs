@@ -2,6 +2,8 @@
 //! the precision of the specification's own figures (`Decimal`'s `/` keeps up
 //! to 29 digits, and rounding that again could round twice).
 
+use std::cmp::Ordering;
+
 use rust_decimal::Decimal;
 
 const SIG: u32 = 28;
@@ -109,6 +111,72 @@ fn within_1e11_slow(v: Decimal, positive: bool) -> bool {
     s >= 18 || m <= 100_000_000_000 * POW10[s]
 }
 
+/// `v` as an integer count of `10^-8` when `v >= 0` has at most 8 decimals and
+/// the count is below `2^63`: the same value as [`units8`] on those inputs
+/// (`-0` gives 0), `None` for every other input. Being below `2^63 < 10^19`,
+/// the count is also at most [`MAX_UNITS8`]. The per-fill fast path.
+#[inline(always)]
+pub fn units8_nonneg(v: &Decimal) -> Option<u64> {
+    let r = v.unpack();
+    let (s, low) = (r.scale, u64::from(r.lo) | (u64::from(r.mid) << 32));
+    if r.hi != 0 || s > 8 || (r.negative && low != 0) {
+        return None;
+    }
+    let u = if s == 8 {
+        low
+    } else {
+        low.checked_mul(POW10_U64[(8 - s) as usize])?
+    };
+    (u < 1 << 63).then_some(u)
+}
+
+/// The common case of [`units8_nonneg`], without branches: `v`'s mantissa and
+/// whether `v` has exactly 8 decimals, the sign bit clear and a mantissa
+/// below `2^63` (as the exchange and the store deliver every amount). When the
+/// flag is set the count equals `units8_nonneg(v)`.
+#[inline(always)]
+pub fn exchange_units8(v: &Decimal) -> (u64, bool) {
+    let r = v.unpack();
+    let low = u64::from(r.lo) | (u64::from(r.mid) << 32);
+    let ok = (r.hi == 0) & (r.scale == 8) & !r.negative & (low >> 63 == 0);
+    (low, ok)
+}
+
+/// `a.cmp(&b)`: on integers when both have the sign bit clear, 64-bit
+/// mantissas and scales at most 19 apart (every price, quantity and filter
+/// value of a symbol), through `Decimal::cmp` otherwise. Both compare the
+/// exact values, so they agree; `Decimal`'s own comparison rescales through
+/// a generic 96-bit path on every call.
+#[inline]
+pub fn cmp_dec(a: Decimal, b: Decimal) -> Ordering {
+    let (ra, rb) = (a.unpack(), b.unpack());
+    if ra.hi == 0 && rb.hi == 0 && !ra.negative && !rb.negative {
+        let ma = u128::from(u64::from(ra.lo) | (u64::from(ra.mid) << 32));
+        let mb = u128::from(u64::from(rb.lo) | (u64::from(rb.mid) << 32));
+        // m < 2^64 and 10^d < 2^64 for d <= 19: the products fit 128 bits.
+        if ra.scale >= rb.scale {
+            if let Some(&p) = POW10_U64.get((ra.scale - rb.scale) as usize) {
+                return ma.cmp(&(mb * u128::from(p)));
+            }
+        } else if let Some(&p) = POW10_U64.get((rb.scale - ra.scale) as usize) {
+            return (ma * u128::from(p)).cmp(&mb);
+        }
+    }
+    a.cmp(&b)
+}
+
+/// `a < b` (see [`cmp_dec`]).
+#[inline]
+pub fn dec_lt(a: Decimal, b: Decimal) -> bool {
+    cmp_dec(a, b) == Ordering::Less
+}
+
+/// `a > b` (see [`cmp_dec`]).
+#[inline]
+pub fn dec_gt(a: Decimal, b: Decimal) -> bool {
+    cmp_dec(a, b) == Ordering::Greater
+}
+
 /// An exact running sum of decimals. Values with at most `S` decimals (every
 /// Binance value has 8) are added as integers; anything else, or an overflow,
 /// goes through `Decimal`. The result is exactly the `Decimal` sum.
@@ -199,8 +267,13 @@ impl<const S: u32> Sum<S> {
     }
 
     pub fn get(&self) -> Decimal {
-        let whole = self.units / POW10[S as usize];
-        let frac = self.units % POW10[S as usize];
+        let p = POW10[S as usize];
+        // The same quotient and remainder; in 64 bits when they fit (an i128
+        // division is a library call).
+        let (whole, frac) = match (i64::try_from(self.units), i64::try_from(p)) {
+            (Ok(u), Ok(p)) => (i128::from(u / p), i128::from(u % p)),
+            _ => (self.units / p, self.units % p),
+        };
         let frac = Decimal::try_from_i128_with_scale(frac, S).unwrap_or_default();
         let whole = Decimal::try_from_i128_with_scale(whole, 0).unwrap_or(Decimal::MAX);
         whole + frac + self.rest

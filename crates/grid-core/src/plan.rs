@@ -112,7 +112,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
 /// # Errors
 /// See [`PlanError`].
 pub fn plan_with<S: Strategy + ?Sized>(strategy: &S, input: &PlanInput) -> Result<Plan, PlanError> {
-    let valid = input.validate()?;
+    let valid = input.validate_keeping(strategy.needs_fills())?;
     let intent = strategy.intent(&valid)?;
     let (orders, actions, seq_after) = reconcile(&valid, intent.desired)?;
     let mut meta = intent.meta;

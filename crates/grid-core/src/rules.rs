@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
+use crate::num::{dec_gt as gt, dec_lt as lt};
 
 /// PERCENT_PRICE_BY_SIDE multipliers (relative to the symbol's average price).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +76,10 @@ impl NotTradable {
 pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(0x4876_E800, 0x17, 0, false, 0); // 1e11
 
 fn rescaled(x: Decimal, scale: u32) -> Decimal {
+    // Already at that scale and not -0: normalizing then rescaling gives `x` back.
+    if x.scale() == scale && !x.is_sign_negative() {
+        return x;
+    }
     let mut v = x.normalize();
     if v.scale() < scale {
         v.rescale(scale);
@@ -82,12 +87,145 @@ fn rescaled(x: Decimal, scale: u32) -> Decimal {
     v
 }
 
-fn rd(x: Decimal, s: Decimal) -> Decimal {
+/// `rd(x, s)` as the specification writes it: `floor(x / s) * s` in `Decimal`.
+/// The reference for [`rd`]'s fast path.
+pub(crate) fn rd_decimal(x: Decimal, s: Decimal) -> Decimal {
     (x / s).floor() * s
 }
 
-fn ru(x: Decimal, s: Decimal) -> Decimal {
+/// `ru(x, s)` as the specification writes it: `ceil(x / s) * s` in `Decimal`.
+pub(crate) fn ru_decimal(x: Decimal, s: Decimal) -> Decimal {
     (x / s).ceil() * s
+}
+
+/// `10^i` for `i <= 38` (the largest power of ten below `2^128`).
+const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `10^e`, `None` above `10^38`.
+#[inline]
+fn pow10(e: u32) -> Option<u128> {
+    POW10.get(e as usize).copied()
+}
+
+/// `(n / d, n % d)` for `d > 0`, in 64 bits when both fit (a 128-bit division
+/// is a library call).
+#[inline]
+fn div_rem(n: u128, d: u128) -> (u128, u128) {
+    match (u64::try_from(n), u64::try_from(d)) {
+        (Ok(n), Ok(d)) => (u128::from(n / d), u128::from(n % d)),
+        _ => (n / d, n % d),
+    }
+}
+
+/// The exponent `e` when `s` is exactly `10^-e` (mantissa 1, as a normalized
+/// tick or step of Binance is), `None` otherwise.
+#[inline]
+fn neg_pow10_exp(s: Decimal) -> Option<u32> {
+    (s.mantissa() == 1).then(|| s.scale())
+}
+
+/// `x / 10^-e` truncated and whether something was cut off, for `x >= 0`; `None`
+/// when `x` is negative or the count does not fit a `Decimal` mantissa.
+///
+/// Why this is exactly what `Decimal` computes: dividing by a mantissa of 1 is
+/// exact in `Decimal` (the quotient is `x`'s mantissa with scale
+/// `scale(x) - e`, or that mantissa times `10^(e - scale(x))` at scale 0 when it
+/// fits 96 bits, else the division overflows), so `floor`/`ceil` of it are the
+/// integer truncation below, and multiplying the integer `k` by `s` gives
+/// mantissa `k` at scale `e` (or `Decimal::ZERO` when `k = 0`).
+#[inline]
+fn units_of(x: Decimal, e: u32) -> Option<(u128, bool)> {
+    if x.is_sign_negative() {
+        return None;
+    }
+    let m = x.mantissa().unsigned_abs();
+    let sx = x.scale();
+    if sx >= e {
+        let (k, r) = div_rem(m, pow10(sx - e)?);
+        Some((k, r != 0))
+    } else {
+        let k = m.checked_mul(pow10(e - sx)?)?;
+        (k < 1 << 96).then_some((k, false))
+    }
+}
+
+/// `k * 10^-e` as `floor(..) * s` / `ceil(..) * s` produce it.
+#[inline]
+fn from_units(k: u128, e: u32) -> Option<Decimal> {
+    if k == 0 {
+        return Some(Decimal::ZERO);
+    }
+    Decimal::try_from_i128_with_scale(i128::try_from(k).ok()?, e).ok()
+}
+
+/// `rd(x, s) = floor(x / s) * s`: on integers when `s = 10^-e` and `x >= 0`
+/// (the same digits and scale, see [`units_of`]), in `Decimal` otherwise.
+fn rd(x: Decimal, s: Decimal) -> Decimal {
+    neg_pow10_exp(s)
+        .and_then(|e| units_of(x, e).and_then(|(k, _)| from_units(k, e)))
+        .unwrap_or_else(|| rd_decimal(x, s))
+}
+
+/// `ru(x, s) = ceil(x / s) * s`, with the same fast path as [`rd`].
+fn ru(x: Decimal, s: Decimal) -> Decimal {
+    neg_pow10_exp(s)
+        .and_then(|e| {
+            let (k, cut) = units_of(x, e)?;
+            from_units(k + u128::from(cut), e)
+        })
+        .unwrap_or_else(|| ru_decimal(x, s))
+}
+
+/// `floor(a / b * 10^e)` for `a, b > 0`, computed exactly on integers, when it
+/// is provably also `floor(q * 10^e)` for `q = a / b` as `Decimal` divides
+/// (rounded to 96 bits); `None` otherwise.
+///
+/// `Decimal`'s division keeps adding digits while the quotient fits 96 bits
+/// and 28 decimals, so `q` has at least 28 significant digits (28 decimals
+/// when `a / b < 1`) and differs from the exact quotient `Q` by less than one
+/// unit of its last digit, `u <= 10^(d - 28)` where `d` is the number of
+/// integer digits of `Q`. With `k = floor(Q * 10^e)`, `k * 10^-e` is a value
+/// `q` can take (its `e <= 28 - d` decimals fit), so `q` is not below it; `q`
+/// reaches `(k + 1) * 10^-e` only if `Q` is within `u` of it. That is ruled
+/// out by requiring the distance `(D - r) / D` (in units of `10^-e`) to exceed
+/// `10^(e - 28) * 10^d`, using `digits(k + 1) >= d + e` as the bound.
+fn floor_quotient(a: Decimal, b: Decimal, e: u32) -> Option<u128> {
+    if a.is_sign_negative() || b.is_sign_negative() || a.is_zero() || b.is_zero() {
+        return None;
+    }
+    let ma = a.mantissa().unsigned_abs();
+    let mb = b.mantissa().unsigned_abs();
+    // Q * 10^e = ma * 10^(scale(b) + e) / (mb * 10^scale(a)).
+    let n = ma.checked_mul(pow10(b.scale() + e)?)?;
+    let d = mb.checked_mul(pow10(a.scale())?)?;
+    let (k, r) = div_rem(n, d);
+    let digits = (k + 1).ilog10() + 1;
+    if digits > 27 {
+        return None;
+    }
+    // (d - r) * 10^(28 - digits) > d; an overflow means "far larger".
+    let far = (d - r)
+        .checked_mul(pow10(28 - digits)?)
+        .is_none_or(|x| x > d);
+    far.then_some(k)
+}
+
+/// Whether `x` is a whole multiple of `s`, as `(x % s).is_zero()` says.
+#[inline]
+fn is_multiple(x: Decimal, s: Decimal) -> bool {
+    match neg_pow10_exp(s) {
+        // At most `e` decimals: a multiple of 10^-e, whatever the sign.
+        Some(e) if x.scale() <= e => true,
+        _ => (x % s).is_zero(),
+    }
 }
 
 impl SymbolRules {
@@ -159,18 +297,27 @@ impl SymbolRules {
 
     /// `rd(qty, step_size)`; never negative.
     pub fn round_qty_down(&self, qty: Decimal) -> Decimal {
-        if qty <= Decimal::ZERO {
+        if !gt(qty, Decimal::ZERO) {
             Decimal::ZERO.round_dp(self.step_size.scale())
         } else {
             rd(qty, self.step_size)
         }
     }
 
+    /// `rd(quote / price, step_size)`: the quantity `quote` buys at `price`,
+    /// with `/` the `Decimal` division. Same digits and scale as
+    /// `round_qty_down(quote / price)` (see [`floor_quotient`] for why).
+    pub fn qty_for_quote(&self, quote: Decimal, price: Decimal) -> Decimal {
+        neg_pow10_exp(self.step_size)
+            .and_then(|e| floor_quotient(quote, price, e).and_then(|k| from_units(k, e)))
+            .unwrap_or_else(|| self.round_qty_down(quote / price))
+    }
+
     pub fn price_in_range(&self, price: Decimal) -> bool {
-        price > Decimal::ZERO
-            && price >= self.min_price
-            && price <= self.max_price
-            && (price % self.tick_size).is_zero()
+        gt(price, Decimal::ZERO)
+            && !lt(price, self.min_price)
+            && !gt(price, self.max_price)
+            && is_multiple(price, self.tick_size)
     }
 
     /// Whether an order of `qty` at `price` passes LOT_SIZE, NOTIONAL and PRICE_FILTER.
@@ -181,18 +328,18 @@ impl SymbolRules {
         if !self.price_in_range(price) {
             return Err(NotTradable::PriceFilter);
         }
-        if qty <= Decimal::ZERO || qty < self.min_qty {
+        if !gt(qty, Decimal::ZERO) || lt(qty, self.min_qty) {
             return Err(NotTradable::MinQty);
         }
-        if qty > self.max_qty {
+        if gt(qty, self.max_qty) {
             return Err(NotTradable::MaxQty);
         }
         let notional = qty * price;
-        if notional < self.min_notional {
+        if lt(notional, self.min_notional) {
             return Err(NotTradable::MinNotional);
         }
         if let Some(max) = self.max_notional {
-            if max > Decimal::ZERO && notional > max {
+            if gt(max, Decimal::ZERO) && gt(notional, max) {
                 return Err(NotTradable::MaxNotional);
             }
         }

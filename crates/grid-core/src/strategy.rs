@@ -32,6 +32,13 @@ pub struct Intent {
 pub trait Strategy {
     fn name(&self) -> &'static str;
 
+    /// Whether [`Strategy::intent`] reads `ValidInput::fills` (each fill with
+    /// its role). When `false`, `plan_with` leaves that list empty and the
+    /// strategy works from `ValidInput::state`, which is built either way.
+    fn needs_fills(&self) -> bool {
+        true
+    }
+
     /// # Errors
     /// A `StrategyError` when the history contradicts itself.
     fn intent(&self, input: &ValidInput<'_>) -> Result<Intent, PlanError>;
@@ -181,6 +188,11 @@ fn sells(
 impl Strategy for GridStrategy {
     fn name(&self) -> &'static str {
         "grid"
+    }
+
+    /// The grid works from the derived state only.
+    fn needs_fills(&self) -> bool {
+        false
     }
 
     fn intent(&self, input: &ValidInput<'_>) -> Result<Intent, PlanError> {

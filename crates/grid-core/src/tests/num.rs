@@ -56,3 +56,90 @@ fn rounds_once_half_even_at_28_digits() {
     assert_eq!(div28(dec!(1000), dec!(0.001)).unwrap(), dec!(1000000));
     assert_eq!(div28(dec!(1), dec!(0)), None);
 }
+
+// --- Integer fast paths against their `Decimal` definitions ----------------
+
+use proptest::prelude::*;
+
+/// Any decimal: up to 96-bit mantissas, any scale, either sign, -0 too.
+fn arb_any() -> impl Strategy<Value = Decimal> {
+    (
+        prop_oneof![
+            0u128..1000,
+            0u128..(1 << 32),
+            0u128..(1 << 64),
+            0u128..(1 << 96),
+        ],
+        0u32..=28,
+        any::<bool>(),
+    )
+        .prop_map(|(m, s, neg)| {
+            let d = Decimal::from_i128_with_scale(m as i128, s);
+            if neg {
+                -d
+            } else {
+                d
+            }
+        })
+}
+
+/// `(a, b)` with the same value at different scales now and then.
+fn arb_pair() -> impl Strategy<Value = (Decimal, Decimal)> {
+    (arb_any(), arb_any(), 0u32..=20, any::<bool>()).prop_map(|(a, b, k, rescale)| {
+        if rescale {
+            let mut c = a;
+            c.rescale((a.scale() + k).min(28));
+            (a, c)
+        } else {
+            (a, b)
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    #[test]
+    fn units8_nonneg_is_units8_when_nonnegative(v in arb_any()) {
+        let want = units8(v).and_then(|u| u64::try_from(u).ok());
+        prop_assert_eq!(units8_nonneg(&v), want);
+    }
+
+    #[test]
+    fn exchange_units8_agrees_when_it_accepts(
+        v in prop_oneof![arb_any(), (0i64..i64::MAX).prop_map(|m| Decimal::new(m, 8))],
+    ) {
+        let (u, ok) = exchange_units8(&v);
+        if ok {
+            prop_assert_eq!(Some(u), units8_nonneg(&v));
+            prop_assert!(u64::try_from(MAX_UNITS8).is_err() || i128::from(u) <= MAX_UNITS8);
+        }
+    }
+
+    #[test]
+    fn cmp_dec_is_decimal_order((a, b) in arb_pair()) {
+        prop_assert_eq!(cmp_dec(a, b), a.cmp(&b), "{} vs {}", a, b);
+        prop_assert_eq!(cmp_dec(b, a), b.cmp(&a), "{} vs {}", b, a);
+        prop_assert_eq!(dec_lt(a, b), a < b);
+        prop_assert_eq!(dec_gt(a, b), a > b);
+    }
+
+    #[test]
+    fn sum_get_splits_units_as_before(units in prop_oneof![
+        any::<i64>().prop_map(i128::from),
+        -(1i128 << 100)..(1i128 << 100),
+    ]) {
+        let s8 = Sum::<8> { units, rest: Decimal::ZERO };
+        let s16 = Sum::<16> { units, rest: Decimal::ZERO };
+        // The formula before the 64-bit division.
+        fn old<const S: u32>(units: i128) -> Decimal {
+            let whole = units / POW10[S as usize];
+            let frac = units % POW10[S as usize];
+            let frac = Decimal::try_from_i128_with_scale(frac, S).unwrap_or_default();
+            let whole = Decimal::try_from_i128_with_scale(whole, 0).unwrap_or(Decimal::MAX);
+            whole + frac
+        }
+        prop_assert_eq!(s8.get().serialize(), old::<8>(units).serialize());
+        prop_assert_eq!(s16.get().serialize(), old::<16>(units).serialize());
+    }
+}

@@ -68,3 +68,166 @@ fn unusable_rules_are_refused() {
     r.min_qty = dec!(10000);
     assert_eq!(r.validate().unwrap_err().field, "rules.min_qty");
 }
+
+// --- Fast paths of the rounding against the `Decimal` formulas -------------
+
+use proptest::prelude::*;
+
+/// Bit-for-bit equality: the same mantissa, scale and sign (so the same text).
+fn same(a: Decimal, b: Decimal) -> bool {
+    a.serialize() == b.serialize()
+}
+
+/// Decimals of up to 20 digits and up to 28 decimals, either sign, -0 too.
+fn arb_dec() -> impl Strategy<Value = Decimal> {
+    (
+        prop_oneof![
+            0u128..1000,
+            0u128..(1 << 32),
+            0u128..(1 << 64),
+            0u128..100_000_000_000_000_000_000,
+        ],
+        0u32..=28,
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(m, s, neg)| {
+            let d = Decimal::from_i128_with_scale(m as i128, s);
+            if neg {
+                -d
+            } else {
+                d
+            }
+        })
+}
+
+/// Ticks and steps: powers of ten (the fast path) and others (the fallback),
+/// normalized or not.
+fn arb_size() -> impl Strategy<Value = Decimal> {
+    prop_oneof![
+        4 => (0u32..=8).prop_map(|e| Decimal::new(1, e)),
+        1 => prop::sample::select(vec![
+            Decimal::new(10, 3),
+            Decimal::new(5, 1),
+            Decimal::new(25, 2),
+            Decimal::new(5, 0),
+            Decimal::new(10, 0),
+            Decimal::new(100_000_000, 8),
+        ]),
+    ]
+}
+
+fn rules_with_step(step: Decimal) -> SymbolRules {
+    SymbolRules {
+        step_size: step,
+        ..sol()
+    }
+}
+
+/// The reference of `rescaled`: normalize, then rescale up to `scale`.
+fn rescaled_decimal(x: Decimal, scale: u32) -> Decimal {
+    let mut v = x.normalize();
+    if v.scale() < scale {
+        v.rescale(scale);
+    }
+    v
+}
+
+/// `quote` close to `k` steps of `price`: exactly on, or one unit of the last
+/// decimal (or 10^-28) above or below, where rounding could cross a step.
+fn arb_near_step() -> impl Strategy<Value = (Decimal, Decimal, u32)> {
+    (
+        1u64..100_000_000,
+        0u32..=8,
+        (1i64..100_000_000_000, 0u32..=8),
+        prop::sample::select(vec![-2i32, -1, 0, 1, 2]),
+    )
+        .prop_map(|(k, e, (pm, ps), nudge)| {
+            let price = Decimal::new(pm, ps);
+            let exact = Decimal::from_i128_with_scale(i128::from(k), e) * price;
+            let tiny = match nudge.abs() {
+                1 => Decimal::new(1, 28),
+                2 => Decimal::new(1, exact.scale()),
+                _ => Decimal::ZERO,
+            };
+            let quote = if nudge < 0 {
+                exact - tiny
+            } else {
+                exact + tiny
+            };
+            (quote, price, e)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn fast_rd_and_ru_give_the_decimal_digits(x in arb_dec(), s in arb_size()) {
+        prop_assert!(same(rd(x, s), rd_decimal(x, s)), "rd({x}, {s})");
+        prop_assert!(same(ru(x, s), ru_decimal(x, s)), "ru({x}, {s})");
+    }
+
+    #[test]
+    fn fast_multiple_check_is_the_remainder_check(x in arb_dec(), s in arb_size()) {
+        prop_assert_eq!(is_multiple(x, s), (x % s).is_zero(), "{} % {}", x, s);
+    }
+
+    #[test]
+    fn fast_rescaled_is_normalize_then_rescale(x in arb_dec(), scale in 0u32..=28) {
+        prop_assert!(same(rescaled(x, scale), rescaled_decimal(x, scale)), "{x} at {scale}");
+    }
+
+    #[test]
+    fn qty_for_quote_is_rd_of_the_decimal_quotient(
+        q in (1u128..100_000_000_000_000_000_000, 0u32..=28),
+        p in (1u128..100_000_000_000_000_000_000, 0u32..=28),
+        step in arb_size(),
+    ) {
+        let quote = Decimal::from_i128_with_scale(q.0 as i128, q.1);
+        let price = Decimal::from_i128_with_scale(p.0 as i128, p.1);
+        // `rd` of quotients near Decimal's range overflows (panics) in the
+        // reference too; keep them below 10^18 (at most 10^26 steps).
+        prop_assume!(quote
+            .checked_div(price)
+            .is_some_and(|v| v < Decimal::from(10u64.pow(18))));
+        let r = rules_with_step(step);
+        let want = r.round_qty_down(quote / price);
+        prop_assert!(same(r.qty_for_quote(quote, price), want), "{quote} / {price} at {step}");
+    }
+
+    #[test]
+    fn qty_for_quote_near_a_step_boundary((quote, price, e) in arb_near_step()) {
+        prop_assume!(quote > Decimal::ZERO);
+        let r = rules_with_step(Decimal::new(1, e));
+        let want = r.round_qty_down(quote / price);
+        prop_assert!(same(r.qty_for_quote(quote, price), want), "{quote} / {price} at 1e-{e}");
+    }
+
+    #[test]
+    fn tradability_is_the_decimal_comparison(
+        qty in arb_dec(),
+        price in arb_dec(),
+        max_notional in prop::option::of(0u32..100_000),
+    ) {
+        let r = SymbolRules { max_notional: max_notional.map(Decimal::from), ..sol() };
+        // The same filters written with `Decimal`'s operators.
+        let want = if !(price > Decimal::ZERO
+            && price >= r.min_price
+            && price <= r.max_price
+            && (price % r.tick_size).is_zero())
+        {
+            Err(NotTradable::PriceFilter)
+        } else if qty <= Decimal::ZERO || qty < r.min_qty {
+            Err(NotTradable::MinQty)
+        } else if qty > r.max_qty {
+            Err(NotTradable::MaxQty)
+        } else if qty * price < r.min_notional {
+            Err(NotTradable::MinNotional)
+        } else if r.max_notional.is_some_and(|m| m > Decimal::ZERO && qty * price > m) {
+            Err(NotTradable::MaxNotional)
+        } else {
+            Ok(())
+        };
+        prop_assert_eq!(r.check_tradable(qty, price), want);
+    }
+}
