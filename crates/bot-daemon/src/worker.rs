@@ -312,7 +312,7 @@ impl<E: Exchange> Worker<E> {
         held: &[i64],
     ) -> Result<usize, DaemonError> {
         let worker = self.cfg.worker_id.clone();
-        let cmds = store::commands::claim_for_worker(conn, &worker, held, 50)?;
+        let cmds = store::commands::claim_for_worker(conn, &worker, held, self.cfg.lease_ms, 50)?;
         let n = cmds.len();
         for c in cmds {
             let outcome = self.run_command(conn, &c);
@@ -441,7 +441,7 @@ impl<E: Exchange> Worker<E> {
                 let b = basket(conn)?;
                 self.reanchor_command(conn, b, c.id)
             }
-            CommandKind::CreateBasket => self.create_basket_command(conn, &c.payload),
+            CommandKind::CreateBasket => self.create_basket_command(conn, c.id, &c.payload),
         }
     }
 
@@ -451,8 +451,19 @@ impl<E: Exchange> Worker<E> {
     fn create_basket_command(
         &mut self,
         conn: &mut PgConnection,
+        cmd: i64,
         payload: &Value,
     ) -> Result<Value, String> {
+        if let Some(done) =
+            store::events::by_command(conn, "created", cmd).map_err(|e| e.to_string())?
+        {
+            // Run a second time: the first run created it.
+            let id = done.basket_id.ok_or("the created event has no basket")?;
+            let row = store::baskets::get(conn, id).map_err(|e| e.to_string())?;
+            return Ok(
+                json!({"basket_id": row.id, "symbol": row.symbol, "anchor": row.anchor_price}),
+            );
+        }
         let symbol = payload
             .get("symbol")
             .and_then(Value::as_str)
@@ -470,24 +481,30 @@ impl<E: Exchange> Worker<E> {
             Some(other) => return Err(format!("anchor {other} is not a decimal")),
         };
         let overlay = payload.get("config").cloned();
-        let row = crate::cli::basket::create_with(conn, &self.exchange, symbol, anchor, overlay)
+        // The basket and the event that marks the command's work: all or nothing.
+        let exchange = &self.exchange;
+        let row = conn
+            .transaction(|conn| -> Result<BasketRow, DaemonError> {
+                let row = crate::cli::basket::create_with(conn, exchange, symbol, anchor, overlay)?;
+                store::events::insert(
+                    conn,
+                    &NewEvent::new(
+                        Some(row.id),
+                        EventLevel::Info,
+                        "created",
+                        format!("Basket created at {} by command {cmd}", row.anchor_price),
+                    )
+                    .with_data(Some(json!({"command": cmd}))),
+                )?;
+                Ok(row)
+            })
             .map_err(|e| e.to_string())?;
         log::info!(
-            "Basket created by command basket={} symbol={} anchor={}",
+            "Basket created by command basket={} symbol={} anchor={} command={cmd}",
             row.id,
             row.symbol,
             row.anchor_price
         );
-        store::events::insert(
-            conn,
-            &NewEvent::new(
-                Some(row.id),
-                EventLevel::Info,
-                "created",
-                format!("Basket created at {} by a command", row.anchor_price),
-            ),
-        )
-        .map_err(|e| e.to_string())?;
         Ok(json!({"basket_id": row.id, "symbol": row.symbol, "anchor": row.anchor_price}))
     }
 
@@ -502,6 +519,19 @@ impl<E: Exchange> Worker<E> {
         cmd: i64,
     ) -> Result<Value, String> {
         let id = b.id;
+        if let Some(done) =
+            store::events::by_command(conn, "reanchor", cmd).map_err(|e| e.to_string())?
+        {
+            // Run a second time (the first run's cycle was cut short before
+            // the command was marked done): report what the first run did.
+            let data = done.data.unwrap_or(Value::Null);
+            return Ok(json!({
+                "basket_id": id,
+                "status": "closed",
+                "new_basket_id": data.get("new_basket_id"),
+                "anchor": data.get("anchor"),
+            }));
+        }
         if !matches!(b.status, BasketStatus::Active | BasketStatus::Paused) {
             return Err(format!(
                 "basket {id} is {}; only an active or paused basket can be reanchored",
@@ -566,37 +596,42 @@ impl<E: Exchange> Worker<E> {
         if !rules.is_dust(b.pos, last) {
             return Err(not_dust(b.pos));
         }
-        store::baskets::set_status(
-            conn,
-            self.lease(),
-            id,
-            BasketStatus::Closed,
-            Some("reanchored"),
-        )
-        .map_err(|e| e.to_string())?;
         let anchor = rules.round_price_down(last);
-        let nb = store::baskets::create(conn, &config, &rules, anchor)
-            .map_err(|e| format!("basket {id} closed, but the new basket was not created: {e}"))?;
+        // Closing the old basket, opening the new one and the event that
+        // marks the command's work: all or nothing.
+        let lease = self.lease();
+        let nb = conn
+            .transaction(|conn| -> Result<BasketRow, store::Error> {
+                store::baskets::set_status(
+                    conn,
+                    lease,
+                    id,
+                    BasketStatus::Closed,
+                    Some("reanchored"),
+                )?;
+                let nb = store::baskets::create(conn, &config, &rules, anchor)?;
+                store::events::insert(
+                    conn,
+                    &NewEvent::new(
+                        Some(id),
+                        EventLevel::Info,
+                        "reanchor",
+                        format!(
+                            "Reanchored by command {cmd}: new basket {} at {anchor}",
+                            nb.id
+                        ),
+                    )
+                    .with_data(Some(
+                        json!({"new_basket_id": nb.id, "anchor": anchor, "command": cmd}),
+                    )),
+                )?;
+                Ok(nb)
+            })
+            .map_err(|e| format!("basket {id}: reanchor not done, nothing changed: {e}"))?;
         log::info!(
             "Reanchored by command basket={id} new_basket={} anchor={anchor} command={cmd}",
             nb.id
         );
-        store::events::insert(
-            conn,
-            &NewEvent::new(
-                Some(id),
-                EventLevel::Info,
-                "reanchor",
-                format!(
-                    "Reanchored by command {cmd}: new basket {} at {anchor}",
-                    nb.id
-                ),
-            )
-            .with_data(Some(
-                json!({"new_basket_id": nb.id, "anchor": anchor, "command": cmd}),
-            )),
-        )
-        .map_err(|e| e.to_string())?;
         Ok(json!({"basket_id": id, "status": "closed", "new_basket_id": nb.id, "anchor": anchor}))
     }
 
@@ -783,18 +818,46 @@ impl<E: Exchange> Worker<E> {
         let meta = serde_json::to_value(&plan.meta).unwrap_or(Value::Null);
         let status_changed = plan.meta.status_after != b.status;
         let seq_after = i64::try_from(plan.meta.order_seq_after).unwrap_or(i64::MAX);
+        let reanchor = status_changed
+            && plan.meta.status_after == BasketStatus::Closed
+            && plan.meta.reanchor.actionable;
+        let mut reanchored = None;
         if status_changed || meta != b.state || seq_after > b.order_seq {
-            store::baskets::update_after_plan(
-                conn,
-                self.lease(),
-                b.id,
-                &PlanUpdate {
-                    status: plan.meta.status_after,
-                    closed_reason: plan.meta.closed_reason.clone(),
-                    state: meta,
-                    order_seq: seq_after,
-                },
-            )?;
+            let update = PlanUpdate {
+                status: plan.meta.status_after,
+                closed_reason: plan.meta.closed_reason.clone(),
+                state: meta,
+                order_seq: seq_after,
+            };
+            let anchor = rules.round_price_down(plan.meta.reanchor.new_anchor.unwrap_or(last));
+            let lease = self.lease();
+            // The old basket closed and its successor opened (or the reason
+            // it could not be) in one transaction: a crash never leaves a
+            // reanchored basket without a successor nor an error saying why.
+            reanchored = conn.transaction(|conn| -> Result<_, store::Error> {
+                store::baskets::update_after_plan(conn, lease, b.id, &update)?;
+                if !reanchor {
+                    return Ok(None);
+                }
+                let created = store::baskets::create(conn, &config, &rules, anchor);
+                let event = match &created {
+                    Ok(nb) => NewEvent::new(
+                        Some(b.id),
+                        EventLevel::Info,
+                        "reanchor",
+                        format!("Reanchored: new basket {} at {anchor}", nb.id),
+                    )
+                    .with_data(Some(json!({"new_basket_id": nb.id, "anchor": anchor}))),
+                    Err(e) => NewEvent::new(
+                        Some(b.id),
+                        EventLevel::Error,
+                        "reanchor",
+                        format!("Reanchor failed: {e}"),
+                    ),
+                };
+                store::events::insert(conn, &event)?;
+                Ok(Some(created.map(|nb| (nb.id, anchor))))
+            })?;
         }
         if status_changed {
             log::info!(
@@ -825,43 +888,12 @@ impl<E: Exchange> Worker<E> {
                     .with_data(Some(data)),
             )?;
         }
-        if status_changed
-            && plan.meta.status_after == BasketStatus::Closed
-            && plan.meta.reanchor.actionable
-        {
-            let anchor = plan.meta.reanchor.new_anchor.unwrap_or(last);
-            let anchor = rules.round_price_down(anchor);
-            match store::baskets::create(conn, &config, &rules, anchor) {
-                Ok(nb) => {
-                    log::info!(
-                        "Reanchored basket={} new_basket={} anchor={anchor}",
-                        b.id,
-                        nb.id
-                    );
-                    store::events::insert(
-                        conn,
-                        &NewEvent::new(
-                            Some(b.id),
-                            EventLevel::Info,
-                            "reanchor",
-                            format!("Reanchored: new basket {} at {anchor}", nb.id),
-                        )
-                        .with_data(Some(json!({"new_basket_id": nb.id, "anchor": anchor}))),
-                    )?;
-                }
-                Err(e) => {
-                    log::error!("Reanchor failed basket={}: {e}", b.id);
-                    store::events::insert(
-                        conn,
-                        &NewEvent::new(
-                            Some(b.id),
-                            EventLevel::Error,
-                            "reanchor",
-                            format!("Reanchor failed: {e}"),
-                        ),
-                    )?;
-                }
+        match reanchored {
+            Some(Ok((nb, anchor))) => {
+                log::info!("Reanchored basket={} new_basket={nb} anchor={anchor}", b.id);
             }
+            Some(Err(e)) => log::error!("Reanchor failed basket={}: {e}", b.id),
+            None => {}
         }
         Ok(out)
     }

@@ -566,3 +566,84 @@ fn a_command_taken_over_while_it_runs_is_not_recorded_and_the_cycle_goes_on() {
     let row = store::baskets::get(&mut conn, b.id).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(row.status, BasketStatus::Active);
 }
+
+/// Marks commands `running` again, as a cycle cut short after their work
+/// (a lost connection, a kill) leaves them.
+fn cut_short(conn: &mut PgConnection, ids: &[i64], claimant: &str) {
+    for id in ids {
+        diesel::sql_query(
+            "UPDATE commands SET status = 'running', result = NULL, error = NULL, \
+             finished_at = NULL, claimed_by = $2 WHERE id = $1",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(*id)
+        .bind::<diesel::sql_types::Text, _>(claimant)
+        .execute(conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// A command left `running` (its worker's cycle cut short, or its worker
+/// dead) is run again — an emergency close must never be stuck — and every
+/// kind is safe to run twice: a second run finds the first one's work.
+#[test]
+fn commands_left_running_are_run_again_and_nothing_is_done_twice() {
+    let sim = sim();
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let c = client(&sim);
+    let b = basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let b2 = basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut w = worker(&sim, "w1");
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    let create = queue_raw(
+        &mut conn,
+        CommandKind::CreateBasket,
+        None,
+        &json!({"symbol": "SOLUSDC", "anchor": "149"}),
+        "create-once",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let reanchor = basket::queue(&mut conn, CommandKind::Reanchor, Some(b.id))
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    let mut first = Vec::new();
+    for id in [create.id, reanchor.id] {
+        let (s, err, res) = status_of(&mut conn, id);
+        assert_eq!(s, "done", "{err:?}");
+        first.push(res);
+    }
+    let count =
+        |conn: &mut PgConnection| store::baskets::list(conn, None).unwrap_or_default().len();
+    let baskets = count(&mut conn);
+    assert_eq!(baskets, 4, "b, b2, the created one, the reanchored one");
+
+    // This worker's cycle was cut short after the work, before "done".
+    cut_short(&mut conn, &[create.id, reanchor.id], "w1");
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    for (id, res) in [create.id, reanchor.id].iter().zip(&first) {
+        let (s, err, again) = status_of(&mut conn, *id);
+        assert_eq!(s, "done", "{err:?}");
+        assert_eq!(&again, res, "the second run reports the first run's work");
+    }
+    assert_eq!(count(&mut conn), baskets, "a basket was created twice");
+
+    // A worker died holding a close: another one runs it.
+    let close = basket::queue(&mut conn, CommandKind::CloseBasket, Some(b2.id))
+        .unwrap_or_else(|e| panic!("{e}"));
+    cut_short(&mut conn, &[close.id], "dead-worker");
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    let (s, err, _) = status_of(&mut conn, close.id);
+    assert_eq!(s, "done", "{err:?}");
+    let row = store::commands::get(&mut conn, close.id).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(row.claimed_by.as_deref(), Some("w1"));
+    let st = store::baskets::get(&mut conn, b2.id)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .status;
+    assert!(
+        matches!(st, BasketStatus::Closing | BasketStatus::EmergencyClosed),
+        "{st}"
+    );
+    check_history(&sim, &mut conn);
+}

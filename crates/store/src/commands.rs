@@ -143,8 +143,14 @@ pub fn claim_next(
 ///
 /// One transaction with `FOR UPDATE SKIP LOCKED`: two workers never get the
 /// same command. Each is marked `running` with `claimed_by = worker_id`;
-/// returned oldest first. Stale `running` commands are not reclaimed (a
-/// command may have acted before its worker died; see [`claim_next`]).
+/// returned oldest first.
+///
+/// A `running` command is claimed again (same basket rules) when it is an
+/// orphan: claimed by `worker_id` itself (a worker runs its commands within
+/// one cycle, so one still `running` when it claims is left over from a cycle
+/// cut short — a lost connection, a kill — of this worker or of its previous
+/// process under the same id), or by a worker without a heartbeat in the last
+/// `alive_within_ms`. Every command kind must therefore be safe to run twice.
 ///
 /// # Errors
 /// [`Error::Invalid`] for an empty or too long `worker_id`; [`Error::Query`].
@@ -152,6 +158,7 @@ pub fn claim_for_worker(
     conn: &mut PgConnection,
     worker_id: &str,
     held: &[i64],
+    alive_within_ms: i64,
     limit: i64,
 ) -> Result<Vec<CommandRow>, Error> {
     if worker_id.is_empty() || worker_id.len() > 100 {
@@ -165,8 +172,16 @@ pub fn claim_for_worker(
         crate::leases::NEEDS_WRITER
     );
     conn.transaction(|conn| {
+        let orphan = commands::status.eq(CommandStatus::Running).and(
+            commands::claimed_by.eq(worker_id).or(sql::<Bool>(
+                "NOT EXISTS (SELECT 1 FROM bot_status s WHERE s.instance_id = commands.claimed_by \
+                 AND s.heartbeat_at > now() - make_interval(secs => ",
+            )
+            .bind::<BigInt, _>(alive_within_ms.max(0))
+            .sql("::float8 / 1000))")),
+        );
         let ids: Vec<i64> = commands::table
-            .filter(commands::status.eq(CommandStatus::Pending))
+            .filter(commands::status.eq(CommandStatus::Pending).or(orphan))
             .filter(
                 commands::basket_id
                     .is_null()

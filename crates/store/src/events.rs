@@ -108,6 +108,30 @@ pub fn recent(
     Ok(rows)
 }
 
+/// The event of `kind` that command `command_id` wrote (its data holds
+/// `"command": command_id`), if any: how a command run a second time (its
+/// worker's cycle was cut short before it was marked done) finds what the
+/// first run did instead of doing it again.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn by_command(
+    conn: &mut PgConnection,
+    kind: &str,
+    command_id: i64,
+) -> Result<Option<EventRow>, Error> {
+    Ok(events::table
+        .filter(events::kind.eq(kind))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("data->>'command' = ")
+                .bind::<diesel::sql_types::Text, _>(command_id.to_string()),
+        )
+        .select(EventRow::as_select())
+        .order(events::id.desc())
+        .first(conn)
+        .optional()?)
+}
+
 /// Deletes events older than `days` (≥ 1) days; returns how many.
 ///
 /// # Errors

@@ -270,6 +270,27 @@ fn queued(conn: &mut diesel::PgConnection, basket: Option<i64>, key: &str) -> i6
         .id
 }
 
+/// A fresh heartbeat for `worker`.
+fn alive(conn: &mut diesel::PgConnection, worker: &str) {
+    let now = chrono::Utc::now();
+    misc::heartbeat(
+        conn,
+        &Heartbeat {
+            instance_id: worker.into(),
+            mode: "paper".into(),
+            base_url: "http://127.0.0.1:1".into(),
+            pid: 1,
+            started_at: now,
+            last_cycle_at: None,
+            last_cycle_ms: None,
+            last_error: None,
+            last_error_at: None,
+            weight_used: None,
+        },
+    )
+    .expect("heartbeat");
+}
+
 #[test]
 fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones() {
     use grid_core::BasketStatus;
@@ -279,6 +300,9 @@ fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones()
     let db = TestDb::new();
     let mut a = db.connect();
     let mut b = db.connect();
+    // Both workers alive (their commands are not orphans to the other).
+    alive(&mut a, "w-a");
+    alive(&mut a, "w-b");
     let mine = new_basket(&mut a).id;
     assert_eq!(
         acquire_leases(&mut a, "w-a", 60_000, 1).expect("a"),
@@ -336,28 +360,34 @@ fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones()
     let c_closed = queued(&mut a, Some(closed), "c");
 
     // Limit and order: the oldest claimable first.
-    let first = commands::claim_for_worker(&mut a, "w-a", &[mine], 1).expect("claim");
+    let first = commands::claim_for_worker(&mut a, "w-a", &[mine], 60_000, 1).expect("claim");
     assert_eq!(first.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c_mine]);
-    let rest = commands::claim_for_worker(&mut a, "w-a", &[mine], 50).expect("claim");
+    let rest = commands::claim_for_worker(&mut a, "w-a", &[mine], 60_000, 50).expect("claim");
     assert_eq!(
         rest.iter().map(|c| c.id).collect::<Vec<_>>(),
-        vec![c_none, c_closed],
-        "not another worker's basket, not an unleased basket that still needs a writer"
+        vec![c_mine, c_none, c_closed],
+        "not another worker's basket, not an unleased basket that still needs a writer \
+         (and its own running one again)"
     );
-    for c in first.iter().chain(&rest) {
+    for c in &rest {
         assert_eq!(c.status, CommandStatus::Running);
         assert_eq!(c.claimed_by.as_deref(), Some("w-a"));
         assert!(c.started_at.is_some());
         assert_eq!(c.kind, CommandKind::CloseBasket);
     }
-    assert!(commands::claim_for_worker(&mut a, "w-a", &[mine], 50)
-        .expect("claim")
-        .is_empty());
-    let b_got = commands::claim_for_worker(&mut b, "w-b", &[theirs], 50).expect("claim");
+    // Claiming again, w-a gets back its own commands still `running`: left
+    // over from a cycle cut short (a worker runs its commands in one cycle).
+    let again = commands::claim_for_worker(&mut a, "w-a", &[mine], 60_000, 50).expect("claim");
+    assert_eq!(
+        again.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![c_mine, c_none, c_closed]
+    );
+    let b_got = commands::claim_for_worker(&mut b, "w-b", &[theirs], 60_000, 50).expect("claim");
     assert_eq!(
         b_got.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![c_theirs]
     );
+    commands::complete(&mut b, c_theirs, "w-b", &json!({})).expect("done");
     for id in [c_orphan, c_closed_live] {
         assert_eq!(
             commands::get(&mut a, id).expect("get").status,
@@ -369,14 +399,36 @@ fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones()
         .bind::<diesel::sql_types::BigInt, _>(closed_live)
         .execute(&mut a)
         .expect("cancel");
-    let got = commands::claim_for_worker(&mut b, "w-b", &[theirs], 50).expect("claim");
+    let got = commands::claim_for_worker(&mut b, "w-b", &[theirs], 60_000, 50).expect("claim");
     assert_eq!(
         got.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![c_closed_live]
     );
+    commands::complete(&mut b, c_closed_live, "w-b", &json!({})).expect("done");
     // The holder of the orphan answers it.
-    let got = commands::claim_for_worker(&mut b, "w-b", &[theirs, orphan], 50).expect("claim");
+    let got =
+        commands::claim_for_worker(&mut b, "w-b", &[theirs, orphan], 60_000, 50).expect("claim");
     assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c_orphan]);
+    commands::complete(&mut b, c_orphan, "w-b", &json!({})).expect("done");
+
+    // w-b runs w-a's running commands only once w-a has no fresh heartbeat
+    // (of the basket rules, w-b may take the basketless and closed ones).
+    let got = commands::claim_for_worker(&mut b, "w-b", &[theirs], 60_000, 50).expect("claim");
+    assert!(
+        got.is_empty(),
+        "a live worker's commands were taken: {got:?}"
+    );
+    diesel::sql_query("UPDATE bot_status SET heartbeat_at = now() - interval '2 minutes' WHERE instance_id = 'w-a'")
+        .execute(&mut a)
+        .expect("age");
+    let got = commands::claim_for_worker(&mut b, "w-b", &[theirs], 60_000, 50).expect("claim");
+    assert_eq!(
+        got.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![c_none, c_closed],
+        "a dead worker's commands, except those of a basket another worker must hold"
+    );
+    assert!(got.iter().all(|c| c.claimed_by.as_deref() == Some("w-b")));
+    alive(&mut a, "w-a");
 
     // Only the claimant finishes.
     assert!(matches!(
@@ -385,10 +437,10 @@ fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones()
     ));
     commands::complete(&mut a, c_mine, "w-a", &json!({})).expect("done");
     assert!(matches!(
-        commands::claim_for_worker(&mut a, "", &[], 1),
+        commands::claim_for_worker(&mut a, "", &[], 60_000, 1),
         Err(Error::Invalid { .. })
     ));
-    assert!(commands::claim_for_worker(&mut a, "w-a", &[], 0)
+    assert!(commands::claim_for_worker(&mut a, "w-a", &[], 60_000, 0)
         .expect("limit 0")
         .is_empty());
 }
@@ -398,13 +450,15 @@ fn claim_for_worker_skips_commands_locked_by_another_claim() {
     let db = TestDb::new();
     let mut a = db.connect();
     let mut b = db.connect();
+    alive(&mut a, "w-a");
+    alive(&mut a, "w-b");
     let first = queued(&mut a, None, "k1");
     let second = queued(&mut a, None, "k2");
     a.transaction::<_, Error, _>(|a| {
-        let mine = commands::claim_for_worker(a, "w-a", &[], 1)?;
+        let mine = commands::claim_for_worker(a, "w-a", &[], 60_000, 1)?;
         assert_eq!(mine.iter().map(|c| c.id).collect::<Vec<_>>(), vec![first]);
         // a's claim is not committed: b skips the locked row, takes the next.
-        let theirs = commands::claim_for_worker(&mut b, "w-b", &[], 50)?;
+        let theirs = commands::claim_for_worker(&mut b, "w-b", &[], 60_000, 50)?;
         assert_eq!(
             theirs.iter().map(|c| c.id).collect::<Vec<_>>(),
             vec![second]
@@ -412,7 +466,8 @@ fn claim_for_worker_skips_commands_locked_by_another_claim() {
         Ok(())
     })
     .expect("claims");
-    assert!(commands::claim_for_worker(&mut b, "w-b", &[], 50)
+    commands::complete(&mut b, second, "w-b", &json!({})).expect("done");
+    assert!(commands::claim_for_worker(&mut b, "w-b", &[], 60_000, 50)
         .expect("none")
         .is_empty());
     assert_eq!(
