@@ -14,9 +14,10 @@
 //! - a replacement's quantity is `qty − executedQty` of the cancel response;
 //!   an unknown cancel creates nothing for that role this cycle;
 //! - nothing is created on fills that are behind the exchange: not when an
-//!   order the plan saw open turns out to have traded (its cancel answered
-//!   "unknown order"), nor when any order of the basket reports more
-//!   executed than its recorded trades; the basket syncs and replans;
+//!   order the plan saw open traded after the snapshot (its cancel answers
+//!   more executed than the snapshot showed, or "unknown order"), nor when
+//!   any order of the basket reports more executed than its recorded
+//!   trades; the basket syncs and replans next cycle;
 //! - no create is sent that the free balance cannot pay for.
 
 use std::collections::{HashMap, HashSet};
@@ -98,6 +99,9 @@ pub struct Worker<E: Exchange> {
     dirty: HashSet<i64>,
     /// The last error that skipped each basket (its event is written once).
     basket_errors: HashMap<i64, String>,
+    /// Baskets waiting for trades the exchange reports but myTrades does not
+    /// show yet, with the reason (its event is written once).
+    behind: HashMap<i64, String>,
     last_snapshot: Option<Instant>,
     last_cycle_ms: Option<i64>,
     last_error: Option<String>,
@@ -166,6 +170,7 @@ impl<E: Exchange> Worker<E> {
             synced: HashSet::new(),
             dirty: HashSet::new(),
             basket_errors: HashMap::new(),
+            behind: HashMap::new(),
             last_snapshot: None,
             last_cycle_ms: None,
             last_error: None,
@@ -799,15 +804,31 @@ impl<E: Exchange> Worker<E> {
             if let Some((cid, executed, recorded)) = fills_behind(conn, b.id, &fills)? {
                 // Planning on fills that miss a trade could buy a done level
                 // again or size a sell on a stale position: sync first.
-                log::warn!(
-                    "Basket waits: an order executed more than its recorded trades basket={} cid={cid} executed={executed} recorded={recorded}",
-                    b.id
-                );
                 self.synced.remove(&b.id);
+                let msg = format!(
+                    "Waiting for the trades of {cid}: the exchange reports {executed} executed, {recorded} recorded"
+                );
+                if self.behind.get(&b.id) != Some(&msg) {
+                    log::warn!(
+                        "Basket waits: an order executed more than its recorded trades basket={} cid={cid} executed={executed} recorded={recorded}",
+                        b.id
+                    );
+                    store::events::insert(
+                        conn,
+                        &NewEvent::new(Some(b.id), EventLevel::Warn, "fills_behind", msg.as_str())
+                            .with_data(Some(json!({"client_order_id": cid, "executed": executed, "recorded": recorded}))),
+                    )?;
+                    self.behind.insert(b.id, msg);
+                }
                 return Ok(out);
             }
         }
-        let (results, executed) = self.execute(conn, &b, &rules, &plan)?;
+        self.behind.remove(&b.id);
+        let seen: HashMap<&str, Decimal> = open
+            .iter()
+            .map(|o| (o.client_order_id.as_str(), o.executed_qty))
+            .collect();
+        let (results, executed) = self.execute(conn, &b, &rules, &plan, &seen)?;
         if executed {
             // An order traded in a create or cancel response: its trades are
             // recorded now (and next cycle if this fails).
@@ -1057,12 +1078,17 @@ impl<E: Exchange> Worker<E> {
         b: &BasketRow,
         rules: &SymbolRules,
         plan: &Plan,
+        seen: &HashMap<&str, Decimal>,
     ) -> Result<(Vec<Value>, bool), DaemonError> {
         let mut results = Vec::new();
         let mut executed = false;
-        // An order the plan saw open that traded before its cancel arrived:
-        // the plan's fills (position, budget, done levels) are stale.
+        // An order the plan saw open that traded after the snapshot (its
+        // cancel answers more executed than the snapshot showed, or "unknown
+        // order" because it filled): the plan's fills — position, budget,
+        // done levels — are stale, so nothing is created on them.
         let mut stale: Option<String> = None;
+        let traded_since =
+            |cid: &str, executed: Decimal| executed > seen.get(cid).copied().unwrap_or_default();
         for cid in &plan.actions.to_cancel {
             let role = role_of(cid);
             match self
@@ -1071,6 +1097,9 @@ impl<E: Exchange> Worker<E> {
             {
                 Ok(ex) => {
                     executed |= ex.executed_qty > Decimal::ZERO;
+                    if traded_since(cid, ex.executed_qty) {
+                        stale.get_or_insert_with(|| cid.clone());
+                    }
                     store::orders::upsert_from_exchange(conn, self.lease(), &full_of(&ex))?;
                     log::info!(
                         "Canceled basket={} role={role} cid={cid} executed={}",
@@ -1086,7 +1115,7 @@ impl<E: Exchange> Worker<E> {
                         "Cancel found the order gone basket={} role={role} cid={cid} executed={traded}",
                         b.id
                     );
-                    if traded > Decimal::ZERO {
+                    if traded_since(cid, traded) {
                         stale.get_or_insert_with(|| cid.clone());
                     }
                     results.push(json!({"cancel": cid, "gone": true}));
@@ -1111,6 +1140,9 @@ impl<E: Exchange> Worker<E> {
             {
                 Ok(ex) => {
                     executed |= ex.executed_qty > Decimal::ZERO;
+                    if traded_since(&r.cancel, ex.executed_qty) {
+                        stale.get_or_insert_with(|| r.cancel.clone());
+                    }
                     store::orders::upsert_from_exchange(conn, self.lease(), &full_of(&ex))?;
                     let qty = rules.round_qty_down(p.qty - ex.executed_qty);
                     if qty > Decimal::ZERO && rules.is_tradable(qty, p.price) {
@@ -1139,7 +1171,7 @@ impl<E: Exchange> Worker<E> {
                         b.id,
                         r.cancel
                     );
-                    if traded > Decimal::ZERO {
+                    if traded_since(&r.cancel, traded) {
                         stale.get_or_insert_with(|| r.cancel.clone());
                     }
                     results.push(json!({"cancel": r.cancel, "gone": true}));

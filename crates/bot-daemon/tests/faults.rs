@@ -24,6 +24,7 @@ use exchange_sim::{FaultConfig, SimConfig, SimServer};
 use grid_core::{Decimal, SymbolRules};
 use rust_decimal_macros::dec;
 use store::test_db::TestDb;
+use store::CommandKind;
 
 fn roomy_sim() -> SimServer {
     let mut cfg = SimConfig {
@@ -649,16 +650,51 @@ struct Terminated {
     ok: bool,
 }
 
-/// Holds the next create instead of sending it and answers "outcome
-/// unknown", like a request stuck in the network or the exchange's queue;
-/// the test delivers it later (or never).
-struct LateArrival<E> {
+/// The worker's exchange with the test's hands on it:
+/// - `hold`: the next create is kept instead of sent and answered "outcome
+///   unknown", like a request stuck in the network or the exchange's queue;
+///   the test delivers it later (or never);
+/// - `move_to`: at the next price read — after the cycle's open-orders
+///   snapshot — the sim's SOLUSDC price moves there (filling at most the
+///   given volume per order and price step), so an order trades while the
+///   snapshot still shows it open;
+/// - `trades_lag`: that many myTrades calls answer nothing new, like an
+///   exchange whose trade list lags behind its order status.
+struct Interposed<E> {
     inner: E,
+    engine: exchange_sim::server::Engine,
     hold: AtomicBool,
     held: Mutex<Option<NewOrder>>,
+    move_to: Mutex<Option<(Decimal, Option<Decimal>)>>,
+    trades_lag: std::sync::atomic::AtomicUsize,
 }
 
-impl<E: Exchange> Exchange for LateArrival<E> {
+impl<E> Interposed<E> {
+    fn new(inner: E, sim: &SimServer) -> Self {
+        Interposed {
+            inner,
+            engine: sim.engine(),
+            hold: AtomicBool::new(false),
+            held: Mutex::new(None),
+            move_to: Mutex::new(None),
+            trades_lag: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn move_at_next_price_read(&self, price: Decimal, step_volume: Option<Decimal>) {
+        *self.move_to.lock().unwrap_or_else(|e| e.into_inner()) = Some((price, step_volume));
+    }
+
+    fn take_held(&self) -> NewOrder {
+        self.held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_else(|| panic!("no create was held"))
+    }
+}
+
+impl<E: Exchange> Exchange for Interposed<E> {
     fn server_time(&self) -> Result<i64, binance_rest::Error> {
         self.inner.server_time()
     }
@@ -669,6 +705,21 @@ impl<E: Exchange> Exchange for LateArrival<E> {
         &self,
         symbols: &[String],
     ) -> Result<HashMap<String, Decimal>, binance_rest::Error> {
+        let to = self
+            .move_to
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some((price, volume)) = to {
+            let mut ex = lock(&self.engine);
+            let moved = ex
+                .set_step_volume("SOLUSDC", volume)
+                .and_then(|_| ex.set_price("SOLUSDC", price))
+                .and_then(|_| ex.set_step_volume("SOLUSDC", None));
+            if let Err(e) = moved {
+                panic!("move the price: {e:?}");
+            }
+        }
         self.inner.ticker_prices(symbols)
     }
     fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<ExchangeOrder>, binance_rest::Error> {
@@ -700,6 +751,13 @@ impl<E: Exchange> Exchange for LateArrival<E> {
         from_id: Option<i64>,
         limit: u32,
     ) -> Result<Vec<binance_rest::ExchangeTrade>, binance_rest::Error> {
+        let lagging = self
+            .trades_lag
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if lagging {
+            return Ok(Vec::new());
+        }
         self.inner.my_trades(symbol, from_id, limit)
     }
     fn account(&self) -> Result<binance_rest::Account, binance_rest::Error> {
@@ -742,22 +800,13 @@ fn a_create_arriving_late_is_not_doubled() {
     let c = client(&sim);
     basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
         .unwrap_or_else(|e| panic!("{e}"));
-    let ex = LateArrival {
-        inner: client(&sim),
-        hold: AtomicBool::new(true),
-        held: Mutex::new(None),
-    };
+    let ex = Interposed::new(client(&sim), &sim);
+    ex.hold.store(true, Ordering::SeqCst);
     let mut cfg = worker_cfg(&sim.base_url(), "w1", 60_000, Some(10));
     cfg.arrival_window_ms = 60_000;
     let mut w = Worker::new(ex, cfg);
     w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
-    let held = w
-        .exchange
-        .held
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .unwrap_or_else(|| panic!("no create was held"));
+    let held = w.exchange.take_held();
     let cid = held.new_client_order_id.clone().unwrap_or_default();
     assert_eq!(order_status(&mut conn, &cid), "UNKNOWN");
     for _ in 0..3 {
@@ -785,13 +834,7 @@ fn a_create_arriving_late_is_not_doubled() {
     w.cfg.arrival_window_ms = 400;
     w.exchange.hold.store(true, Ordering::SeqCst);
     w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
-    let lost = w
-        .exchange
-        .held
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .unwrap_or_else(|| panic!("no create was held"));
+    let lost = w.exchange.take_held();
     let lost_cid = lost.new_client_order_id.clone().unwrap_or_default();
     assert!(
         lost_cid.starts_with(&format!("BOT_SOLUSDC_{}_", b2.id)),
@@ -810,66 +853,6 @@ fn a_create_arriving_late_is_not_doubled() {
     check_history(&sim, &mut conn);
 }
 
-/// Moves the sim's price once, between the cycle's open-orders snapshot and
-/// its price read: a resting buy fills while the snapshot still shows it open.
-struct FillsAfterSnapshot<E> {
-    inner: E,
-    engine: exchange_sim::server::Engine,
-    move_to: Mutex<Option<Decimal>>,
-}
-
-impl<E: Exchange> Exchange for FillsAfterSnapshot<E> {
-    fn server_time(&self) -> Result<i64, binance_rest::Error> {
-        self.inner.server_time()
-    }
-    fn symbol_rules(&self, symbol: &str) -> Result<SymbolRules, binance_rest::Error> {
-        self.inner.symbol_rules(symbol)
-    }
-    fn ticker_prices(
-        &self,
-        symbols: &[String],
-    ) -> Result<HashMap<String, Decimal>, binance_rest::Error> {
-        let to = self
-            .move_to
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(p) = to {
-            if let Err(e) = lock(&self.engine).set_price("SOLUSDC", p) {
-                panic!("set_price: {e:?}");
-            }
-        }
-        self.inner.ticker_prices(symbols)
-    }
-    fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<ExchangeOrder>, binance_rest::Error> {
-        self.inner.open_orders(symbol)
-    }
-    fn get_order(&self, symbol: &str, id: OrderRef) -> Result<ExchangeOrder, binance_rest::Error> {
-        self.inner.get_order(symbol, id)
-    }
-    fn place_order(&self, req: &NewOrder) -> Result<ExchangeOrder, binance_rest::Error> {
-        self.inner.place_order(req)
-    }
-    fn cancel_order(
-        &self,
-        symbol: &str,
-        id: OrderRef,
-    ) -> Result<ExchangeOrder, binance_rest::Error> {
-        self.inner.cancel_order(symbol, id)
-    }
-    fn my_trades(
-        &self,
-        symbol: &str,
-        from_id: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<binance_rest::ExchangeTrade>, binance_rest::Error> {
-        self.inner.my_trades(symbol, from_id, limit)
-    }
-    fn account(&self) -> Result<binance_rest::Account, binance_rest::Error> {
-        self.inner.account()
-    }
-}
-
 /// B1 fills after the cycle's open-orders snapshot: the plan (price now
 /// below B1, `only_next_k`) cancels it, and the exchange answers "unknown
 /// order". That order's trades must be in the next plan's fills, or the
@@ -883,27 +866,16 @@ fn a_buy_filled_after_the_snapshot_is_not_bought_again() {
     let c = client(&sim);
     let b = basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
         .unwrap_or_else(|e| panic!("{e}"));
-    let ex = FillsAfterSnapshot {
-        inner: client(&sim),
-        engine: sim.engine(),
-        move_to: Mutex::new(None),
-    };
+    let ex = Interposed::new(client(&sim), &sim);
     let mut w = Worker::new(ex, worker_cfg(&sim.base_url(), "w1", 60_000, Some(10)));
     for _ in 0..2 {
         w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
     }
     let b1 = format!("BOT_SOLUSDC_{}_B1_", b.id);
-    let b1_price = {
-        let engine = sim.engine();
-        let st = lock(&engine).state();
-        st.orders
-            .iter()
-            .find(|o| o.client_order_id.starts_with(&b1) && o.status.is_open())
-            .map(|o| o.price)
-            .unwrap_or_else(|| panic!("B1 is not resting"))
-    };
+    let b1_price = resting_price(&sim, &b1);
     // Just below B1 and above B2: B1 fills, the plan wants B2 and B3.
-    *w.exchange.move_to.lock().unwrap_or_else(|e| e.into_inner()) = Some(b1_price - dec!(0.5));
+    w.exchange
+        .move_at_next_price_read(b1_price - dec!(0.5), None);
     for _ in 0..2 {
         w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
         check_history_partial(&sim, &mut conn);
@@ -924,6 +896,129 @@ fn a_buy_filled_after_the_snapshot_is_not_bought_again() {
         .collect();
     assert_eq!(b1_orders.len(), 1, "B1 sent again: {b1_orders:?}");
     drop(st);
+    store::leases::release_leases(&mut conn, "w1").unwrap_or_else(|e| panic!("{e}"));
+    settle(&sim, &mut conn, 0);
+    check_history(&sim, &mut conn);
+}
+
+/// Basket A is closed (EXIT: a marketable sell of its whole position) while
+/// its TP1 partially fills after the cycle's snapshot. The cancel answers
+/// with more executed than the snapshot showed: the position the plan sized
+/// the EXIT on is stale. Selling it anyway would sell coins that are not A's
+/// (here the user's own free SOL; or another basket's); the close must wait
+/// for the fills and sell only what A holds.
+#[test]
+fn a_close_does_not_sell_what_a_late_take_profit_already_sold() {
+    let mut cfg = SimConfig {
+        workers: 2,
+        ..SimConfig::default()
+    };
+    cfg.limits.orders_per_10s = 1000;
+    cfg.limits.weight_per_minute = 1_000_000;
+    let own: std::collections::BTreeMap<String, Decimal> = [("SOL".to_string(), dec!(5))].into();
+    cfg.balances.extend(own.clone());
+    let sim = sim_with(cfg);
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let c = client(&sim);
+    let a = basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ex = Interposed::new(client(&sim), &sim);
+    let mut w = Worker::new(ex, worker_cfg(&sim.base_url(), "w1", 60_000, Some(10)));
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    // B1 of both baskets fills.
+    let b1 = resting_price(&sim, &format!("BOT_SOLUSDC_{}_B1_", a.id));
+    set_price(&sim, "SOLUSDC", b1 - dec!(0.01));
+    for _ in 0..3 {
+        w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let tp1 = resting_price(&sim, &format!("BOT_SOLUSDC_{}_TP1_", a.id));
+    basket::queue(&mut conn, CommandKind::CloseBasket, Some(a.id))
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Between this cycle's snapshot and its cancels, A's (and B's) TP1 trade
+    // one step (0.05) each.
+    w.exchange
+        .move_at_next_price_read(tp1 + dec!(0.01), Some(dec!(0.05)));
+    for _ in 0..4 {
+        w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        check_history_partial(&sim, &mut conn);
+    }
+    store::leases::release_leases(&mut conn, "w1").unwrap_or_else(|e| panic!("{e}"));
+    settle(&sim, &mut conn, 0);
+    check_history_beside(&sim, &mut conn, &own);
+    let status: String = {
+        use store::schema::baskets;
+        baskets::table
+            .find(a.id)
+            .select(baskets::status)
+            .first(&mut conn)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(status, "emergency_closed");
+}
+
+/// The price of the resting order whose clientOrderId starts with `prefix`.
+fn resting_price(sim: &SimServer, prefix: &str) -> Decimal {
+    let engine = sim.engine();
+    let st = lock(&engine).state();
+    st.orders
+        .iter()
+        .find(|o| o.client_order_id.starts_with(prefix) && o.status.is_open())
+        .map(|o| o.price)
+        .unwrap_or_else(|| panic!("no resting {prefix}"))
+}
+
+/// The exchange reports B1 FILLED but its trade list lags two calls behind:
+/// the basket waits (one `fills_behind` event, nothing created) instead of
+/// planning on fills that miss B1, then goes on once the trades show, and
+/// B1 is never bought again.
+#[test]
+fn a_basket_waits_while_the_trade_list_lags_behind_the_orders() {
+    use store::schema::events;
+    let sim = roomy_sim();
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let b = basket::create(&mut conn, &client(&sim), "SOLUSDC", Some(dec!(150)), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut w = Worker::new(
+        Interposed::new(client(&sim), &sim),
+        worker_cfg(&sim.base_url(), "w1", 60_000, Some(10)),
+    );
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    let b1 = format!("BOT_SOLUSDC_{}_B1_", b.id);
+    let b1_price = resting_price(&sim, &b1);
+    set_price(&sim, "SOLUSDC", b1_price - dec!(0.5));
+    w.exchange.trades_lag.store(2, Ordering::SeqCst);
+    let sent = |sim: &SimServer| lock(&sim.engine()).state().orders.len();
+    let before = sent(&sim);
+    for _ in 0..2 {
+        w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sent(&sim), before, "an order was sent on fills missing B1");
+    }
+    let waits: Vec<String> = events::table
+        .filter(events::kind.eq("fills_behind"))
+        .select(events::message)
+        .load(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert!(waits[0].contains(&b1), "{waits:?}");
+    // The trades show now: the basket goes on (B3 joins the ladder).
+    w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    assert!(sent(&sim) > before, "the basket did not go on");
+    set_price(&sim, "SOLUSDC", b1_price + dec!(0.5));
+    for _ in 0..3 {
+        w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        check_history_partial(&sim, &mut conn);
+    }
+    let b1_sent = lock(&sim.engine())
+        .state()
+        .orders
+        .iter()
+        .filter(|o| o.client_order_id.starts_with(&b1))
+        .count();
+    assert_eq!(b1_sent, 1, "B1 bought again");
     store::leases::release_leases(&mut conn, "w1").unwrap_or_else(|e| panic!("{e}"));
     settle(&sim, &mut conn, 0);
     check_history(&sim, &mut conn);

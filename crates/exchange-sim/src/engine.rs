@@ -1427,6 +1427,17 @@ impl Exchange {
     // Price movement
     // ------------------------------------------------------------------
 
+    /// Sets how much of each resting order one price step may fill (`None`:
+    /// all of it), for tests that need a partial fill at a chosen moment.
+    ///
+    /// # Errors
+    /// -1121 unknown symbol.
+    pub fn set_step_volume(&mut self, symbol: &str, v: Option<Decimal>) -> Result<(), ApiError> {
+        let si = self.sym(symbol)?;
+        self.symbols[si].cfg.step_volume = v;
+        Ok(())
+    }
+
     /// Moves `symbol`'s last price to `price`, walking every intermediate price
     /// so resting orders fill and stops trigger in price order. Returns the trades.
     ///

@@ -114,6 +114,16 @@ pub fn price_path(seed: u64, n: usize) -> Vec<Decimal> {
 /// - no basket sold what it had not bought;
 /// - no level bought more than its quantity.
 pub fn check_history(sim: &SimServer, conn: &mut PgConnection) {
+    check_history_beside(sim, conn, &BTreeMap::new());
+}
+
+/// [`check_history`] for an account that also holds `outside` (the user's
+/// own coins, never the bot's to sell).
+pub fn check_history_beside(
+    sim: &SimServer,
+    conn: &mut PgConnection,
+    outside: &BTreeMap<String, Decimal>,
+) {
     use store::schema::{baskets, fills};
     let engine = sim.engine();
     let st = lock(&engine).state();
@@ -203,7 +213,8 @@ pub fn check_history(sim: &SimServer, conn: &mut PgConnection) {
             .balances
             .get(asset)
             .map(|b| b.free + b.locked)
-            .unwrap_or_default();
+            .unwrap_or_default()
+            - outside.get(asset).copied().unwrap_or_default();
         assert_eq!(
             *pos, bal,
             "database position of {asset} != exchange balance"
