@@ -219,7 +219,10 @@ fn push_int(out: &mut Vec<u8>, v: u64) {
             break;
         }
     }
-    out.extend_from_slice(&buf[i..]);
+    // Byte by byte: a few digits, where `extend_from_slice` calls `memmove`.
+    for &b in &buf[i..] {
+        out.push(b);
+    }
 }
 
 impl ClientOrderId {

@@ -171,6 +171,23 @@ fn same_str(a: &str, b: &str) -> bool {
     a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last()
 }
 
+/// The units of a fill whose amounts are not all exchange-shaped: `(q, p, c,
+/// true)` when all four are non-negative with at most 8 decimals and `q, p >
+/// 0` (see [`units8_nonneg`]), `(0, 0, 0, false)` otherwise.
+#[cold]
+#[inline(never)]
+fn general_units(f: &Fill) -> (u64, u64, u64, bool) {
+    match (
+        units8_nonneg(&f.qty),
+        units8_nonneg(&f.price),
+        units8_nonneg(&f.commission),
+        units8_nonneg(&f.commission_quote),
+    ) {
+        (Some(q), Some(p), Some(c), Some(_)) if q > 0 && p > 0 => (q, p, c, true),
+        _ => (0, 0, 0, false),
+    }
+}
+
 /// The amount checks of a fill outside the fast path (any scale, negative or
 /// out-of-range values): the first failing amount, in field order.
 #[cold]
@@ -310,32 +327,26 @@ impl PlanInput {
         let base_asset = rules.base_asset.as_str();
         let mut last_cid: Option<(&str, Role)> = None;
         let mut increasing = true;
-        let mut prev_trade: Option<i64> = None;
+        // `i64::MIN` first: a first trade id of `i64::MIN` only sends the
+        // uniqueness check to the sorting path, which finds the same answer.
+        let mut prev_trade = i64::MIN;
         for (i, f) in self.fills.iter().enumerate() {
             // Fast path: every amount non-negative with at most 8 decimals
             // (exchange data), read as integer counts of 10^-8 straight from
             // the decimal's fields; each count is below 2^63 < 10^19, so all
             // four are within MAX_MAGNITUDE. Exactly 8 decimals is checked
-            // without branches first. Anything else takes `check_fill_amounts`
-            // and `add_slow`.
+            // without branches; other scales go through `general_units`, and
+            // anything else through `check_fill_amounts` and `add_slow`.
             let (q, okq) = exchange_units8(&f.qty);
             let (p, okp) = exchange_units8(&f.price);
             let (c, okc) = exchange_units8(&f.commission);
             let (_, okcq) = exchange_units8(&f.commission_quote);
-            let fast = if okq & okp & okc & okcq & (q != 0) & (p != 0) {
-                Some((q, p, c))
+            let (q, p, c, fast) = if okq & okp & okc & okcq & (q != 0) & (p != 0) {
+                (q, p, c, true)
             } else {
-                match (
-                    units8_nonneg(&f.qty),
-                    units8_nonneg(&f.price),
-                    units8_nonneg(&f.commission),
-                    units8_nonneg(&f.commission_quote),
-                ) {
-                    (Some(q), Some(p), Some(c), Some(_)) if q > 0 && p > 0 => Some((q, p, c)),
-                    _ => None,
-                }
+                general_units(f)
             };
-            if fast.is_none() {
+            if !fast {
                 check_fill_amounts(i, f)?;
             }
             let role = match last_cid {
@@ -355,27 +366,21 @@ impl PlanInput {
             if f.side != expected {
                 return Err(wrong_side(i, f, role));
             }
-            match fast {
-                Some((q, p, c)) => {
-                    // A SELL's commission does not enter the state: its asset
-                    // is only read for a BUY.
-                    let base_fee = f.side == Side::Buy && same_str(&f.commission_asset, base_asset);
-                    if base_fee && c > q {
-                        return Err(fee_too_big(i));
-                    }
-                    // q, p, c < 2^63: exact in i128, and so is p * q.
-                    let (q, p, c) = (i128::from(q), i128::from(p), i128::from(c));
-                    state.add_units(role, f, q, p, base_fee.then_some(c));
+            if !fast {
+                let fee_in_base = same_str(&f.commission_asset, base_asset);
+                add_slow(&mut state, i, role, f, fee_in_base)?;
+            } else if let Role::Buy(level) = role {
+                // Only a BUY's commission enters the state: only its asset is read.
+                let base_fee = same_str(&f.commission_asset, base_asset);
+                if base_fee && c > q {
+                    return Err(fee_too_big(i));
                 }
-                None => {
-                    let fee_in_base = same_str(&f.commission_asset, base_asset);
-                    add_slow(&mut state, i, role, f, fee_in_base)?;
-                }
+                state.add_buy_units(level, f, q, p, if base_fee { c } else { 0 });
+            } else {
+                state.add_sell_units(role, f, q);
             }
-            if let Some(p) = prev_trade {
-                increasing &= f.trade_id > p;
-            }
-            prev_trade = Some(f.trade_id);
+            increasing &= f.trade_id > prev_trade;
+            prev_trade = f.trade_id;
             if keep_fills {
                 fills.push(RoleFill { role, fill: f });
             }

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{GridConfig, HardStopMode};
+use crate::num::{dec_gt, dec_lt, mul_dec};
 use crate::rules::SymbolRules;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,14 +47,14 @@ fn level(
     floor: Option<Decimal>,
     extension: bool,
 ) -> Level {
-    let price = rules.round_price_down(anchor * (Decimal::ONE - drop_pct));
-    let qty = if price > Decimal::ZERO {
+    let price = rules.round_price_down(mul_dec(anchor, Decimal::ONE - drop_pct));
+    let qty = if dec_gt(price, Decimal::ZERO) {
         rules.qty_for_quote(quote, price)
     } else {
         Decimal::ZERO
     };
     let inactive = match floor {
-        Some(line) if price < line => Some(format!(
+        Some(line) if dec_lt(price, line) => Some(format!(
             "hard_stop: price {price} is below the hard stop line {line}"
         )),
         _ => rules
@@ -87,7 +88,7 @@ pub fn base_levels(config: &GridConfig, rules: &SymbolRules, anchor: Decimal) ->
                 anchor,
                 i,
                 drop,
-                config.max_grid_capital_quote * w,
+                mul_dec(config.max_grid_capital_quote, w),
                 floor,
                 false,
             )

@@ -142,24 +142,50 @@ pub fn exchange_units8(v: &Decimal) -> (u64, bool) {
     (low, ok)
 }
 
-/// `a.cmp(&b)`: on integers when both have the sign bit clear, 64-bit
-/// mantissas and scales at most 19 apart (every price, quantity and filter
-/// value of a symbol), through `Decimal::cmp` otherwise. Both compare the
-/// exact values, so they agree; `Decimal`'s own comparison rescales through
-/// a generic 96-bit path on every call.
+/// `10^i` for `i <= 28` (the scales a `Decimal` can have).
+const POW10_U128: [u128; 29] = {
+    let mut t = [1u128; 29];
+    let mut i = 1;
+    while i < 29 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `a.cmp(&b)`: on integers when both have the sign bit clear (every price,
+/// quantity, amount and filter value), through `Decimal::cmp` otherwise. Both
+/// compare the exact values, so they agree; `Decimal`'s own comparison
+/// rescales through a generic path on every call.
+///
+/// The mantissa of the smaller scale is multiplied by `10^d` (`d` the scale
+/// difference): in one 64x64-bit product for 64-bit mantissas and `d <= 19`,
+/// else in 128 bits, where an overflow means it exceeds the other mantissa
+/// (below `2^96`).
 #[inline]
 pub fn cmp_dec(a: Decimal, b: Decimal) -> Ordering {
     let (ra, rb) = (a.unpack(), b.unpack());
-    if ra.hi == 0 && rb.hi == 0 && !ra.negative && !rb.negative {
+    if !ra.negative && !rb.negative && ra.hi == 0 && rb.hi == 0 {
+        // 64-bit mantissas, 10^d < 2^64 for d <= 19: the products fit 128 bits.
         let ma = u128::from(u64::from(ra.lo) | (u64::from(ra.mid) << 32));
         let mb = u128::from(u64::from(rb.lo) | (u64::from(rb.mid) << 32));
-        // m < 2^64 and 10^d < 2^64 for d <= 19: the products fit 128 bits.
         if ra.scale >= rb.scale {
             if let Some(&p) = POW10_U64.get((ra.scale - rb.scale) as usize) {
                 return ma.cmp(&(mb * u128::from(p)));
             }
         } else if let Some(&p) = POW10_U64.get((rb.scale - ra.scale) as usize) {
             return (ma * u128::from(p)).cmp(&mb);
+        }
+    }
+    if !ra.negative && !rb.negative {
+        let ma = u128::from(ra.lo) | (u128::from(ra.mid) << 32) | (u128::from(ra.hi) << 64);
+        let mb = u128::from(rb.lo) | (u128::from(rb.mid) << 32) | (u128::from(rb.hi) << 64);
+        if ra.scale >= rb.scale {
+            if let Some(&p) = POW10_U128.get((ra.scale - rb.scale) as usize) {
+                return mb.checked_mul(p).map_or(Ordering::Less, |x| ma.cmp(&x));
+            }
+        } else if let Some(&p) = POW10_U128.get((rb.scale - ra.scale) as usize) {
+            return ma.checked_mul(p).map_or(Ordering::Greater, |x| x.cmp(&mb));
         }
     }
     a.cmp(&b)
@@ -175,6 +201,33 @@ pub fn dec_lt(a: Decimal, b: Decimal) -> bool {
 #[inline]
 pub fn dec_gt(a: Decimal, b: Decimal) -> bool {
     cmp_dec(a, b) == Ordering::Greater
+}
+
+/// `a * b`, the same bits as `Decimal`'s `*`. When both have the sign bit
+/// clear and 64-bit mantissas, the product of the mantissas fits 96 bits and
+/// the scales add up to at most 28, `*` is exact (mantissa `ma * mb`, scale
+/// `sa + sb`, or `Decimal::ZERO` for a zero product) and is built here
+/// without the call, whose result, written to memory in pieces and read back
+/// whole, stalls the comparison that follows.
+#[inline]
+pub fn mul_dec(a: Decimal, b: Decimal) -> Decimal {
+    let (ra, rb) = (a.unpack(), b.unpack());
+    if ra.hi == 0 && rb.hi == 0 && !ra.negative && !rb.negative && ra.scale + rb.scale <= 28 {
+        let ma = u128::from(u64::from(ra.lo) | (u64::from(ra.mid) << 32));
+        let mb = u128::from(u64::from(rb.lo) | (u64::from(rb.mid) << 32));
+        let m = ma * mb;
+        if m == 0 {
+            return Decimal::ZERO;
+        }
+        if let Ok(m) = i128::try_from(m) {
+            if m < 1 << 96 {
+                if let Ok(p) = Decimal::try_from_i128_with_scale(m, ra.scale + rb.scale) {
+                    return p;
+                }
+            }
+        }
+    }
+    a * b
 }
 
 /// An exact running sum of decimals. Values with at most `S` decimals (every
@@ -268,12 +321,28 @@ impl<const S: u32> Sum<S> {
 
     pub fn get(&self) -> Decimal {
         let p = POW10[S as usize];
-        // The same quotient and remainder; in 64 bits when they fit (an i128
-        // division is a library call).
-        let (whole, frac) = match (i64::try_from(self.units), i64::try_from(p)) {
-            (Ok(u), Ok(p)) => (i128::from(u / p), i128::from(u % p)),
-            _ => (self.units / p, self.units % p),
-        };
+        // Without a `Decimal` remainder and within 64 bits, the additions below
+        // are known: `x + 0` and `0 + x` give `x` unchanged, and `whole + frac`
+        // (same sign) gives the mantissa `units` at scale `S`.
+        if let (Ok(u), Ok(p), true) = (
+            i64::try_from(self.units),
+            i64::try_from(p),
+            self.rest.is_zero(),
+        ) {
+            let (whole, frac) = (u / p, u % p);
+            let (m, scale) = if whole == 0 {
+                (frac, S)
+            } else if frac == 0 {
+                (whole, 0)
+            } else {
+                (u, S)
+            };
+            if let Ok(d) = Decimal::try_from_i128_with_scale(i128::from(m), scale) {
+                return d;
+            }
+        }
+        let whole = self.units / p;
+        let frac = self.units % p;
         let frac = Decimal::try_from_i128_with_scale(frac, S).unwrap_or_default();
         let whole = Decimal::try_from_i128_with_scale(whole, 0).unwrap_or(Decimal::MAX);
         whole + frac + self.rest

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
-use crate::num::{dec_gt as gt, dec_lt as lt};
+use crate::num::{dec_gt as gt, dec_lt as lt, mul_dec};
 
 /// PERCENT_PRICE_BY_SIDE multipliers (relative to the symbol's average price).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,7 +334,7 @@ impl SymbolRules {
         if gt(qty, self.max_qty) {
             return Err(NotTradable::MaxQty);
         }
-        let notional = qty * price;
+        let notional = mul_dec(qty, price);
         if lt(notional, self.min_notional) {
             return Err(NotTradable::MinNotional);
         }

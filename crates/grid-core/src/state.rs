@@ -126,6 +126,39 @@ impl StateBuilder {
         }
     }
 
+    /// [`StateBuilder::add_units`] for a BUY of level `level` with counts below
+    /// `2^63` (`fee`: the commission when paid in the base asset, else 0; adding
+    /// 0 leaves a sum as it is).
+    #[inline(always)]
+    pub fn add_buy_units(&mut self, level: u32, f: &Fill, q: u64, p: u64, fee: u64) {
+        // q, p, fee < 2^63: exact in i128, and so is p * q (< 2^126).
+        let (q, p, fee) = (i128::from(q), i128::from(p), i128::from(fee));
+        self.has_buys = true;
+        self.bought.add_units(q, || f.qty);
+        self.spent.add_units(p * q, || f.price * f.qty);
+        self.base_fees.add_units(fee, || f.commission);
+        if let Some(slot) = self.filled.get_mut(level as usize) {
+            slot.add_units(q, || f.qty);
+        }
+    }
+
+    /// [`StateBuilder::add_units`] for a SELL of `role` with a count below `2^63`.
+    #[inline(always)]
+    pub fn add_sell_units(&mut self, role: Role, f: &Fill, q: u64) {
+        let q = i128::from(q);
+        self.has_sells = true;
+        self.sold[0].add_units(q, || f.qty);
+        let k = match role {
+            Role::Tp1 => 1,
+            Role::Tp2 => 2,
+            Role::Trail => 3,
+            _ => 0,
+        };
+        if k > 0 {
+            self.sold[k].add_units(q, || f.qty);
+        }
+    }
+
     /// # Errors
     /// A [`StrategyError`] when more was sold than bought.
     pub fn finish(self) -> Result<BasketState, StrategyError> {

@@ -16,6 +16,7 @@ use crate::ids::Role;
 use crate::input::ValidInput;
 use crate::ladder::{base_levels, extension_levels, InactiveLevel, Level};
 use crate::model::{BasketStatus, OrderType, Side, TimeInForce};
+use crate::num::{dec_gt, mul_dec};
 use crate::plan::{PlanMeta, ReanchorMeta};
 use crate::reconcile::{role_orders, Desired};
 use crate::rules::SymbolRules;
@@ -106,10 +107,11 @@ fn buys(
         }
     };
     let mut cost = Decimal::ZERO;
-    let mut out = Vec::with_capacity(chosen.len());
+    // Room for the (at most 3) sells appended after the buys.
+    let mut out = Vec::with_capacity(chosen.len() + 3);
     for (l, p) in chosen.drain(..) {
-        cost += p.want * l.price;
-        if cost > remaining_budget {
+        cost += mul_dec(p.want, l.price);
+        if dec_gt(cost, remaining_budget) {
             break;
         }
         out.push(limit(Role::Buy(l.index), Side::Buy, l.price, p.want));
@@ -262,11 +264,16 @@ impl Strategy for GridStrategy {
         let wants_sells = matches!(status, BasketStatus::Active | BasketStatus::Paused)
             && !reanchor.actionable
             && !position_dust;
+        // Sells are appended after the buys: `desired` is then already in the
+        // reconciler's order (buys by level, TP1, TP2, TRAIL), so its stable
+        // sort finds one run and moves nothing. Roles are unique, so the
+        // sorted order is the same either way.
+        let mut sell_orders = Vec::new();
         if wants_sells {
             if let Some(avg) = state.avg_price {
                 let s = sells(cfg, rules, state, avg, last);
                 tp = Some((s.tp_n, s.tp1_price, s.tp2_price));
-                desired.extend(s.orders);
+                sell_orders = s.orders;
             }
         }
         match status {
@@ -282,7 +289,10 @@ impl Strategy for GridStrategy {
                 );
             }
             BasketStatus::Active => {
-                desired.extend(buys(cfg, &levels, &progress, last, remaining_budget));
+                // `desired` is still empty here: take the buys' vector as is.
+                let mut b = buys(cfg, &levels, &progress, last, remaining_budget);
+                b.append(&mut desired);
+                desired = b;
             }
             BasketStatus::Stopping | BasketStatus::Closing => {
                 let (role_open, _) = role_orders(&input.orders);
@@ -313,6 +323,7 @@ impl Strategy for GridStrategy {
             }
             _ => {}
         }
+        desired.extend(sell_orders);
 
         let halted = status != BasketStatus::Active || reanchor.actionable;
         let halt_reason = if status != BasketStatus::Active {

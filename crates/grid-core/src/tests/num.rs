@@ -125,6 +125,20 @@ proptest! {
     }
 
     #[test]
+    fn mul_dec_is_decimal_mul((a, b) in arb_pair()) {
+        if let Some(want) = a.checked_mul(b) {
+            prop_assert_eq!(mul_dec(a, b).serialize(), want.serialize(), "{} * {}", a, b);
+        }
+        // Prices and quantities: at most 12 digits, at most 14 decimals.
+        let small = |d: Decimal| {
+            let m = (d.mantissa() % 1_000_000_000_000) as i64;
+            Decimal::new(m, d.scale().min(14))
+        };
+        let (x, y) = (small(a), small(b));
+        prop_assert_eq!(mul_dec(x, y).serialize(), (x * y).serialize(), "{} * {}", x, y);
+    }
+
+    #[test]
     fn sum_get_splits_units_as_before(units in prop_oneof![
         any::<i64>().prop_map(i128::from),
         -(1i128 << 100)..(1i128 << 100),
@@ -141,5 +155,11 @@ proptest! {
         }
         prop_assert_eq!(s8.get().serialize(), old::<8>(units).serialize());
         prop_assert_eq!(s16.get().serialize(), old::<16>(units).serialize());
+        // Small sums too (a few units, whole numbers, fractions only).
+        let small = units % 1_000_000_000_000_000_000;
+        for u in [small, small % 100_000_000, small / 100_000_000 * 100_000_000] {
+            let s = Sum::<8> { units: u, rest: Decimal::ZERO };
+            prop_assert_eq!(s.get().serialize(), old::<8>(u).serialize(), "{}", u);
+        }
     }
 }
