@@ -1023,3 +1023,167 @@ fn a_basket_waits_while_the_trade_list_lags_behind_the_orders() {
     settle(&sim, &mut conn, 0);
     check_history(&sim, &mut conn);
 }
+
+/// Baskets by holder (`baskets.worker_id`) among those that need a writer.
+fn holders(conn: &mut PgConnection) -> HashMap<String, usize> {
+    use store::schema::baskets;
+    let rows: Vec<Option<String>> = baskets::table
+        .filter(baskets::status.eq_any(["active", "paused", "stopping", "closing"]))
+        .select(baskets::worker_id)
+        .load(conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut by: HashMap<String, usize> = HashMap::new();
+    for w in rows {
+        *by.entry(w.unwrap_or_else(|| "-".into())).or_default() += 1;
+    }
+    by
+}
+
+/// `Placed basket=… cid=…` lines of a daemon's log: (basket, clientOrderId).
+fn placed(log: &str) -> Vec<(i64, String)> {
+    log.lines()
+        .filter(|l| l.contains("] Placed basket="))
+        .filter_map(|l| {
+            let basket = l.split("basket=").nth(1)?.split(' ').next()?.parse().ok()?;
+            let cid = l.split("cid=").nth(1)?.split(' ').next()?.to_string();
+            Some((basket, cid))
+        })
+        .collect()
+}
+
+/// Two real `bot-daemon run` processes share 20 baskets; one is SIGKILLed.
+/// The survivor holds every basket within two of its cycles once the dead
+/// one's leases have expired, no basket's orders were ever sent by both
+/// processes in interleaved turns, and the money invariants hold.
+#[test]
+fn sigkill_one_of_two_worker_processes() {
+    let sim = roomy_sim();
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let c = client(&sim);
+    for _ in 0..20 {
+        basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let lease_ms: u64 = 1000;
+    let logs: Vec<std::path::PathBuf> = ["a", "b"]
+        .iter()
+        .map(|w| std::env::temp_dir().join(format!("bd-two-{}-{w}.log", std::process::id())))
+        .collect();
+    let mut children = Vec::new();
+    for (w, log) in ["pa", "pb"].iter().zip(&logs) {
+        let file = std::fs::File::create(log).unwrap_or_else(|e| panic!("{e}"));
+        let mut cmd = daemon(&sim, &db, w, 50, lease_ms);
+        cmd.stderr(file).env("RUST_LOG", "info");
+        children.push(spawn(&mut cmd));
+    }
+    let path = price_path(41, 10_000);
+    let mut step = 0usize;
+    let move_for = |ms: u64, step: &mut usize| {
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_millis(ms) {
+            set_price(&sim, "SOLUSDC", path[*step % path.len()]);
+            *step += 1;
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // Both serve a share (the second to start gets its fair share).
+    let t0 = Instant::now();
+    loop {
+        move_for(200, &mut step);
+        let by = holders(&mut conn);
+        if by.get("pa").copied().unwrap_or(0) >= 5 && by.get("pb").copied().unwrap_or(0) >= 5 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "no fair share: {by:?}"
+        );
+    }
+    move_for(1500, &mut step);
+    let mut a = children.remove(0);
+    let _ = a.kill(); // SIGKILL
+    let _ = a.wait();
+    let killed_at = Instant::now();
+    // pa's leases run out at the latest of their expiries (database clock);
+    // from then on, count pb's cycles (every openOrders call is pb's) until
+    // it holds every basket. The price keeps moving meanwhile.
+    let expiry: chrono::DateTime<chrono::Utc> = {
+        use store::schema::baskets;
+        baskets::table
+            .filter(baskets::worker_id.eq("pa"))
+            .select(diesel::dsl::max(baskets::lease_until))
+            .first::<Option<chrono::DateTime<chrono::Utc>>>(&mut conn)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("pa held nothing when killed"))
+    };
+    let mut expired_at_cycle = None;
+    let took = loop {
+        set_price(&sim, "SOLUSDC", path[step % path.len()]);
+        step += 1;
+        let now: chrono::DateTime<chrono::Utc> =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Timestamptz>("now()"))
+                .get_result(&mut conn)
+                .unwrap_or_else(|e| panic!("{e}"));
+        if expired_at_cycle.is_none() && now > expiry {
+            expired_at_cycle = Some(cycles_seen(&sim));
+        }
+        let by = holders(&mut conn);
+        if let Some(c0) = expired_at_cycle {
+            if by.len() == 1 && by.contains_key("pb") {
+                break cycles_seen(&sim) - c0;
+            }
+        }
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(15),
+            "pb never took pa's baskets: {by:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    eprintln!("pb held every basket {took} cycle(s) after pa's leases expired");
+    assert!(took <= 2, "pb needed {took} cycles");
+    move_for(1500, &mut step);
+    let mut b = children.remove(0);
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(b.id().to_string())
+        .status();
+    let status = b.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{status:?}");
+
+    // Per basket, the sending process changes at most once (pa → pb after
+    // the kill, or at the first rebalance): never interleaved turns.
+    let texts: Vec<String> = logs
+        .iter()
+        .map(|l| std::fs::read_to_string(l).unwrap_or_default())
+        .collect();
+    let engine = sim.engine();
+    let st = lock(&engine).state();
+    let time_of: HashMap<&str, i64> = st
+        .orders
+        .iter()
+        .map(|o| (o.client_order_id.as_str(), o.time))
+        .collect();
+    let mut sends: HashMap<i64, Vec<(i64, usize)>> = HashMap::new();
+    for (who, text) in texts.iter().enumerate() {
+        for (basket, cid) in placed(text) {
+            let t = time_of.get(cid.as_str()).copied().unwrap_or(i64::MAX);
+            sends.entry(basket).or_default().push((t, who));
+        }
+    }
+    drop(st);
+    assert!(
+        sends.values().map(Vec::len).sum::<usize>() >= 40,
+        "{sends:?}"
+    );
+    for (basket, mut s) in sends {
+        s.sort();
+        let turns = s.windows(2).filter(|w| w[0].1 != w[1].1).count();
+        assert!(turns <= 1, "basket {basket} sent by both in turns: {s:?}");
+    }
+    for l in &logs {
+        let _ = std::fs::remove_file(l);
+    }
+    settle(&sim, &mut conn, lease_ms);
+    check_history(&sim, &mut conn);
+}
