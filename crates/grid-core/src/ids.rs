@@ -190,21 +190,35 @@ impl ClientOrderId {
     /// # Errors
     /// As [`ClientOrderId::check_len`].
     pub fn to_checked_string(&self) -> Result<String, ParseIdError> {
-        let s = self.render();
-        if s.len() > MAX_CLIENT_ORDER_ID_LEN {
-            return Err(ParseIdError(format!(
-                "clientOrderId `{s}` is {} characters; Binance accepts at most {MAX_CLIENT_ORDER_ID_LEN}",
-                s.len()
-            )));
-        }
-        // Everything but the symbol is `BOT_`, digits, `-`, `_` and a role name.
-        if !valid_chars(&self.symbol) {
-            return Err(ParseIdError(format!(
-                "clientOrderId `{s}` has characters outside [a-zA-Z0-9-_]"
-            )));
-        }
-        Ok(s)
+        checked_id(&self.symbol, self.basket_id, self.role, self.seq)
     }
+}
+
+/// [`ClientOrderId::to_checked_string`] of the id with these parts, without
+/// building a `ClientOrderId` (and copying the symbol) first.
+///
+/// # Errors
+/// As [`ClientOrderId::check_len`].
+pub(crate) fn checked_id(
+    symbol: &str,
+    basket_id: i64,
+    role: Role,
+    seq: u64,
+) -> Result<String, ParseIdError> {
+    let s = render_id(symbol, basket_id, role, seq);
+    if s.len() > MAX_CLIENT_ORDER_ID_LEN {
+        return Err(ParseIdError(format!(
+            "clientOrderId `{s}` is {} characters; Binance accepts at most {MAX_CLIENT_ORDER_ID_LEN}",
+            s.len()
+        )));
+    }
+    // Everything but the symbol is `BOT_`, digits, `-`, `_` and a role name.
+    if !valid_chars(symbol) {
+        return Err(ParseIdError(format!(
+            "clientOrderId `{s}` has characters outside [a-zA-Z0-9-_]"
+        )));
+    }
+    Ok(s)
 }
 
 fn push_int(out: &mut Vec<u8>, v: u64) {
@@ -225,36 +239,41 @@ fn push_int(out: &mut Vec<u8>, v: u64) {
     }
 }
 
+#[cfg(test)]
 impl ClientOrderId {
-    /// The same text as `Display`, without the formatting machinery (the
-    /// reconciler prints one id per new order on every plan): bytes first,
-    /// checked as UTF-8 once.
+    /// The same text as `Display`, without the formatting machinery.
     fn render(&self) -> String {
-        let mut out = Vec::with_capacity(BOT_PREFIX.len() + self.symbol.len() + 32);
-        out.extend_from_slice(BOT_PREFIX.as_bytes());
-        out.extend_from_slice(self.symbol.as_bytes());
-        out.push(b'_');
-        if self.basket_id < 0 {
-            out.push(b'-');
-        }
-        push_int(&mut out, self.basket_id.unsigned_abs());
-        out.push(b'_');
-        match self.role {
-            Role::Buy(i) => {
-                out.push(b'B');
-                push_int(&mut out, u64::from(i));
-            }
-            Role::Tp1 => out.extend_from_slice(b"TP1"),
-            Role::Tp2 => out.extend_from_slice(b"TP2"),
-            Role::Trail => out.extend_from_slice(b"TRAIL"),
-            Role::Exit => out.extend_from_slice(b"EXIT"),
-        }
-        out.push(b'_');
-        push_int(&mut out, self.seq);
-        // The symbol is a `str` and everything else ASCII: always UTF-8.
-        String::from_utf8(out)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        render_id(&self.symbol, self.basket_id, self.role, self.seq)
     }
+}
+
+/// `BOT_{symbol}_{basket_id}_{role}_{seq}` without the formatting machinery
+/// (the reconciler prints one id per new order on every plan): bytes first,
+/// checked as UTF-8 once.
+fn render_id(symbol: &str, basket_id: i64, role: Role, seq: u64) -> String {
+    let mut out = Vec::with_capacity(BOT_PREFIX.len() + symbol.len() + 32);
+    out.extend_from_slice(BOT_PREFIX.as_bytes());
+    out.extend_from_slice(symbol.as_bytes());
+    out.push(b'_');
+    if basket_id < 0 {
+        out.push(b'-');
+    }
+    push_int(&mut out, basket_id.unsigned_abs());
+    out.push(b'_');
+    match role {
+        Role::Buy(i) => {
+            out.push(b'B');
+            push_int(&mut out, u64::from(i));
+        }
+        Role::Tp1 => out.extend_from_slice(b"TP1"),
+        Role::Tp2 => out.extend_from_slice(b"TP2"),
+        Role::Trail => out.extend_from_slice(b"TRAIL"),
+        Role::Exit => out.extend_from_slice(b"EXIT"),
+    }
+    out.push(b'_');
+    push_int(&mut out, seq);
+    // The symbol is a `str` and everything else ASCII: always UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 impl fmt::Display for ClientOrderId {

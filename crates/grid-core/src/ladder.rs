@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{GridConfig, HardStopMode};
-use crate::num::{dec_gt, dec_lt, mul_dec};
+use crate::num::{dec_gt, dec_lt, mul_dec, sub_dec};
 use crate::rules::SymbolRules;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ fn level(
     floor: Option<Decimal>,
     extension: bool,
 ) -> Level {
-    let price = rules.round_price_down(mul_dec(anchor, Decimal::ONE - drop_pct));
+    let price = rules.round_price_down(mul_dec(anchor, sub_dec(Decimal::ONE, drop_pct)));
     let qty = if dec_gt(price, Decimal::ZERO) {
         rules.qty_for_quote(quote, price)
     } else {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use crate::error::{PlanError, StrategyError};
-use crate::ids::{ClientOrderId, Role};
+use crate::ids::{checked_id, Role};
 use crate::input::{BasketOrder, ValidInput};
 use crate::model::{OpenOrder, OrderType, Side, TimeInForce};
 use crate::plan::{Actions, PlannedOrder, Replace};
@@ -84,13 +84,20 @@ pub fn reconcile(
     for d in desired {
         let current = open.remove(&d.role);
         let executed = current.map_or(Decimal::ZERO, |(_, o)| o.executed_qty);
+        // `x + 0` is `x` unchanged in `Decimal` when `x` is not zero: skip the
+        // call (whose result, read back whole, stalls what follows).
+        let qty = if executed.is_zero() && !d.want.is_zero() {
+            d.want
+        } else {
+            d.want + executed
+        };
         let mut planned = PlannedOrder {
             client_order_id: String::new(),
             role: d.role,
             side: d.side,
             order_type: d.order_type,
             price: rules.canonical_price(d.price),
-            qty: rules.canonical_qty(d.want + executed),
+            qty: rules.canonical_qty(qty),
             stop_price: d.stop_price.map(|p| rules.canonical_price(p)),
             trailing_delta: d.trailing_delta,
             time_in_force: d.time_in_force,
@@ -105,8 +112,7 @@ pub fn reconcile(
                     StrategyError::new("basket.order_seq", "the order counter overflowed")
                 })?;
                 planned.client_order_id =
-                    ClientOrderId::new(&input.basket.symbol, input.basket.id, d.role, seq)
-                        .to_checked_string()
+                    checked_id(&input.basket.symbol, input.basket.id, d.role, seq)
                         .map_err(|e| StrategyError::new("basket.order_seq", e.0))?;
                 match current {
                     Some((_, o)) => actions.to_replace.push(Replace {

@@ -16,7 +16,7 @@ use crate::ids::Role;
 use crate::input::ValidInput;
 use crate::ladder::{base_levels, extension_levels, InactiveLevel, Level};
 use crate::model::{BasketStatus, OrderType, Side, TimeInForce};
-use crate::num::{dec_gt, mul_dec};
+use crate::num::{dec_gt, mul_dec, sub_dec};
 use crate::plan::{PlanMeta, ReanchorMeta};
 use crate::reconcile::{role_orders, Desired};
 use crate::rules::SymbolRules;
@@ -75,7 +75,7 @@ fn progress(rules: &SymbolRules, levels: &[Level], state: &BasketState) -> Vec<P
     levels
         .iter()
         .map(|l| {
-            let want = rules.round_qty_down(l.qty - state.filled(l.index));
+            let want = rules.round_qty_down(sub_dec(l.qty, state.filled(l.index)));
             Progress {
                 want,
                 done: !rules.is_tradable(want, l.price),

@@ -65,6 +65,7 @@ use proptest::prelude::*;
 fn arb_any() -> impl Strategy<Value = Decimal> {
     (
         prop_oneof![
+            Just(0u128),
             0u128..1000,
             0u128..(1 << 32),
             0u128..(1 << 64),
@@ -136,6 +137,36 @@ proptest! {
         };
         let (x, y) = (small(a), small(b));
         prop_assert_eq!(mul_dec(x, y).serialize(), (x * y).serialize(), "{} * {}", x, y);
+    }
+
+    #[test]
+    fn sub_dec_is_decimal_sub((a, b) in arb_pair()) {
+        if let Some(want) = a.checked_sub(b) {
+            prop_assert_eq!(sub_dec(a, b).serialize(), want.serialize(), "{} - {}", a, b);
+        }
+        if let Some(want) = b.checked_sub(a) {
+            prop_assert_eq!(sub_dec(b, a).serialize(), want.serialize(), "{} - {}", b, a);
+        }
+        prop_assert_eq!(sub_dec(a, a).serialize(), (a - a).serialize(), "{} - itself", a);
+        let small = |d: Decimal| {
+            let m = (d.mantissa() % 1_000_000_000_000) as i64;
+            Decimal::new(m, d.scale().min(14))
+        };
+        let (x, y) = (small(a), small(b));
+        prop_assert_eq!(sub_dec(x, y).serialize(), (x - y).serialize(), "{} - {}", x, y);
+        prop_assert_eq!(sub_dec(Decimal::ONE, y).serialize(), (Decimal::ONE - y).serialize());
+    }
+
+    /// What `reconcile` relies on to skip `want + executed` when nothing was
+    /// executed: `x + 0` is `x`, bit for bit, for `x` not zero.
+    #[test]
+    fn adding_zero_to_a_nonzero_decimal_changes_nothing(x in arb_any(), z in arb_any()) {
+        let zero = Decimal::from_i128_with_scale(0, z.scale());
+        let zero = if z.is_sign_negative() { -zero } else { zero };
+        if !x.is_zero() {
+            prop_assert_eq!((x + zero).serialize(), x.serialize(), "{} + {}", x, zero);
+            prop_assert_eq!((x + Decimal::ZERO).serialize(), x.serialize());
+        }
     }
 
     #[test]

@@ -82,6 +82,7 @@ fn same(a: Decimal, b: Decimal) -> bool {
 fn arb_dec() -> impl Strategy<Value = Decimal> {
     (
         prop_oneof![
+            Just(0u128),
             0u128..1000,
             0u128..(1 << 32),
             0u128..(1 << 64),
