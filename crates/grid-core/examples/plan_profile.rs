@@ -1,5 +1,9 @@
 //! Runs the benchmark's plan input N times (for profilers: callgrind, perf).
 //! `cargo run --release -p grid-core --example plan_profile -- 1000`
+//!
+//! `valgrind --tool=callgrind target/release/examples/plan_profile 100`: about
+//! 0.55M instructions per plan after the integer fast paths (1.14M before),
+//! plus 3.1M once for building the input.
 
 use grid_core::plan;
 

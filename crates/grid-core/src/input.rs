@@ -259,7 +259,9 @@ fn add_slow(
 
 /// Parses `{role}_{seq}` after the basket prefix without allocating.
 pub(crate) fn parse_suffix(rest: &str) -> Option<(Role, u64)> {
-    let (role, seq) = rest.rsplit_once('_')?;
+    // The last `_`, as `rsplit_once('_')` finds it, without its searcher.
+    let at = rest.bytes().rposition(|b| b == b'_')?;
+    let (role, seq) = (rest.get(..at)?, rest.get(at + 1..)?);
     if seq.is_empty()
         || !seq.bytes().all(|b| b.is_ascii_digit())
         || (seq.len() > 1 && seq.starts_with('0'))

@@ -301,6 +301,21 @@ proptest! {
     }
 
     #[test]
+    fn parse_suffix_splits_at_the_last_underscore(s in "[A-Z0-9_]{0,12}|B[0-9]{1,3}_[0-9]{1,4}|(TP1|TP2|TRAIL|EXIT)_[0-9]{1,3}|é_1") {
+        // The split `parse_suffix` had before: `rsplit_once('_')`.
+        let want = s.rsplit_once('_').and_then(|(role, seq)| {
+            if seq.is_empty()
+                || !seq.bytes().all(|b| b.is_ascii_digit())
+                || (seq.len() > 1 && seq.starts_with('0'))
+            {
+                return None;
+            }
+            Some((role.parse::<Role>().ok()?, seq.parse::<u64>().ok()?))
+        });
+        prop_assert_eq!(parse_suffix(&s), want);
+    }
+
+    #[test]
     fn same_str_is_string_equality(
         a in "[A-Z0-9_]{0,40}",
         flip in any::<prop::sample::Index>(),
