@@ -117,8 +117,8 @@ fn within_1e11_slow(v: Decimal, positive: bool) -> bool {
 /// the count is also at most [`MAX_UNITS8`]. The per-fill fast path.
 #[inline(always)]
 pub fn units8_nonneg(v: &Decimal) -> Option<u64> {
-    let r = v.unpack();
-    let (s, low) = (r.scale, u64::from(r.lo) | (u64::from(r.mid) << 32));
+    let r = raw(v);
+    let (s, low) = (r.scale, r.low);
     if r.hi != 0 || s > 8 || (r.negative && low != 0) {
         return None;
     }
@@ -136,10 +136,32 @@ pub fn units8_nonneg(v: &Decimal) -> Option<u64> {
 /// flag is set the count equals `units8_nonneg(v)`.
 #[inline(always)]
 pub fn exchange_units8(v: &Decimal) -> (u64, bool) {
-    let r = v.unpack();
-    let low = u64::from(r.lo) | (u64::from(r.mid) << 32);
+    let r = raw(v);
+    let low = r.low;
     let ok = (r.hi == 0) & (r.scale == 8) & !r.negative & (low >> 63 == 0);
     (low, ok)
+}
+
+/// A `Decimal` through its stable API (`Decimal::unpack` is documented as
+/// unstable): the sign bit (set for `-0` too), the scale and the mantissa's
+/// magnitude split into its high 32 and low 64 bits (a mantissa has 96).
+#[derive(Clone, Copy)]
+struct Raw {
+    negative: bool,
+    scale: u32,
+    hi: u32,
+    low: u64,
+}
+
+#[inline(always)]
+fn raw(v: &Decimal) -> Raw {
+    let m = v.mantissa().unsigned_abs();
+    Raw {
+        negative: v.is_sign_negative(),
+        scale: v.scale(),
+        hi: (m >> 64) as u32,
+        low: m as u64,
+    }
 }
 
 /// `10^i` for `i <= 28` (the scales a `Decimal` can have).
@@ -164,11 +186,11 @@ const POW10_U128: [u128; 29] = {
 /// (below `2^96`).
 #[inline]
 pub fn cmp_dec(a: Decimal, b: Decimal) -> Ordering {
-    let (ra, rb) = (a.unpack(), b.unpack());
+    let (ra, rb) = (raw(&a), raw(&b));
     if !ra.negative && !rb.negative && ra.hi == 0 && rb.hi == 0 {
         // 64-bit mantissas, 10^d < 2^64 for d <= 19: the products fit 128 bits.
-        let ma = u128::from(u64::from(ra.lo) | (u64::from(ra.mid) << 32));
-        let mb = u128::from(u64::from(rb.lo) | (u64::from(rb.mid) << 32));
+        let ma = u128::from(ra.low);
+        let mb = u128::from(rb.low);
         if ra.scale >= rb.scale {
             if let Some(&p) = POW10_U64.get((ra.scale - rb.scale) as usize) {
                 return ma.cmp(&(mb * u128::from(p)));
@@ -178,8 +200,8 @@ pub fn cmp_dec(a: Decimal, b: Decimal) -> Ordering {
         }
     }
     if !ra.negative && !rb.negative {
-        let ma = u128::from(ra.lo) | (u128::from(ra.mid) << 32) | (u128::from(ra.hi) << 64);
-        let mb = u128::from(rb.lo) | (u128::from(rb.mid) << 32) | (u128::from(rb.hi) << 64);
+        let ma = u128::from(ra.low) | (u128::from(ra.hi) << 64);
+        let mb = u128::from(rb.low) | (u128::from(rb.hi) << 64);
         if ra.scale >= rb.scale {
             if let Some(&p) = POW10_U128.get((ra.scale - rb.scale) as usize) {
                 return mb.checked_mul(p).map_or(Ordering::Less, |x| ma.cmp(&x));
@@ -211,10 +233,10 @@ pub fn dec_gt(a: Decimal, b: Decimal) -> bool {
 /// whole, stalls the comparison that follows.
 #[inline]
 pub fn mul_dec(a: Decimal, b: Decimal) -> Decimal {
-    let (ra, rb) = (a.unpack(), b.unpack());
+    let (ra, rb) = (raw(&a), raw(&b));
     if ra.hi == 0 && rb.hi == 0 && !ra.negative && !rb.negative && ra.scale + rb.scale <= 28 {
-        let ma = u128::from(u64::from(ra.lo) | (u64::from(ra.mid) << 32));
-        let mb = u128::from(u64::from(rb.lo) | (u64::from(rb.mid) << 32));
+        let ma = u128::from(ra.low);
+        let mb = u128::from(rb.low);
         let m = ma * mb;
         if m == 0 {
             return Decimal::ZERO;
@@ -237,10 +259,10 @@ pub fn mul_dec(a: Decimal, b: Decimal) -> Decimal {
 /// built here without the call for the same reason as [`mul_dec`].
 #[inline]
 pub fn sub_dec(a: Decimal, b: Decimal) -> Decimal {
-    let (ra, rb) = (a.unpack(), b.unpack());
+    let (ra, rb) = (raw(&a), raw(&b));
     if ra.hi == 0 && rb.hi == 0 && !ra.negative && !rb.negative {
-        let ma = u128::from(u64::from(ra.lo) | (u64::from(ra.mid) << 32));
-        let mb = u128::from(u64::from(rb.lo) | (u64::from(rb.mid) << 32));
+        let ma = u128::from(ra.low);
+        let mb = u128::from(rb.low);
         // `0 - b` is `b` (sign flipped unless zero) in `Decimal`, even when
         // `b` is zero too; `a - 0` is `a`. Only the latter is taken here.
         if mb == 0 && ma != 0 {
