@@ -45,6 +45,18 @@ pub struct StateBuilder {
     has_sells: bool,
 }
 
+/// The `sold` slot of a SELL role besides the total (slot 0): TP1 1, TP2 2,
+/// TRAIL 3; EXIT and buys count in the total only.
+#[inline(always)]
+fn sold_slot(role: Role) -> Option<usize> {
+    match role {
+        Role::Tp1 => Some(1),
+        Role::Tp2 => Some(2),
+        Role::Trail => Some(3),
+        _ => None,
+    }
+}
+
 impl StateBuilder {
     pub fn new(max_level: u32) -> Self {
         Self {
@@ -79,13 +91,7 @@ impl StateBuilder {
             Side::Sell => {
                 self.has_sells = true;
                 self.sold[0].add(f.qty);
-                let k = match role {
-                    Role::Tp1 => 1,
-                    Role::Tp2 => 2,
-                    Role::Trail => 3,
-                    _ => 0,
-                };
-                if k > 0 {
+                if let Some(k) = sold_slot(role) {
                     self.sold[k].add(f.qty);
                 }
             }
@@ -110,19 +116,7 @@ impl StateBuilder {
                     }
                 }
             }
-            Side::Sell => {
-                self.has_sells = true;
-                self.sold[0].add_units(q, || f.qty);
-                let k = match role {
-                    Role::Tp1 => 1,
-                    Role::Tp2 => 2,
-                    Role::Trail => 3,
-                    _ => 0,
-                };
-                if k > 0 {
-                    self.sold[k].add_units(q, || f.qty);
-                }
-            }
+            Side::Sell => self.add_sold_units(role, f, q),
         }
     }
 
@@ -145,16 +139,14 @@ impl StateBuilder {
     /// [`StateBuilder::add_units`] for a SELL of `role` with a count below `2^63`.
     #[inline(always)]
     pub fn add_sell_units(&mut self, role: Role, f: &Fill, q: u64) {
-        let q = i128::from(q);
+        self.add_sold_units(role, f, i128::from(q));
+    }
+
+    #[inline(always)]
+    fn add_sold_units(&mut self, role: Role, f: &Fill, q: i128) {
         self.has_sells = true;
         self.sold[0].add_units(q, || f.qty);
-        let k = match role {
-            Role::Tp1 => 1,
-            Role::Tp2 => 2,
-            Role::Trail => 3,
-            _ => 0,
-        };
-        if k > 0 {
+        if let Some(k) = sold_slot(role) {
             self.sold[k].add_units(q, || f.qty);
         }
     }
