@@ -824,11 +824,7 @@ impl<E: Exchange> Worker<E> {
             }
         }
         self.behind.remove(&b.id);
-        let seen: HashMap<&str, Decimal> = open
-            .iter()
-            .map(|o| (o.client_order_id.as_str(), o.executed_qty))
-            .collect();
-        let (results, executed) = self.execute(conn, &b, &rules, &plan, &seen)?;
+        let (results, executed) = self.execute(conn, &b, &rules, &plan, &open)?;
         if executed {
             // An order traded in a create or cancel response: its trades are
             // recorded now (and next cycle if this fails).
@@ -1078,7 +1074,7 @@ impl<E: Exchange> Worker<E> {
         b: &BasketRow,
         rules: &SymbolRules,
         plan: &Plan,
-        seen: &HashMap<&str, Decimal>,
+        seen: &[ExchangeOrder],
     ) -> Result<(Vec<Value>, bool), DaemonError> {
         let mut results = Vec::new();
         let mut executed = false;
@@ -1087,8 +1083,13 @@ impl<E: Exchange> Worker<E> {
         // order" because it filled): the plan's fills — position, budget,
         // done levels — are stale, so nothing is created on them.
         let mut stale: Option<String> = None;
-        let traded_since =
-            |cid: &str, executed: Decimal| executed > seen.get(cid).copied().unwrap_or_default();
+        let traded_since = |cid: &str, executed: Decimal| {
+            let before = seen
+                .iter()
+                .find(|o| o.client_order_id == cid)
+                .map_or(Decimal::ZERO, |o| o.executed_qty);
+            executed > before
+        };
         for cid in &plan.actions.to_cancel {
             let role = role_of(cid);
             match self
