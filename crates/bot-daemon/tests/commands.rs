@@ -518,7 +518,7 @@ fn a_command_taken_over_while_it_runs_is_not_recorded_and_the_cycle_goes_on() {
     let mut w = worker(&sim, "w1");
     w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
     // Another claimant takes the command over as soon as w1 claims it (as
-    // `claim_next` reclaiming a stale `running` command would).
+    // a worker taking over an orphaned `running` command would).
     diesel::sql_query(
         "CREATE FUNCTION take_over() RETURNS trigger AS $$ BEGIN \
            IF NEW.status = 'running' AND NEW.idempotency_key = 'taken' THEN \

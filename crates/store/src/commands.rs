@@ -88,51 +88,6 @@ pub fn insert(conn: &mut PgConnection, cmd: &NewCommand) -> Result<(CommandRow, 
     Ok((row, false))
 }
 
-/// Claims the oldest pending command for `worker_id` (or one left `running`
-/// by a worker that died more than `reclaim_after_s` seconds ago), in its own
-/// transaction with `FOR UPDATE SKIP LOCKED`: two workers never get the same one.
-///
-/// # Errors
-/// [`Error::Query`].
-pub fn claim_next(
-    conn: &mut PgConnection,
-    worker_id: &str,
-    reclaim_after_s: i64,
-) -> Result<Option<CommandRow>, Error> {
-    conn.transaction(|conn| {
-        let next: Option<i64> = commands::table
-            .filter(
-                commands::status
-                    .eq(CommandStatus::Pending)
-                    .or(commands::status.eq(CommandStatus::Running).and(
-                        sql::<Bool>("started_at < now() - make_interval(secs => ")
-                            .bind::<BigInt, _>(reclaim_after_s)
-                            .sql("::float8)"),
-                    )),
-            )
-            .select(commands::id)
-            .order(commands::id)
-            .limit(1)
-            .for_update()
-            .skip_locked()
-            .first(conn)
-            .optional()?;
-        let Some(id) = next else {
-            return Ok(None);
-        };
-        Ok(Some(
-            diesel::update(commands::table.find(id))
-                .set((
-                    commands::status.eq(CommandStatus::Running),
-                    commands::claimed_by.eq(worker_id),
-                    commands::started_at.eq(diesel::dsl::now),
-                ))
-                .returning(CommandRow::as_returning())
-                .get_result(conn)?,
-        ))
-    })
-}
-
 /// Claims, for `worker_id`, the oldest pending commands (at most `limit`) it
 /// may run: those of a basket in `held` (the baskets it leases), those of no
 /// basket, and those of a basket that no worker leases any more (a terminal

@@ -79,7 +79,13 @@ fn close_all_in_a_real_browser() {
         let mut done = 0;
         while !s2.load(Ordering::Relaxed) {
             if let Ok(mut c) = pool.get() {
-                if let Ok(Some(cmd)) = store::commands::claim_next(&mut c, "e2e", 60) {
+                let live: Vec<i64> = store::baskets::list_live(&mut c)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|b| b.id)
+                    .collect();
+                let claimed = store::commands::claim_for_worker(&mut c, "e2e", &live, 60_000, 1);
+                if let Some(cmd) = claimed.ok().and_then(|v| v.into_iter().next()) {
                     std::thread::sleep(Duration::from_millis(1500));
                     if let Some(id) = cmd.basket_id {
                         let _ = store::baskets::set_status(

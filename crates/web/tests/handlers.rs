@@ -624,7 +624,16 @@ async fn close_all_writes_one_command_per_live_basket_once() {
     // The daemon (simulated through the store) claims and runs them.
     {
         let mut c = db.conn();
-        while let Some(cmd) = store::commands::claim_next(&mut c, "w1", 60).expect("claim") {
+        let live: Vec<i64> = store::baskets::list_live(&mut c)
+            .expect("baskets")
+            .iter()
+            .map(|b| b.id)
+            .collect();
+        while let Some(cmd) = store::commands::claim_for_worker(&mut c, "w1", &live, 60_000, 1)
+            .expect("claim")
+            .into_iter()
+            .next()
+        {
             assert_eq!(cmd.kind, CommandKind::CloseBasket);
             let id = cmd.basket_id.expect("basket");
             store::baskets::set_status(

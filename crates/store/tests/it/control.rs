@@ -56,22 +56,19 @@ fn commands_are_idempotent_claimed_once_and_notified() {
     }
     assert_eq!(notified, vec![first.id, second.id]);
 
-    // While a holds its claim (transaction open), b skips it and gets the next one.
-    a.transaction::<_, Error, _>(|a| {
-        let mine = commands::claim_next(a, "w-a", 300)?.expect("a claims");
-        assert_eq!(mine.id, first.id);
-        let theirs = commands::claim_next(&mut b, "w-b", 300)?.expect("b claims another");
-        assert_eq!(theirs.id, second.id);
-        assert!(
-            commands::claim_next(&mut b, "w-b", 300)?.is_none(),
-            "nothing left for b"
-        );
-        Ok(())
-    })
-    .expect("claims");
-    assert!(commands::claim_next(&mut b, "w-b", 300)
-        .expect("none")
-        .is_none());
+    // Each worker claims one (both alive, so neither takes the other's).
+    alive(&mut a, "w-a");
+    alive(&mut a, "w-b");
+    let mine = commands::claim_for_worker(&mut a, "w-a", &[basket], 60_000, 1).expect("a claims");
+    assert_eq!(
+        mine.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![first.id]
+    );
+    let theirs = commands::claim_for_worker(&mut b, "w-b", &[basket], 60_000, 1).expect("b claims");
+    assert_eq!(
+        theirs.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![second.id]
+    );
 
     // Only the claimant finishes it.
     assert!(matches!(
@@ -95,20 +92,6 @@ fn commands_are_idempotent_claimed_once_and_notified() {
     );
     assert!(commands::unfinished(&mut a).expect("unfinished").is_empty());
     assert_eq!(commands::recent(&mut a, 10).expect("recent").len(), 2);
-
-    // A command left running by a dead worker is reclaimed after the delay.
-    let (third, _) = commands::insert(&mut a, &close(None, "k3")).expect("third");
-    commands::claim_next(&mut a, "dead", 300)
-        .expect("claim")
-        .expect("some");
-    assert!(commands::claim_next(&mut b, "w-b", 300)
-        .expect("not yet")
-        .is_none());
-    std::thread::sleep(Duration::from_millis(1100));
-    let re = commands::claim_next(&mut b, "w-b", 1)
-        .expect("reclaim")
-        .expect("some");
-    assert_eq!((re.id, re.claimed_by.as_deref()), (third.id, Some("w-b")));
 }
 
 #[test]
