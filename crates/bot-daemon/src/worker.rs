@@ -341,7 +341,8 @@ impl<E: Exchange> Worker<E> {
                     );
                 }
                 // Connection lost: the cycle stops here (the caller retries);
-                // the command stays `running` under this worker.
+                // the command stays `running` under this worker, which claims
+                // it again next cycle (running it twice does its work once).
                 (Err(e), _) if e.is_retryable() => {
                     log::error!(
                         "Command outcome not recorded id={} kind={} basket={basket} ok={}: {e}",
