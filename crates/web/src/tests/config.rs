@@ -58,3 +58,46 @@ fn secrets_are_checked_and_never_debug_printed() {
         Some(ConfigError::Empty("DASHBOARD_PASSWORD"))
     );
 }
+
+#[test]
+fn weak_passwords_and_secrets_are_refused_off_loopback() {
+    let lan = |extra: &[(&str, &str)]| {
+        let mut v = vec![("WEB_BIND", "0.0.0.0:8080")];
+        v.extend_from_slice(extra);
+        cfg(&v).err().map(|e| e.to_string())
+    };
+    // The sample values of .env.example, whatever the case.
+    for pw in [
+        "change-me-too",
+        "CHANGE-ME-TOO",
+        "change-me-to-a-long-random-string",
+    ] {
+        let msg = lan(&[("DASHBOARD_PASSWORD", pw)]).unwrap_or_default();
+        assert!(
+            msg.contains("DASHBOARD_PASSWORD") && msg.contains(".env.example"),
+            "{pw}: {msg:?}"
+        );
+        assert!(!msg.contains(pw), "the password is shown: {msg}");
+    }
+    let msg = lan(&[("DASHBOARD_PASSWORD", "elevenchars")]).unwrap_or_default();
+    assert!(msg.contains("at least 12 characters"), "{msg:?}");
+    assert_eq!(lan(&[("DASHBOARD_PASSWORD", "twelve-chars")]), None);
+    // APP_SECRET: 32 bytes at least, not a sample value.
+    let pw = ("DASHBOARD_PASSWORD", "a long enough password");
+    let msg = lan(&[pw, ("APP_SECRET", "0123456789abcdef0123456789abcde")]).unwrap_or_default();
+    assert!(
+        msg.contains("APP_SECRET") && msg.contains("openssl rand"),
+        "{msg:?}"
+    );
+    let msg = lan(&[pw, ("APP_SECRET", "change-me-to-a-long-random-string")]).unwrap_or_default();
+    assert!(
+        msg.contains("APP_SECRET") && msg.contains(".env.example"),
+        "{msg:?}"
+    );
+    assert_eq!(
+        lan(&[pw, ("APP_SECRET", "0123456789abcdef0123456789abcdef")]),
+        None
+    );
+    // On loopback the sample password still starts (with a warning).
+    assert!(cfg(&[("DASHBOARD_PASSWORD", "change-me-too")]).is_ok());
+}

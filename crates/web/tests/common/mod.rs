@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::test;
+use actix_web::test::{self, TestRequest};
 use chrono::{TimeZone, Utc};
 use diesel::pg::PgConnection;
 use grid_core::{BasketStatus, Fill, GridConfig, OrderType, Side, SymbolRules, TimeInForce};
@@ -288,10 +288,18 @@ pub fn heartbeat(db: &TestDb, mode: &str, last_error: Option<&str>) {
 }
 
 pub fn state(db: &TestDb, password: Option<&str>) -> actix_web::web::Data<web::AppState> {
-    let mut vars: Vec<(&str, String)> = vec![
-        ("DATABASE_URL", db.url().to_string()),
-        ("APP_SECRET", SECRET.to_string()),
-    ];
+    state_with(db, password, &[])
+}
+
+/// As [`state`], with more variables (`extra` wins over the defaults).
+pub fn state_with(
+    db: &TestDb,
+    password: Option<&str>,
+    extra: &[(&str, &str)],
+) -> actix_web::web::Data<web::AppState> {
+    let mut vars: Vec<(&str, String)> = extra.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    vars.push(("DATABASE_URL", db.url().to_string()));
+    vars.push(("APP_SECRET", SECRET.to_string()));
     if let Some(p) = password {
         vars.push(("DASHBOARD_PASSWORD", p.to_string()));
     }
@@ -316,6 +324,23 @@ macro_rules! svc {
         )
         .await
     };
+}
+
+/// The `Host` a browser sends to the default bind (`127.0.0.1:8080`).
+pub const HOST: &str = "127.0.0.1:8080";
+
+/// A GET as a browser on this machine sends it (with its `Host`).
+pub fn get_req(uri: &str) -> TestRequest {
+    TestRequest::get()
+        .uri(uri)
+        .insert_header((actix_web::http::header::HOST, HOST))
+}
+
+/// A POST as a browser on this machine sends it (with its `Host`).
+pub fn post_req(uri: &str) -> TestRequest {
+    TestRequest::post()
+        .uri(uri)
+        .insert_header((actix_web::http::header::HOST, HOST))
 }
 
 /// The value of the first `name="{field}" value="…"` in a page.
