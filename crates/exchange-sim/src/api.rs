@@ -630,7 +630,7 @@ fn render_symbol_info(ex: &Exchange, name: &str) -> Option<String> {
     Some(
         Obj::new()
             .s("symbol", &c.symbol)
-            .s("status", "TRADING")
+            .s("status", c.status.as_str())
             .s("baseAsset", &c.base)
             .i("baseAssetPrecision", 8)
             .s("quoteAsset", &c.quote)

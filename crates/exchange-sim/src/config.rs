@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SimError;
+use crate::types::SymbolStatus;
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap_or_default()
@@ -129,6 +130,9 @@ pub struct SymbolConfig {
     /// path tick) against this account's orders; `None` = unlimited.
     pub step_volume: Option<Decimal>,
     pub allow_trailing_stop: bool,
+    /// exchangeInfo `status` (default `TRADING`); see [`SymbolStatus`] for what
+    /// the simulator does in each.
+    pub status: SymbolStatus,
 }
 
 impl Default for SymbolConfig {
@@ -154,6 +158,7 @@ impl SymbolConfig {
             },
             step_volume: None,
             allow_trailing_stop: true,
+            status: SymbolStatus::Trading,
         }
     }
 }

@@ -15,10 +15,12 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{CommissionAsset, FaultConfig, PathKind, SimConfig, SymbolConfig};
-use crate::error::{ApiError, SimError, MSG_DUPLICATE, MSG_MAKER_TAKE, MSG_STOP_IMMEDIATE};
+use crate::error::{
+    ApiError, SimError, SymbolChangeError, MSG_DUPLICATE, MSG_MAKER_TAKE, MSG_STOP_IMMEDIATE,
+};
 use crate::path::{kline_points, load_klines, Rng};
 use crate::types::*;
 
@@ -53,6 +55,45 @@ impl NewOrder {
             quantity: Some(qty),
             price: Some(price),
             ..NewOrder::default()
+        }
+    }
+}
+
+/// A run-time change of one symbol's filters and/or status
+/// ([`Exchange::set_symbol`], `POST /sim/symbol`). `None` keeps the current value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SymbolChange {
+    pub symbol: String,
+    /// PRICE_FILTER `tickSize` (> 0, at most 8 decimals).
+    #[serde(default)]
+    pub tick_size: Option<Decimal>,
+    /// PRICE_FILTER `minPrice` (>= 0; 0 disables).
+    #[serde(default)]
+    pub min_price: Option<Decimal>,
+    /// LOT_SIZE `stepSize` (> 0, at most 8 decimals).
+    #[serde(default)]
+    pub step_size: Option<Decimal>,
+    /// LOT_SIZE `minQty` (>= 0).
+    #[serde(default)]
+    pub min_qty: Option<Decimal>,
+    /// NOTIONAL `minNotional` (>= 0).
+    #[serde(default)]
+    pub min_notional: Option<Decimal>,
+    /// NOTIONAL `maxNotional` (>= 0; 0 disables).
+    #[serde(default)]
+    pub max_notional: Option<Decimal>,
+    /// exchangeInfo `status`.
+    #[serde(default)]
+    pub status: Option<SymbolStatus>,
+}
+
+impl SymbolChange {
+    /// A change of `symbol` that changes nothing yet (set the fields to change).
+    pub fn new(symbol: &str) -> SymbolChange {
+        SymbolChange {
+            symbol: symbol.to_string(),
+            ..SymbolChange::default()
         }
     }
 }
@@ -711,7 +752,8 @@ impl Exchange {
     /// `/order/test` and before placement). Returns the effective quantity.
     ///
     /// # Errors
-    /// The Binance error the request would get (-1102/-1106/-1013/-2010/-1121).
+    /// The Binance error the request would get (-1102/-1106/-1013/-2010/-1121),
+    /// `-1013 "Market is closed."` when the symbol is not `TRADING`.
     pub fn check_order(&self, req: &NewOrder) -> Result<Decimal, ApiError> {
         let si = self.sym(&req.symbol)?;
         let side = req.side.ok_or_else(|| ApiError::mandatory("side"))?;
@@ -772,6 +814,11 @@ impl Exchange {
             return Err(ApiError::rejected(
                 "Trailing stop orders are not supported for this symbol.",
             ));
+        }
+        // Symbol status: checked after the parameters, before the filters
+        // (Binance's order of the two is not documented).
+        if !s.cfg.status.is_trading() {
+            return Err(ApiError::market_closed());
         }
 
         // Effective quantity.
@@ -1065,7 +1112,8 @@ impl Exchange {
     /// Cancels one open order.
     ///
     /// # Errors
-    /// -2011 unknown/closed order, -1102 no id, -1121 unknown symbol, -2011 restriction.
+    /// -2011 unknown/closed order, -1102 no id, -1121 unknown symbol, -2011 restriction,
+    /// -2011 "Market is closed." when the symbol is neither `TRADING` nor `CANCEL_ONLY`.
     pub fn cancel_order(
         &mut self,
         symbol: &str,
@@ -1074,6 +1122,9 @@ impl Exchange {
         restriction: Option<&str>,
     ) -> Result<Order, ApiError> {
         let si = self.sym(symbol)?;
+        if !self.symbols[si].cfg.status.allows_cancel() {
+            return Err(ApiError::cancel_market_closed());
+        }
         let id = match self.find_order(symbol, order_id, client_id) {
             Ok(o) => o.order_id,
             Err(e) if e.code == -1102 => return Err(e),
@@ -1106,8 +1157,13 @@ impl Exchange {
     /// Cancels every open order of a symbol.
     ///
     /// # Errors
-    /// -2011 when nothing is open, -1121 unknown symbol.
+    /// -2011 when nothing is open, -1121 unknown symbol, -2011 "Market is closed."
+    /// when the symbol is neither `TRADING` nor `CANCEL_ONLY`.
     pub fn cancel_all(&mut self, symbol: &str) -> Result<Vec<Order>, ApiError> {
+        let si = self.sym(symbol)?;
+        if !self.symbols[si].cfg.status.allows_cancel() {
+            return Err(ApiError::cancel_market_closed());
+        }
         let ids: Vec<u64> = self
             .open_orders(Some(symbol))?
             .iter()
@@ -1438,15 +1494,104 @@ impl Exchange {
         Ok(())
     }
 
+    /// Changes a symbol's filters and/or status at run time, as Binance does
+    /// (new tick sizes, a new NOTIONAL minimum, a HALT…). Orders already
+    /// resting stay as they are (also at prices off the new tick); new orders
+    /// and `/order/test` meet the new filters; exchangeInfo shows them. The
+    /// change is validated as a whole first: on an error nothing changes.
+    /// [`Exchange::reset`] goes back to the configured symbols.
+    ///
+    /// Returns the symbol's configuration after the change.
+    ///
+    /// # Errors
+    /// [`SymbolChangeError::UnknownSymbol`]; [`SymbolChangeError::Invalid`]
+    /// naming the field for a tick/step that is not > 0 or has more than 8
+    /// decimals, a negative minimum, or `min_notional > max_notional`.
+    pub fn set_symbol(&mut self, change: &SymbolChange) -> Result<SymbolConfig, SymbolChangeError> {
+        let Some(&si) = self.sym_index.get(&change.symbol) else {
+            return Err(SymbolChangeError::UnknownSymbol {
+                symbol: change.symbol.clone(),
+                known: self.symbol_names().join(", "),
+            });
+        };
+        let invalid = |field: &'static str, v: Decimal, reason: &str| SymbolChangeError::Invalid {
+            field,
+            value: v.to_string(),
+            reason: reason.to_string(),
+        };
+        let step_like = |field: &'static str, v: Option<Decimal>| match v {
+            Some(v) if v <= Decimal::ZERO => Err(invalid(field, v, "must be > 0")),
+            Some(v) if v.normalize().scale() > 8 => {
+                Err(invalid(field, v, "must have at most 8 decimals"))
+            }
+            Some(v) => Ok(Some(v)),
+            None => Ok(None),
+        };
+        let nonneg = |field: &'static str, v: Option<Decimal>| match v {
+            Some(v) if v < Decimal::ZERO => Err(invalid(field, v, "must be >= 0")),
+            Some(v) if v.normalize().scale() > 8 => {
+                Err(invalid(field, v, "must have at most 8 decimals"))
+            }
+            _ => Ok(v),
+        };
+        let tick = step_like("tick_size", change.tick_size)?;
+        let step = step_like("step_size", change.step_size)?;
+        let min_price = nonneg("min_price", change.min_price)?;
+        let min_qty = nonneg("min_qty", change.min_qty)?;
+        let min_notional = nonneg("min_notional", change.min_notional)?;
+        let max_notional = nonneg("max_notional", change.max_notional)?;
+        let mut cfg = self.symbols[si].cfg.clone();
+        let f = &mut cfg.filters;
+        f.tick_size = tick.unwrap_or(f.tick_size);
+        f.step_size = step.unwrap_or(f.step_size);
+        f.min_price = min_price.unwrap_or(f.min_price);
+        f.min_qty = min_qty.unwrap_or(f.min_qty);
+        f.min_notional = min_notional.unwrap_or(f.min_notional);
+        f.max_notional = max_notional.unwrap_or(f.max_notional);
+        if !f.max_notional.is_zero() && f.min_notional > f.max_notional {
+            return Err(invalid(
+                "min_notional",
+                f.min_notional,
+                &format!("must be <= max_notional ({})", f.max_notional),
+            ));
+        }
+        if let Some(st) = &change.status {
+            cfg.status = st.clone();
+        }
+        log::info!(
+            "Symbol {} changed: status={} tick_size={} step_size={} min_qty={} min_notional={} max_notional={}",
+            cfg.symbol,
+            cfg.status,
+            cfg.filters.tick_size,
+            cfg.filters.step_size,
+            cfg.filters.min_qty,
+            cfg.filters.min_notional,
+            cfg.filters.max_notional
+        );
+        self.symbols[si].cfg = cfg.clone();
+        Ok(cfg)
+    }
+
     /// Moves `symbol`'s last price to `price`, walking every intermediate price
     /// so resting orders fill and stops trigger in price order. Returns the trades.
     ///
     /// # Errors
-    /// -1121 unknown symbol; -1100 for a price <= 0.
+    /// -1121 unknown symbol; -1100 for a price <= 0; -1013 "Market is closed."
+    /// (with a hint) while the symbol is not `TRADING`: nothing trades then,
+    /// so the last price does not move.
     pub fn set_price(&mut self, symbol: &str, price: Decimal) -> Result<Vec<Trade>, ApiError> {
         let si = self.sym(symbol)?;
         if price <= Decimal::ZERO {
             return Err(ApiError::bad(-1100, "price must be > 0"));
+        }
+        let status = &self.symbols[si].cfg.status;
+        if !status.is_trading() {
+            return Err(ApiError::bad(
+                -1013,
+                format!(
+                    "Market is closed. {symbol} is {status}: nothing trades and the price does not move; set its status to TRADING first (POST /sim/symbol)."
+                ),
+            ));
         }
         let mut out = Vec::new();
         self.step_to(si, price, &mut out);
@@ -1475,6 +1620,9 @@ impl Exchange {
                     }
                     for si in 0..self.symbols.len() {
                         let u = rng.range_i64(-vol, vol);
+                        if !self.symbols[si].cfg.status.is_trading() {
+                            continue; // no trades, no price move
+                        }
                         let last = self.symbols[si].last;
                         let tick = self.symbols[si].cfg.filters.tick_size;
                         let raw = last * (Decimal::ONE + Decimal::new(u, 4));
@@ -1493,7 +1641,9 @@ impl Exchange {
                     if let Some(n) = start_now {
                         self.fixed_now = Some(n + (t - t0).max(0));
                     }
-                    self.step_to(*sym, p, &mut out);
+                    if self.symbols[*sym].cfg.status.is_trading() {
+                        self.step_to(*sym, p, &mut out);
+                    }
                     *idx += 1;
                 }
             }

@@ -88,12 +88,41 @@ impl ApiError {
     pub fn insufficient_balance() -> Self {
         Self::rejected("Account has insufficient balance for requested action.")
     }
+    /// A new order on a symbol that is not `TRADING`: `-1013 "Market is closed."`
+    /// (the code production has been seen to send, per ccxt's error map; the
+    /// message is in errors.md's table for "the symbol is not trading").
+    pub fn market_closed() -> Self {
+        Self::bad(-1013, MSG_MARKET_CLOSED)
+    }
+    /// A cancel on a symbol that neither trades nor is `CANCEL_ONLY`:
+    /// `-2011 "Market is closed."` (Binance documents `-1013` or `-2011` for
+    /// cancels when the status is not TRADING, CHANGELOG 2019-03-12).
+    pub fn cancel_market_closed() -> Self {
+        Self::bad(-2011, MSG_MARKET_CLOSED)
+    }
     /// The JSON body `{"code":..,"msg":..}`.
     pub fn body(&self) -> String {
         serde_json::json!({"code": self.code, "msg": self.msg}).to_string()
     }
 }
 
+pub const MSG_MARKET_CLOSED: &str = "Market is closed.";
 pub const MSG_DUPLICATE: &str = "Duplicate order sent.";
 pub const MSG_STOP_IMMEDIATE: &str = "Stop price would trigger immediately.";
 pub const MSG_MAKER_TAKE: &str = "Order would immediately match and take.";
+
+/// Why a run-time symbol change ([`crate::Exchange::set_symbol`], `POST
+/// /sim/symbol`) was refused; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SymbolChangeError {
+    #[error(
+        "unknown symbol {symbol:?}: the simulator lists {known}; add it to the config's `symbols`"
+    )]
+    UnknownSymbol { symbol: String, known: String },
+    #[error("{field} = {value}: {reason}")]
+    Invalid {
+        field: &'static str,
+        value: String,
+        reason: String,
+    },
+}

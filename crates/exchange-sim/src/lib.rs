@@ -20,7 +20,9 @@ pub use config::{
     CommissionAsset, FaultConfig, FeeConfig, FilterConfig, LimitsConfig, PathKind, PricePathConfig,
     SimConfig, SymbolConfig,
 };
-pub use engine::{Exchange, NewOrder, Placed, SimState};
-pub use error::{ApiError, SimError};
+pub use engine::{Exchange, NewOrder, Placed, SimState, SymbolChange};
+pub use error::{ApiError, SimError, SymbolChangeError};
 pub use server::{Engine, SimServer};
-pub use types::{Balance, Order, OrderStatus, OrderType, RespType, Side, TimeInForce, Trade};
+pub use types::{
+    Balance, Order, OrderStatus, OrderType, RespType, Side, SymbolStatus, TimeInForce, Trade,
+};

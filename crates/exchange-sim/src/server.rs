@@ -18,8 +18,9 @@ use serde::Deserialize;
 
 use crate::api::{self, ApiRequest, ApiResponse, Prepared};
 use crate::config::{FaultConfig, SimConfig};
-use crate::engine::Exchange;
+use crate::engine::{Exchange, SymbolChange};
 use crate::error::SimError;
+use crate::types::SymbolStatus;
 
 /// Shared engine handle.
 pub type Engine = Arc<Mutex<Exchange>>;
@@ -253,6 +254,66 @@ struct AdvanceReq {
     ms: i64,
 }
 
+/// `POST /sim/symbol` body: decimals as strings or numbers, unknown fields refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SymbolReq {
+    symbol: String,
+    #[serde(default)]
+    tick_size: Option<serde_json::Value>,
+    #[serde(default)]
+    min_price: Option<serde_json::Value>,
+    #[serde(default)]
+    step_size: Option<serde_json::Value>,
+    #[serde(default)]
+    min_qty: Option<serde_json::Value>,
+    #[serde(default)]
+    min_notional: Option<serde_json::Value>,
+    #[serde(default)]
+    max_notional: Option<serde_json::Value>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+fn json_decimal(field: &str, v: Option<&serde_json::Value>) -> Result<Option<Decimal>, String> {
+    let text = match v {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(other) => {
+            return Err(format!(
+                "{field} must be a decimal string like \"0.01\", got {other}"
+            ))
+        }
+    };
+    text.trim()
+        .parse::<Decimal>()
+        .map(Some)
+        .map_err(|_| format!("{field} must be a decimal string like \"0.01\", got {text:?}"))
+}
+
+/// Parses a `POST /sim/symbol` body into a [`SymbolChange`].
+///
+/// # Errors
+/// A message naming the bad field (not JSON, unknown field, invalid decimal or status).
+pub fn parse_symbol_change(body: &[u8]) -> Result<SymbolChange, String> {
+    let r: SymbolReq = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let status = match r.status {
+        None => None,
+        Some(s) => Some(SymbolStatus::try_from(s)?),
+    };
+    Ok(SymbolChange {
+        tick_size: json_decimal("tick_size", r.tick_size.as_ref())?,
+        min_price: json_decimal("min_price", r.min_price.as_ref())?,
+        step_size: json_decimal("step_size", r.step_size.as_ref())?,
+        min_qty: json_decimal("min_qty", r.min_qty.as_ref())?,
+        min_notional: json_decimal("min_notional", r.min_notional.as_ref())?,
+        max_notional: json_decimal("max_notional", r.max_notional.as_ref())?,
+        status,
+        symbol: r.symbol,
+    })
+}
+
 fn json_resp(status: u16, body: String) -> HttpResponse {
     HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
         .content_type("application/json")
@@ -292,6 +353,21 @@ fn control(req: &HttpRequest, path: &str, body: &[u8], engine: &Engine) -> HttpR
                         .to_string(),
                 ),
                 Err(e) => json_resp(400, e.body()),
+            }
+        }
+        ("POST", "/sim/symbol") => {
+            let change = match parse_symbol_change(body) {
+                Ok(c) => c,
+                Err(e) => return bad(&e),
+            };
+            match lock(engine).set_symbol(&change) {
+                Ok(cfg) => match serde_json::to_string(&cfg) {
+                    Ok(s) => json_resp(200, s),
+                    Err(e) => {
+                        json_resp(500, serde_json::json!({"error": e.to_string()}).to_string())
+                    }
+                },
+                Err(e) => bad(&e.to_string()),
             }
         }
         ("POST", "/sim/advance") => {

@@ -1,7 +1,7 @@
 //! Domain types of the engine: orders, trades, enums and decimal helpers.
 
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Formats a decimal like production: fixed point with 8 fractional digits.
 pub fn d8(v: Decimal) -> String {
@@ -27,6 +27,111 @@ pub fn ceil_to(v: Decimal, step: Decimal) -> Decimal {
 /// Rounds an amount to 8 decimals (commission precision).
 pub fn round8(v: Decimal) -> Decimal {
     v.round_dp_with_strategy(8, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// A symbol's trading status, exchangeInfo's `status` (binance-api.md §6.3, §10).
+///
+/// What the simulator does in each (following Binance; see the README):
+/// - `TRADING`: everything works;
+/// - `CANCEL_ONLY`: cancels work; new orders get `-1013 "Market is closed."`;
+///   nothing trades;
+/// - every other status (`HALT`, `BREAK`, `END_OF_DAY`, the legacy
+///   `PRE_TRADING`/`POST_TRADING`/`AUCTION_MATCH`, or any other name): new
+///   orders get `-1013 "Market is closed."`, cancels `-2011 "Market is closed."`;
+///   nothing trades.
+///
+/// In every status but `TRADING` resting orders stay on the book untouched and
+/// the last price does not move (no trades happen).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum SymbolStatus {
+    #[default]
+    Trading,
+    EndOfDay,
+    Halt,
+    Break,
+    CancelOnly,
+    PreTrading,
+    PostTrading,
+    AuctionMatch,
+    /// A name Binance may add later (upper-case letters, digits and `_`).
+    Other(String),
+}
+
+impl SymbolStatus {
+    pub fn as_str(&self) -> &str {
+        match self {
+            SymbolStatus::Trading => "TRADING",
+            SymbolStatus::EndOfDay => "END_OF_DAY",
+            SymbolStatus::Halt => "HALT",
+            SymbolStatus::Break => "BREAK",
+            SymbolStatus::CancelOnly => "CANCEL_ONLY",
+            SymbolStatus::PreTrading => "PRE_TRADING",
+            SymbolStatus::PostTrading => "POST_TRADING",
+            SymbolStatus::AuctionMatch => "AUCTION_MATCH",
+            SymbolStatus::Other(s) => s,
+        }
+    }
+
+    /// Parses a status name; `None` unless it is 1–32 upper-case ASCII letters,
+    /// digits or `_` (an unknown but well-formed name becomes [`SymbolStatus::Other`]).
+    pub fn parse(s: &str) -> Option<SymbolStatus> {
+        Some(match s {
+            "TRADING" => SymbolStatus::Trading,
+            "END_OF_DAY" => SymbolStatus::EndOfDay,
+            "HALT" => SymbolStatus::Halt,
+            "BREAK" => SymbolStatus::Break,
+            "CANCEL_ONLY" => SymbolStatus::CancelOnly,
+            "PRE_TRADING" => SymbolStatus::PreTrading,
+            "POST_TRADING" => SymbolStatus::PostTrading,
+            "AUCTION_MATCH" => SymbolStatus::AuctionMatch,
+            other => {
+                let ok = !other.is_empty()
+                    && other.len() <= 32
+                    && other
+                        .bytes()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
+                if !ok {
+                    return None;
+                }
+                SymbolStatus::Other(other.to_string())
+            }
+        })
+    }
+
+    /// New orders are accepted and orders match (only `TRADING`).
+    pub fn is_trading(&self) -> bool {
+        *self == SymbolStatus::Trading
+    }
+
+    /// Cancels are accepted (`TRADING`, `CANCEL_ONLY`).
+    pub fn allows_cancel(&self) -> bool {
+        matches!(self, SymbolStatus::Trading | SymbolStatus::CancelOnly)
+    }
+}
+
+impl TryFrom<String> for SymbolStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        SymbolStatus::parse(&s).ok_or_else(|| {
+            format!(
+                "invalid symbol status {s:?}: use TRADING, HALT, BREAK, END_OF_DAY, CANCEL_ONLY, \
+                 PRE_TRADING, POST_TRADING, AUCTION_MATCH or another upper-case name"
+            )
+        })
+    }
+}
+
+impl From<SymbolStatus> for String {
+    fn from(s: SymbolStatus) -> String {
+        s.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for SymbolStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Hash)]
