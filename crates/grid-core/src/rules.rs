@@ -49,6 +49,16 @@ pub struct SymbolRules {
     pub percent_price_by_side: Option<PercentPriceBySide>,
 }
 
+/// One rule that differs between two [`SymbolRules`] (for the "rules changed"
+/// event and log line): the field name as in the JSON, and both values as text
+/// (`none` for an absent optional filter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleChange {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
 /// Why a quantity at a price cannot be traded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotTradable {
@@ -359,6 +369,114 @@ impl SymbolRules {
     /// `tradable(q, p)` of strategy.md §1.
     pub fn is_tradable(&self, qty: Decimal, price: Decimal) -> bool {
         self.check_tradable(qty, price).is_ok()
+    }
+
+    /// Every rule of `self` that differs from `old`, in field order. Values are
+    /// compared as numbers (`0.01` equals `0.010`). Empty when nothing changed.
+    pub fn changes_from(&self, old: &SymbolRules) -> Vec<RuleChange> {
+        fn opt<T: ToString>(v: &Option<T>) -> String {
+            v.as_ref().map_or_else(|| "none".to_string(), T::to_string)
+        }
+        fn ppbs(v: &Option<PercentPriceBySide>) -> String {
+            v.as_ref().map_or_else(
+                || "none".to_string(),
+                |p| {
+                    format!(
+                        "bid {}..{}, ask {}..{}, {} min",
+                        p.bid_multiplier_down,
+                        p.bid_multiplier_up,
+                        p.ask_multiplier_down,
+                        p.ask_multiplier_up,
+                        p.avg_price_mins
+                    )
+                },
+            )
+        }
+        let mut out = Vec::new();
+        let mut push = |field: &str, differs: bool, o: String, n: String| {
+            if differs {
+                out.push(RuleChange {
+                    field: field.to_string(),
+                    old: o,
+                    new: n,
+                });
+            }
+        };
+        let (a, b) = (old, self);
+        push(
+            "base_asset",
+            a.base_asset != b.base_asset,
+            a.base_asset.clone(),
+            b.base_asset.clone(),
+        );
+        push(
+            "quote_asset",
+            a.quote_asset != b.quote_asset,
+            a.quote_asset.clone(),
+            b.quote_asset.clone(),
+        );
+        for (field, o, n) in [
+            ("tick_size", a.tick_size, b.tick_size),
+            ("step_size", a.step_size, b.step_size),
+            ("min_qty", a.min_qty, b.min_qty),
+            ("max_qty", a.max_qty, b.max_qty),
+            ("min_price", a.min_price, b.min_price),
+            ("max_price", a.max_price, b.max_price),
+            ("min_notional", a.min_notional, b.min_notional),
+        ] {
+            push(
+                field,
+                o != n,
+                o.normalize().to_string(),
+                n.normalize().to_string(),
+            );
+        }
+        push(
+            "max_notional",
+            a.max_notional != b.max_notional,
+            opt(&a.max_notional.map(|v| v.normalize())),
+            opt(&b.max_notional.map(|v| v.normalize())),
+        );
+        for (field, o, n) in [
+            (
+                "trailing_delta_min",
+                a.trailing_delta_min,
+                b.trailing_delta_min,
+            ),
+            (
+                "trailing_delta_max",
+                a.trailing_delta_max,
+                b.trailing_delta_max,
+            ),
+            ("max_num_orders", a.max_num_orders, b.max_num_orders),
+        ] {
+            push(field, o != n, o.to_string(), n.to_string());
+        }
+        push(
+            "max_num_algo_orders",
+            a.max_num_algo_orders != b.max_num_algo_orders,
+            opt(&a.max_num_algo_orders),
+            opt(&b.max_num_algo_orders),
+        );
+        push(
+            "percent_price_by_side",
+            a.percent_price_by_side != b.percent_price_by_side,
+            ppbs(&a.percent_price_by_side),
+            ppbs(&b.percent_price_by_side),
+        );
+        out
+    }
+
+    /// Whether orders planned under `other` may be priced, sized or counted
+    /// differently under `self`: any rule grid-core plans or validates with
+    /// differs (assets, PRICE_FILTER, LOT_SIZE, NOTIONAL, TRAILING_DELTA,
+    /// MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS). PERCENT_PRICE_BY_SIDE alone does
+    /// not count: no plan reads it. Numeric equality (`0.01` equals `0.010`).
+    /// When this is true the basket must be planned again with the new rules.
+    pub fn differs_for_orders(&self, other: &SymbolRules) -> bool {
+        self.changes_from(other)
+            .iter()
+            .any(|c| c.field != "percent_price_by_side")
     }
 
     /// `q` is dust at `p`: `rd(q, step)` is not tradable at `p`.

@@ -232,3 +232,78 @@ proptest! {
         prop_assert_eq!(r.check_tradable(qty, price), want);
     }
 }
+
+#[test]
+fn changes_from_lists_what_differs_and_differs_for_orders_ignores_percent_price() {
+    let old = sol();
+    assert!(old.changes_from(&old).is_empty());
+    assert!(!old.differs_for_orders(&old));
+
+    // Same values at another scale: no change (a re-read writes "0.00100000").
+    let mut same = old.clone();
+    same.tick_size = dec!(0.00100000);
+    same.min_notional = dec!(5.00000000);
+    assert!(same.changes_from(&old).is_empty());
+    assert!(!same.differs_for_orders(&old));
+
+    let mut new = old.clone();
+    new.tick_size = dec!(0.01);
+    new.min_notional = dec!(10);
+    new.max_notional = Some(dec!(9000000.00));
+    let c = new.changes_from(&old);
+    let fields: Vec<&str> = c.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["tick_size", "min_notional", "max_notional"]);
+    assert_eq!((c[0].old.as_str(), c[0].new.as_str()), ("0.001", "0.01"));
+    assert_eq!((c[2].old.as_str(), c[2].new.as_str()), ("none", "9000000"));
+    assert!(new.differs_for_orders(&old));
+    assert!(old.differs_for_orders(&new), "symmetric");
+
+    for f in [
+        |r: &mut SymbolRules| r.step_size = dec!(0.1),
+        |r: &mut SymbolRules| r.min_qty = dec!(0.1),
+        |r: &mut SymbolRules| r.max_qty = dec!(100),
+        |r: &mut SymbolRules| r.min_price = dec!(0.01),
+        |r: &mut SymbolRules| r.max_price = dec!(1000),
+        |r: &mut SymbolRules| r.trailing_delta_min = 20,
+        |r: &mut SymbolRules| r.trailing_delta_max = 1000,
+        |r: &mut SymbolRules| r.max_num_orders = 50,
+        |r: &mut SymbolRules| r.max_num_algo_orders = Some(5),
+        |r: &mut SymbolRules| r.quote_asset = "USDT".into(),
+    ] {
+        let mut r = old.clone();
+        f(&mut r);
+        assert!(r.differs_for_orders(&old), "{:?}", r.changes_from(&old));
+        assert_eq!(r.changes_from(&old).len(), 1);
+    }
+
+    // PERCENT_PRICE_BY_SIDE is listed but does not call for a new plan.
+    let mut p = old.clone();
+    p.percent_price_by_side = Some(PercentPriceBySide {
+        bid_multiplier_up: dec!(5),
+        bid_multiplier_down: dec!(0.2),
+        ask_multiplier_up: dec!(5),
+        ask_multiplier_down: dec!(0.2),
+        avg_price_mins: 5,
+    });
+    let c = p.changes_from(&old);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].field, "percent_price_by_side");
+    assert_eq!(c[0].new, "bid 0.2..5, ask 0.2..5, 5 min");
+    assert!(!p.differs_for_orders(&old));
+}
+
+#[test]
+fn stored_rules_json_has_no_status_and_rejects_unknown_fields() {
+    // The basket row's `rules` JSON is the filters only: the symbol status is
+    // read fresh from the exchange and never stored with them. A row written
+    // by this version reads back identically; a field this version does not
+    // know is refused (so a status would not be silently dropped either).
+    let r = sol();
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(json.get("status").is_none());
+    let back: SymbolRules = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, r);
+    let mut with_status = json;
+    with_status["status"] = "HALT".into();
+    assert!(serde_json::from_value::<SymbolRules>(with_status).is_err());
+}
