@@ -198,6 +198,19 @@ impl Error {
         matches!(self.api_msg(), Some((-1013, m)) if m.starts_with("Filter failure"))
     }
 
+    /// The symbol is not trading: "Market is closed." (`-1013` on a new order as
+    /// production sends it, `-2010`/`-2011` as errors.md lists the message) or
+    /// "This order type is not possible in this trading phase." (the text since
+    /// 2023-03 for an order on a symbol that is not TRADING). Nothing was done;
+    /// re-read the symbol's status (exchangeInfo) before sending again. Never a
+    /// filter failure.
+    pub fn is_market_closed(&self) -> bool {
+        matches!(self.api_msg(), Some((-1013 | -1010 | -2010 | -2011, m)) if {
+            let m = m.to_ascii_lowercase();
+            m.contains("market is closed") || m.contains("not possible in this trading phase")
+        })
+    }
+
     /// The filter named by a `-1013` "Filter failure: NAME" error.
     pub fn filter_name(&self) -> Option<&str> {
         match self.api_msg() {

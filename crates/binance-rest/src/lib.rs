@@ -18,7 +18,9 @@
 //! - [`auth`]: secret, signing, query encoding;
 //! - [`governor`] and [`clock`]: weight budget and 429/418 blocks on an injectable clock;
 //! - [`models`]: wire structs; [`parse`]: wire → domain; [`types`]: domain types;
-//! - [`client`]: [`BinanceClient`]; [`exchange`]: the [`Exchange`] trait.
+//! - [`client`]: [`BinanceClient`]; [`exchange`]: the [`Exchange`] trait;
+//! - [`symbol`]: [`SymbolStatus`] and [`SymbolState`] (status + rules, re-read
+//!   with [`BinanceClient::refresh_symbol`]).
 
 pub mod auth;
 pub mod client;
@@ -29,6 +31,7 @@ pub mod exchange;
 pub mod governor;
 pub mod models;
 pub mod parse;
+pub mod symbol;
 pub mod types;
 
 pub use auth::{Credentials, Secret};
@@ -37,6 +40,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;
 pub use exchange::Exchange;
 pub use governor::{Governor, Priority};
+pub use symbol::{SymbolState, SymbolStatus};
 pub use types::{
     is_valid_client_order_id, Account, Balance, CommissionRates, ExchangeInfo, ExchangeOrder,
     ExchangeTrade, Kline, KlineInterval, MakerTaker, NewOrder, OrderFill, OrderRef, OrderRespType,
