@@ -28,6 +28,7 @@ pub mod orders;
 pub mod schema;
 pub mod test_db;
 pub mod types;
+pub mod web_sessions;
 
 use std::time::Duration;
 

@@ -198,6 +198,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_revoked_sessions (nonce) {
+        nonce -> Text,
+        expires_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(commands -> baskets (basket_id));
 diesel::joinable!(events -> baskets (basket_id));
 diesel::joinable!(fills -> baskets (basket_id));
@@ -216,4 +223,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     market_prices,
     orders,
     pnl_hourly,
+    web_revoked_sessions,
 );

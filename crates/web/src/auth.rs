@@ -1,15 +1,22 @@
-//! Login sessions, CSRF tokens and the password check.
+//! Login sessions, CSRF tokens, login form tokens and the password check.
 //!
+//! - Every signature uses the *session key* ([`session_key`]) =
+//!   `HMAC-SHA256(APP_SECRET, "gt-session-key-v1|" + user + password)`:
+//!   changing `APP_SECRET`, the user name or the password ends every
+//!   session and invalidates every form at once.
 //! - Session cookie `gt_session` = `{expires}.{nonce}.{sig}` with
-//!   `sig = HMAC-SHA256(APP_SECRET, "session|{user}|{expires}|{nonce}")`;
-//!   HttpOnly, SameSite=Strict, Path=/, Max-Age = the session lifetime.
-//! - CSRF token = `{expires}.{sig}` with
-//!   `sig = HMAC(APP_SECRET, "csrf|{nonce}|{expires}")`, bound to the session's
-//!   nonce; the login form's token is bound to the fixed nonce `login`.
+//!   `sig = HMAC(key, "session|{user}|{expires}|{nonce}")`; HttpOnly,
+//!   SameSite=Strict, Path=/, Max-Age = the session lifetime, `Secure` when
+//!   configured (by default off loopback).
+//! - CSRF token = `{expires}.{sig}` with `sig = HMAC(key, "csrf|{nonce}|{expires}")`,
+//!   bound to the session's nonce, valid [`CSRF_TTL_S`].
+//! - Login form token = `{expires}.{nonce}.{sig}` with
+//!   `sig = HMAC(key, "login|{nonce}|{expires}")`, valid [`LOGIN_TOKEN_TTL_S`]
+//!   and used once (its nonce is consumed in `web_revoked_sessions`).
 //! - Signatures and the password are compared in constant time.
-//! - Logging out revokes the session's nonce until the session would have
-//!   expired ([`Revoked`]). The list lives in this process: a restart of the
-//!   web process forgets it (changing `APP_SECRET` ends every session).
+//! - Logging out revokes the session's nonce in the database
+//!   (`store::web_sessions`) until the session would have expired: a
+//!   restart of `web` does not bring it back.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -21,6 +28,25 @@ pub const COOKIE: &str = "gt_session";
 /// Lifetime of a CSRF token: a page left open longer must be reloaded
 /// (the dashboard refreshes its forms every 10 s).
 pub const CSRF_TTL_S: i64 = 4 * 3600;
+/// Lifetime of the login form's token.
+pub const LOGIN_TOKEN_TTL_S: i64 = 10 * 60;
+/// Prefix of a used login token's nonce in `web_revoked_sessions`.
+pub const LOGIN_NONCE_PREFIX: &str = "login-";
+
+/// The key every cookie and token is signed with, derived from
+/// `APP_SECRET`, the user name and the password (`None`: the password-less
+/// loopback mode).
+pub fn session_key(secret: &[u8], user: &str, password: Option<&str>) -> Vec<u8> {
+    let msg = match password {
+        Some(p) => format!(
+            "gt-session-key-v1|user={}|password={}",
+            hex::encode(user),
+            hex::encode(p)
+        ),
+        None => format!("gt-session-key-v1|user={}|open", hex::encode(user)),
+    };
+    mac(secret, &msg)
+}
 
 fn mac(secret: &[u8], msg: &str) -> Vec<u8> {
     // HMAC accepts keys of any length: this never fails.
@@ -54,28 +80,6 @@ pub fn ct_eq(secret: &[u8], a: &[u8], b: &[u8]) -> bool {
     ha.iter().zip(&hb).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Nonces of sessions logged out before they expire, with their expiry;
-/// expired ones are dropped as new ones come in.
-#[derive(Debug, Default)]
-pub struct Revoked {
-    nonces: std::sync::Mutex<std::collections::HashMap<String, i64>>,
-}
-
-impl Revoked {
-    /// Revokes `s` (a logout).
-    pub fn revoke(&self, s: &Session, now: i64) {
-        let mut m = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
-        m.retain(|_, expires| *expires > now);
-        m.insert(s.nonce.clone(), s.expires);
-    }
-
-    /// Whether the session with `nonce` was logged out.
-    pub fn contains(&self, nonce: &str, now: i64) -> bool {
-        let m = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
-        m.get(nonce).is_some_and(|expires| *expires > now)
-    }
-}
-
 /// An authenticated session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -84,13 +88,13 @@ pub struct Session {
 }
 
 /// The cookie value of a new session for `user`.
-pub fn session_cookie_value(secret: &[u8], user: &str, nonce: &str, expires: i64) -> String {
-    let sig = hex::encode(mac(secret, &format!("session|{user}|{expires}|{nonce}")));
+pub fn session_cookie_value(key: &[u8], user: &str, nonce: &str, expires: i64) -> String {
+    let sig = hex::encode(mac(key, &format!("session|{user}|{expires}|{nonce}")));
     format!("{expires}.{nonce}.{sig}")
 }
 
 /// Parses and checks a session cookie value.
-pub fn check_session(secret: &[u8], user: &str, value: &str, now: i64) -> Option<Session> {
+pub fn check_session(key: &[u8], user: &str, value: &str, now: i64) -> Option<Session> {
     let mut parts = value.splitn(3, '.');
     let expires: i64 = parts.next()?.parse().ok()?;
     let nonce = parts.next()?;
@@ -101,21 +105,21 @@ pub fn check_session(secret: &[u8], user: &str, value: &str, now: i64) -> Option
     if expires <= now {
         return None;
     }
-    verify(secret, &format!("session|{user}|{expires}|{nonce}"), sig).then(|| Session {
+    verify(key, &format!("session|{user}|{expires}|{nonce}"), sig).then(|| Session {
         nonce: nonce.to_string(),
         expires,
     })
 }
 
-/// A CSRF token bound to `nonce` (the session's, or `login`).
-pub fn csrf_token(secret: &[u8], nonce: &str, now: i64) -> String {
+/// A CSRF token bound to the session nonce `nonce`.
+pub fn csrf_token(key: &[u8], nonce: &str, now: i64) -> String {
     let expires = now + CSRF_TTL_S;
-    let sig = hex::encode(mac(secret, &format!("csrf|{nonce}|{expires}")));
+    let sig = hex::encode(mac(key, &format!("csrf|{nonce}|{expires}")));
     format!("{expires}.{sig}")
 }
 
 /// True when `token` was issued for `nonce` and has not expired.
-pub fn check_csrf(secret: &[u8], nonce: &str, token: &str, now: i64) -> bool {
+pub fn check_csrf(key: &[u8], nonce: &str, token: &str, now: i64) -> bool {
     let Some((exp, sig)) = token.split_once('.') else {
         return false;
     };
@@ -124,7 +128,7 @@ pub fn check_csrf(secret: &[u8], nonce: &str, token: &str, now: i64) -> bool {
     };
     expires > now
         && expires <= now + CSRF_TTL_S + 60
-        && verify(secret, &format!("csrf|{nonce}|{expires}"), sig)
+        && verify(key, &format!("csrf|{nonce}|{expires}"), sig)
 }
 
 /// A fresh random hex string of `N` bytes (nonces, idempotency keys).
@@ -142,46 +146,40 @@ pub fn random_hex<const N: usize>() -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const S: &[u8] = b"0123456789abcdef0123456789abcdef";
-
-    #[test]
-    fn sessions_round_trip_and_reject_tampering() {
-        let v = session_cookie_value(S, "admin", "abcd", 2000);
-        assert_eq!(
-            check_session(S, "admin", &v, 1000),
-            Some(Session {
-                nonce: "abcd".into(),
-                expires: 2000
-            })
-        );
-        assert_eq!(check_session(S, "admin", &v, 2000), None, "expired");
-        assert_eq!(check_session(S, "other", &v, 1000), None, "other user");
-        assert_eq!(check_session(b"another-secret-xx", "admin", &v, 1000), None);
-        let forged = v.replacen("2000", "9999", 1);
-        assert_eq!(check_session(S, "admin", &forged, 1000), None);
-        assert_eq!(check_session(S, "admin", "garbage", 1000), None);
-    }
-
-    #[test]
-    fn csrf_tokens_are_bound_to_the_session_and_expire() {
-        let t = csrf_token(S, "abcd", 1000);
-        assert!(check_csrf(S, "abcd", &t, 1001));
-        assert!(!check_csrf(S, "abce", &t, 1001));
-        assert!(!check_csrf(S, "abcd", &t, 1000 + CSRF_TTL_S));
-        assert!(!check_csrf(S, "abcd", "", 1001));
-        assert!(!check_csrf(S, "abcd", "1.zz", 0));
-    }
-
-    #[test]
-    fn passwords_compare_exactly() {
-        assert!(ct_eq(S, b"pw", b"pw"));
-        assert!(!ct_eq(S, b"pw", b"pw "));
-        assert!(!ct_eq(S, b"", b"pw"));
-        assert_eq!(random_hex::<16>().len(), 32);
-        assert_ne!(random_hex::<16>(), random_hex::<16>());
-    }
+/// A login form token's parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginToken {
+    pub nonce: String,
+    pub expires: i64,
 }
+
+/// A fresh login form token.
+pub fn login_token(key: &[u8], now: i64) -> String {
+    let nonce = random_hex::<16>();
+    let expires = now + LOGIN_TOKEN_TTL_S;
+    let sig = hex::encode(mac(key, &format!("login|{nonce}|{expires}")));
+    format!("{expires}.{nonce}.{sig}")
+}
+
+/// The token's parts when it is genuine and not expired (whether it was
+/// used already is the database's to say).
+pub fn check_login_token(key: &[u8], token: &str, now: i64) -> Option<LoginToken> {
+    let mut parts = token.splitn(3, '.');
+    let expires: i64 = parts.next()?.parse().ok()?;
+    let nonce = parts.next()?;
+    let sig = parts.next()?;
+    if nonce.len() != 32 || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    if expires <= now || expires > now + LOGIN_TOKEN_TTL_S + 60 {
+        return None;
+    }
+    verify(key, &format!("login|{nonce}|{expires}"), sig).then(|| LoginToken {
+        nonce: nonce.to_string(),
+        expires,
+    })
+}
+
+#[cfg(test)]
+#[path = "tests/auth.rs"]
+mod tests;

@@ -14,13 +14,13 @@ use diesel::Connection;
 use grid_core::Side;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use store::commands::NewCommand;
-use store::{CommandKind, Cursor, OrderStatus};
+use store::commands::{ClosePayload, NewCommand, Origin, Payload, ReanchorPayload};
+use store::{CommandKind, Cursor, EventLevel, OrderStatus};
 use tera::Context;
 
 use crate::auth::{self, Session};
 use crate::views::{self, BasketView};
-use crate::{queries, AppState};
+use crate::{limiter, queries, AppState};
 
 type Data = web::Data<AppState>;
 
@@ -113,8 +113,7 @@ fn session(req: &HttpRequest) -> Result<Session, AppError> {
 /// The context every page shares: CSRF token, open-mode notice, daemon status.
 fn base_ctx(state: &Data, s: &Session, status: &views::StatusView) -> Context {
     let mut ctx = Context::new();
-    let now = Utc::now().timestamp();
-    ctx.insert("csrf", &auth::csrf_token(&state.cfg.secret, &s.nonce, now));
+    ctx.insert("csrf", &auth::csrf_token(&state.key, &s.nonce, state.now()));
     ctx.insert("open_mode", &state.cfg.is_open());
     ctx.insert("bind", &state.cfg.bind);
     ctx.insert("user", &state.cfg.user);
@@ -124,8 +123,7 @@ fn base_ctx(state: &Data, s: &Session, status: &views::StatusView) -> Context {
 }
 
 fn check_csrf(state: &Data, s: &Session, token: Option<&str>) -> Result<(), AppError> {
-    let ok = token
-        .is_some_and(|t| auth::check_csrf(&state.cfg.secret, &s.nonce, t, Utc::now().timestamp()));
+    let ok = token.is_some_and(|t| auth::check_csrf(&state.key, &s.nonce, t, state.now()));
     if ok {
         Ok(())
     } else {
@@ -267,11 +265,11 @@ pub struct LoginForm {
     password: Option<String>,
 }
 
-fn login_cookie(state: &Data) -> Cookie<'static> {
-    let now = Utc::now().timestamp();
+fn session_cookie(state: &Data) -> Cookie<'static> {
+    let now = state.now();
     let nonce = auth::random_hex::<16>();
     let value = auth::session_cookie_value(
-        &state.cfg.secret,
+        &state.key,
         &state.cfg.user,
         &nonce,
         now + state.cfg.session_ttl_s,
@@ -291,14 +289,42 @@ fn login_form(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let mut ctx = Context::new();
-    ctx.insert(
-        "csrf",
-        &auth::csrf_token(&state.cfg.secret, "login", Utc::now().timestamp()),
-    );
+    ctx.insert("csrf", &auth::login_token(&state.key, state.now()));
     ctx.insert("error", &error);
     let mut r = render(state, "login.html", &ctx)?;
     *r.status_mut() = status;
     Ok(r)
+}
+
+/// 429: logins are locked for this client (or for everyone).
+fn locked_page(state: &Data, l: limiter::Locked) -> Result<HttpResponse, AppError> {
+    let mut ctx = Context::new();
+    ctx.insert("locked", &true);
+    ctx.insert("retry_after_s", &l.retry_after_s);
+    ctx.insert("retry_after", &fmt_wait(l.retry_after_s));
+    ctx.insert("global", &(l.scope == limiter::Scope::Global));
+    let mut r = render(state, "login.html", &ctx)?;
+    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(l.retry_after_s.max(1)),
+    );
+    Ok(r)
+}
+
+/// `75` → "1 min 15 s".
+fn fmt_wait(s: i64) -> String {
+    match (s / 60, s % 60) {
+        (0, s) => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
+}
+
+/// The client's key for the login limiter: its address as the socket
+/// sees it (behind a reverse proxy, every client shares the proxy's).
+fn client_of(req: &HttpRequest) -> String {
+    limiter::client_key(req.peer_addr().map(|a| a.ip()))
 }
 
 pub async fn login_page(req: HttpRequest, state: Data) -> Result<HttpResponse, AppError> {
@@ -306,27 +332,84 @@ pub async fn login_page(req: HttpRequest, state: Data) -> Result<HttpResponse, A
         return Ok(redirect("/"));
     }
     if state.cfg.is_open() {
-        // No password (loopback only): the session is handed out, and every
-        // page says the dashboard is open to local users.
+        // No password (loopback, no production worker: the guard checked
+        // both): the session is handed out, and every page says the
+        // dashboard is open to local users.
         let mut r = redirect("/");
-        r.add_cookie(&login_cookie(&state))
+        r.add_cookie(&session_cookie(&state))
             .map_err(|e| AppError::Render(e.to_string()))?;
         return Ok(r);
+    }
+    if let Err(l) = state.limiter.check(&client_of(&req), state.clock.now_ms()) {
+        return locked_page(&state, l);
     }
     login_form(&state, None, StatusCode::OK)
 }
 
-pub async fn login(state: Data, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
-    let now = Utc::now().timestamp();
-    if !form
+/// Writes the `login_locked` event and the log line of a new lock.
+async fn report_lock(state: &Data, client: &str, lock: limiter::NewLock) {
+    let message = match lock.scope {
+        limiter::Scope::Client => format!(
+            "Dashboard login locked for {} s for client {client} after repeated failed logins (lock #{} in a row)",
+            lock.duration_s, lock.nth
+        ),
+        limiter::Scope::Global => format!(
+            "Dashboard login locked for {} s for every client after {} failed logins from several addresses (last from {client}; lock #{} in a row)",
+            lock.duration_s,
+            limiter::GLOBAL.threshold,
+            lock.nth
+        ),
+    };
+    log::warn!("{message}");
+    let event = store::events::NewEvent::new(None, EventLevel::Warn, "login_locked", message)
+        .with_data(Some(json!({
+            "scope": lock.scope.as_str(),
+            "client": client,
+            "seconds": lock.duration_s,
+            "lock": lock.nth,
+        })));
+    if let Err(e) = db(state, move |c| store::events::insert(c, &event)).await {
+        log::error!("Could not write the login_locked event: {e}");
+    }
+}
+
+pub async fn login(
+    req: HttpRequest,
+    state: Data,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.now();
+    let client = client_of(&req);
+    if let Err(l) = state.limiter.check(&client, state.clock.now_ms()) {
+        return locked_page(&state, l);
+    }
+    let Some(token) = form
         .token
         .as_deref()
-        .is_some_and(|t| auth::check_csrf(&state.cfg.secret, "login", t, now))
-    {
+        .and_then(|t| auth::check_login_token(&state.key, t, now))
+    else {
         return Err(AppError::Forbidden(
-            "Invalid or expired form token: reload the login page",
+            "Invalid or expired login form: reload the login page and try again",
         ));
-    }
+    };
+    // From here the attempt counts as a failure unless it succeeds.
+    let attempt = match state.limiter.begin(&client, state.clock.now_ms()) {
+        Ok(a) => a,
+        Err(l) => return locked_page(&state, l),
+    };
+    let nonce = format!("{}{}", auth::LOGIN_NONCE_PREFIX, token.nonce);
+    let expires = DateTime::from_timestamp(token.expires, 0).unwrap_or_else(Utc::now);
+    let fresh = match db(&state, move |c| {
+        store::web_sessions::consume(c, &nonce, expires)
+    })
+    .await
+    {
+        Ok(f) => f,
+        Err(e) => {
+            state.limiter.cancel(&attempt);
+            return Err(e);
+        }
+    };
     let user_ok = auth::ct_eq(
         &state.cfg.secret,
         form.username.as_deref().unwrap_or("").as_bytes(),
@@ -340,21 +423,31 @@ pub async fn login(state: Data, form: web::Form<LoginForm>) -> Result<HttpRespon
         ),
         None => true,
     };
-    if !(user_ok && pass_ok) {
-        log::warn!("Failed dashboard login");
-        // Slows down guessing.
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(400)).await;
-        return login_form(
-            &state,
-            Some("Wrong user name or password."),
-            StatusCode::UNAUTHORIZED,
-        );
+    if fresh && user_ok && pass_ok {
+        state.limiter.succeeded(&attempt);
+        log::info!("Dashboard login user={} client={client}", state.cfg.user);
+        let mut r = redirect("/");
+        r.add_cookie(&session_cookie(&state))
+            .map_err(|e| AppError::Render(e.to_string()))?;
+        return Ok(r);
     }
-    log::info!("Dashboard login user={}", state.cfg.user);
-    let mut r = redirect("/");
-    r.add_cookie(&login_cookie(&state))
-        .map_err(|e| AppError::Render(e.to_string()))?;
-    Ok(r)
+    log::warn!("Failed dashboard login client={client}");
+    if let Some(lock) = attempt.new_lock() {
+        report_lock(&state, &client, lock).await;
+        if let Err(l) = state.limiter.check(&client, state.clock.now_ms()) {
+            return locked_page(&state, l);
+        }
+    }
+    if !fresh {
+        return Err(AppError::Forbidden(
+            "This login form was used already: reload the login page and try again",
+        ));
+    }
+    login_form(
+        &state,
+        Some("Wrong user name or password."),
+        StatusCode::UNAUTHORIZED,
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -370,12 +463,18 @@ pub async fn logout(
 ) -> Result<HttpResponse, AppError> {
     let s = session(&req)?;
     check_csrf(&state, &s, form.token.as_deref())?;
-    state.revoked.revoke(&s, Utc::now().timestamp());
+    let nonce = s.nonce.clone();
+    let expires = DateTime::from_timestamp(s.expires, 0).unwrap_or_else(Utc::now);
+    db(&state, move |c| {
+        store::web_sessions::revoke(c, &nonce, expires)
+    })
+    .await?;
     log::info!("Dashboard logout user={}", state.cfg.user);
     let mut r = redirect("/login");
     let mut gone = Cookie::build(auth::COOKIE, "")
         .http_only(true)
         .same_site(SameSite::Strict)
+        .secure(state.cfg.secure_cookie)
         .path("/")
         .finish();
     gone.make_removal();
@@ -669,7 +768,9 @@ pub async fn close_all(
     let basket = parse_basket_id(&form.basket_id)?;
     let k = key.clone();
     let created = db(&state, move |c| {
-        let mut live = store::baskets::list_live(c)?;
+        // Every basket that may hold coins or a live order, whatever its
+        // status (`error` included).
+        let mut live = store::baskets::list_closable(c)?;
         if let Some(id) = basket {
             live.retain(|b| b.id == id);
             if live.is_empty() {
@@ -677,15 +778,13 @@ pub async fn close_all(
                 store::baskets::get(c, id)?;
             }
         }
-        let targets: Vec<(i64, Value)> = live
-            .iter()
-            .map(|b| {
-                (
-                    b.id,
-                    json!({"source": "web", "close_all": basket.is_none()}),
-                )
-            })
-            .collect();
+        let close = Payload::CloseBasket(ClosePayload {
+            source: Some("web".into()),
+            close_all: Some(basket.is_none()),
+            parent: None,
+        })
+        .to_json()?;
+        let targets: Vec<(i64, Value)> = live.iter().map(|b| (b.id, close.clone())).collect();
         write_commands(c, CommandKind::CloseBasket, &k, &targets)
     })
     .await?;
@@ -711,12 +810,28 @@ async fn basket_action(
     let k = key.clone();
     db(&state, move |c| {
         let b = store::baskets::get(c, id)?;
-        let payload = if kind == CommandKind::Reanchor {
-            json!({"source": "web", "new_anchor": b.state.get("reanchor").and_then(|r| r.get("new_anchor"))})
-        } else {
-            json!({"source": "web"})
+        let source = Some("web".to_string());
+        let payload = match kind {
+            // The anchor the operator saw on the page and confirmed.
+            CommandKind::Reanchor => Payload::Reanchor(ReanchorPayload {
+                source,
+                new_anchor: b
+                    .state
+                    .get("reanchor")
+                    .and_then(|r| r.get("new_anchor"))
+                    .and_then(|a| a.as_str())
+                    .and_then(|a| a.parse().ok()),
+            }),
+            CommandKind::Pause => Payload::Pause(Origin { source }),
+            CommandKind::Resume => Payload::Resume(Origin { source }),
+            other => {
+                return Err(store::Error::Invalid {
+                    field: "kind".into(),
+                    reason: format!("{other} is not a basket action"),
+                })
+            }
         };
-        write_commands(c, kind, &k, &[(id, payload)])
+        write_commands(c, kind, &k, &[(id, payload.to_json()?)])
     })
     .await?;
     state.dash.clear();

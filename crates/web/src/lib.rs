@@ -1,19 +1,37 @@
 //! The `web` dashboard: actix-web + tera over the store.
 //!
-//! Invariants:
-//! - It reads PostgreSQL and writes only `commands` rows; it never calls the exchange.
+//! Invariants (enforced by [`guard`], the one middleware, before any handler):
+//! - It reads PostgreSQL and writes only `commands` rows, its own
+//!   `web_revoked_sessions` rows and `login_locked` events; it never calls
+//!   the exchange.
+//! - A request whose `Host` is not in the allow-list ([`hosts`]) is answered
+//!   421 and reaches no handler (DNS rebinding). `/healthz` is the one
+//!   exception: load balancers and the container healthcheck probe it by
+//!   any name, and it only says whether the database answers — no session,
+//!   no data, no action.
 //! - Every page and action needs a session (`/login`, `/healthz` and
-//!   `/static/*` excepted): pages redirect to the login, everything else is 401.
-//! - Every POST carries a valid CSRF token bound to the session (403 otherwise)
-//!   and, when the browser sends one, a same-origin `Origin` (403 otherwise).
+//!   `/static/*` excepted): pages redirect to the login, everything else is
+//!   401. A session is a cookie signed with the session key (`auth`) whose
+//!   nonce is not revoked in the database.
+//! - Without a password (loopback only), nothing but `/healthz` and the
+//!   static files is served while any worker reports `production`: 403 with
+//!   a page saying to set `DASHBOARD_PASSWORD`.
+//! - Every POST carries a valid CSRF token bound to the session (403
+//!   otherwise) and, when the browser sends one, an `Origin` naming an
+//!   allowed host and no cross-site `Sec-Fetch-Site` (403 otherwise).
 //! - Every response carries a CSP without external sources or inline script,
-//!   `X-Frame-Options: DENY` and `Cache-Control: no-store` (static files excepted).
+//!   `X-Frame-Options: DENY` and `Cache-Control: no-store` (static files
+//!   excepted), and HSTS when cookies are `Secure`.
 //! - Templates are named `*.html`, so tera escapes everything they render.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
+pub mod dotenv;
 pub mod fmt;
 pub mod handlers;
+pub mod hosts;
+pub mod limiter;
 pub mod queries;
 pub mod svg;
 pub mod views;
@@ -24,11 +42,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse};
-use chrono::Utc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
 
 /// Shared by every worker thread (`web::Data`): built once.
@@ -36,21 +54,43 @@ pub struct AppState {
     pub pool: store::Pool,
     pub tera: tera::Tera,
     pub cfg: Config,
+    /// The key of every cookie and token ([`auth::session_key`]).
+    pub key: Vec<u8>,
     /// The dashboard's data, shared by all sessions for [`DASH_TTL`].
     pub dash: DashCache,
-    /// Sessions logged out before they expire.
-    pub revoked: auth::Revoked,
+    /// Failed-login counts and lockouts.
+    pub limiter: limiter::LoginLimiter,
+    /// The time of every expiry and lockout decision.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
     pub fn new(pool: store::Pool, tera: tera::Tera, cfg: Config) -> AppState {
+        AppState::with_clock(pool, tera, cfg, Arc::new(SystemClock))
+    }
+
+    /// As [`AppState::new`] with another clock (tests move it by hand).
+    pub fn with_clock(
+        pool: store::Pool,
+        tera: tera::Tera,
+        cfg: Config,
+        clock: Arc<dyn Clock>,
+    ) -> AppState {
+        let key = auth::session_key(&cfg.secret, &cfg.user, cfg.password.as_deref());
         AppState {
             pool,
             tera,
             cfg,
+            key,
             dash: DashCache::default(),
-            revoked: auth::Revoked::default(),
+            limiter: limiter::LoginLimiter::default(),
+            clock,
         }
+    }
+
+    /// Now, in whole seconds since the epoch.
+    pub fn now(&self) -> i64 {
+        self.clock.now_s()
     }
 }
 
@@ -168,15 +208,32 @@ fn is_public(path: &str) -> bool {
     path == "/login" || path == "/healthz" || path.starts_with("/static/")
 }
 
+/// Paths served whatever the `Host` and without the production check.
+fn is_probe(path: &str) -> bool {
+    path == "/healthz"
+}
+
 fn is_page(req: &ServiceRequest) -> bool {
     req.method() == Method::GET
         && !req.path().starts_with("/api/")
         && !req.path().starts_with("/fragment/")
 }
 
-/// A same-origin check for unsafe methods: an `Origin` (or `Sec-Fetch-Site`)
-/// that names another site is refused.
-fn cross_origin(req: &ServiceRequest) -> bool {
+/// The request's `Host` (HTTP/2: the URI's authority); `None` when missing
+/// or given twice.
+fn request_host(req: &ServiceRequest) -> Option<String> {
+    let mut all = req.headers().get_all(header::HOST);
+    match (all.next(), all.next()) {
+        (Some(h), None) => h.to_str().ok().map(str::to_string),
+        (None, None) => req.uri().authority().map(|a| a.as_str().to_string()),
+        _ => None,
+    }
+}
+
+/// An unsafe request from another site: a cross-site `Sec-Fetch-Site`, or
+/// an `Origin` that names no allowed host (compared with the allow-list,
+/// never with a name the request carries).
+fn cross_origin(req: &ServiceRequest, allowed: &hosts::AllowedHosts) -> bool {
     if let Some(site) = req.headers().get("sec-fetch-site") {
         if site.as_bytes() == b"cross-site" || site.as_bytes() == b"same-site" {
             return true;
@@ -185,14 +242,13 @@ fn cross_origin(req: &ServiceRequest) -> bool {
     let Some(origin) = req.headers().get(header::ORIGIN) else {
         return false;
     };
-    let Ok(origin) = origin.to_str() else {
-        return true;
-    };
-    let host = req.connection_info().host().to_string();
-    origin != format!("http://{host}") && origin != format!("https://{host}")
+    match origin.to_str() {
+        Ok(o) => !allowed.allows_origin(o),
+        Err(_) => true,
+    }
 }
 
-fn secure_headers<B>(res: &mut ServiceResponse<B>) {
+fn secure_headers<B>(res: &mut ServiceResponse<B>, hsts: bool) {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -207,9 +263,68 @@ fn secure_headers<B>(res: &mut ServiceResponse<B>) {
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
+    if hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(config::HSTS),
+        );
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+}
+
+fn text(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(body)
+}
+
+/// What the production check and the revocation check found.
+struct DbVerdict {
+    revoked: bool,
+    production: bool,
+}
+
+/// The database part of the guard, on the blocking pool.
+async fn db_verdict(
+    state: &web::Data<AppState>,
+    nonce: Option<String>,
+    check_production: bool,
+) -> Result<DbVerdict, String> {
+    let pool = state.pool.clone();
+    web::block(move || -> Result<DbVerdict, String> {
+        let mut c = pool.get().map_err(|e| e.to_string())?;
+        let revoked = match &nonce {
+            Some(n) => store::web_sessions::is_revoked(&mut c, n).map_err(|e| e.to_string())?,
+            None => false,
+        };
+        let production =
+            check_production && queries::production_worker(&mut c).map_err(|e| e.to_string())?;
+        Ok(DbVerdict {
+            revoked,
+            production,
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// The answer while a production worker runs and no password is set.
+pub const NEEDS_PASSWORD: &str = "A trading worker runs in PRODUCTION (real money) and DASHBOARD_PASSWORD is not set, so this dashboard stays closed. Set DASHBOARD_PASSWORD (at least 12 characters) in .env or the environment and restart `web`.";
+
+fn needs_password(state: &AppState, page: bool) -> HttpResponse {
+    if page {
+        let mut ctx = tera::Context::new();
+        ctx.insert("needs_password", &true);
+        ctx.insert("message", NEEDS_PASSWORD);
+        if let Ok(html) = state.tera.render("login.html", &ctx) {
+            return HttpResponse::Forbidden()
+                .content_type("text/html; charset=utf-8")
+                .body(html);
+        }
+    }
+    text(StatusCode::FORBIDDEN, NEEDS_PASSWORD.to_string())
 }
 
 /// The session and security middleware (`middleware::from_fn(guard)`).
@@ -223,45 +338,80 @@ pub async fn guard(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.into_response(HttpResponse::InternalServerError().finish()));
     };
-    let now = Utc::now().timestamp();
+    let hsts = state.cfg.secure_cookie;
+    let early = check(&req, &state).await;
+    let mut res = match early {
+        Some(resp) => req.into_response(resp),
+        None => next.call(req).await?.map_into_boxed_body(),
+    };
+    secure_headers(&mut res, hsts);
+    Ok(res)
+}
+
+/// The guard's decisions; `Some(answer)` stops the request before any handler.
+async fn check(req: &ServiceRequest, state: &web::Data<AppState>) -> Option<HttpResponse> {
+    let path = req.path().to_string();
+    if is_probe(&path) {
+        return None;
+    }
+    let host = request_host(req);
+    if !host
+        .as_deref()
+        .is_some_and(|h| state.cfg.allowed_hosts.allows(h))
+    {
+        let shown = hosts::shown(host.as_deref().unwrap_or(""));
+        log::info!("Refused a request for Host `{shown}` (not in the allow-list) path={path}");
+        return Some(text(
+            StatusCode::MISDIRECTED_REQUEST,
+            format!("421 Misdirected Request: this dashboard does not answer to the name `{shown}`. If that name is yours, add it to WEB_ALLOWED_HOSTS (comma-separated host[:port]) and restart `web`."),
+        ));
+    }
+    if req.method() != Method::GET
+        && req.method() != Method::HEAD
+        && cross_origin(req, &state.cfg.allowed_hosts)
+    {
+        return Some(text(
+            StatusCode::FORBIDDEN,
+            "Cross-origin request refused: use the dashboard's own pages (if this is your dashboard under another name, add that name to WEB_ALLOWED_HOSTS)".to_string(),
+        ));
+    }
+    if path.starts_with("/static/") {
+        return None;
+    }
+    let now = state.now();
     let session = req
         .cookie(auth::COOKIE)
-        .and_then(|c| auth::check_session(&state.cfg.secret, &state.cfg.user, c.value(), now))
-        .filter(|s| !state.revoked.contains(&s.nonce, now));
-    let early = if req.method() != Method::GET && req.method() != Method::HEAD && cross_origin(&req)
-    {
-        Some(
-            HttpResponse::Forbidden()
-                .content_type("text/plain; charset=utf-8")
-                .body("Cross-origin request refused"),
-        )
-    } else if is_public(req.path()) {
+        .and_then(|c| auth::check_session(&state.key, &state.cfg.user, c.value(), now));
+    let check_production = state.cfg.is_open();
+    let session = if session.is_some() || check_production {
+        let nonce = session.as_ref().map(|s| s.nonce.clone());
+        match db_verdict(state, nonce, check_production).await {
+            Ok(v) if v.production => return Some(needs_password(state, is_page(req))),
+            Ok(v) => session.filter(|_| !v.revoked),
+            Err(e) => {
+                log::error!("Database error while checking a session: {e}");
+                return Some(text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The database is not available right now; retry in a moment".to_string(),
+                ));
+            }
+        }
+    } else {
         None
-    } else if let Some(s) = session.clone() {
+    };
+    if let Some(s) = session {
         req.extensions_mut().insert(s);
+        return None;
+    }
+    if is_public(&path) {
         None
-    } else if is_page(&req) {
+    } else if is_page(req) {
         Some(
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/login"))
                 .finish(),
         )
     } else {
-        Some(
-            HttpResponse::build(StatusCode::UNAUTHORIZED)
-                .content_type("text/plain; charset=utf-8")
-                .body("Login required"),
-        )
-    };
-    if let Some(s) = session {
-        if is_public(req.path()) {
-            req.extensions_mut().insert(s);
-        }
+        Some(text(StatusCode::UNAUTHORIZED, "Login required".to_string()))
     }
-    let mut res = match early {
-        Some(resp) => req.into_response(resp),
-        None => next.call(req).await?.map_into_boxed_body(),
-    };
-    secure_headers(&mut res);
-    Ok(res)
 }

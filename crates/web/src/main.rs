@@ -1,5 +1,6 @@
 //! The `web` binary: the dashboard. Configuration from the environment
-//! (see `web::config`); it refuses a non-loopback bind without a password.
+//! merged over `./.env` (see `web::config`); it refuses to start on a
+//! non-loopback bind without a strong password (exit 2, saying what to set).
 
 use ::web::{build_tera, guard, routes, AppState, Config};
 use actix_web::{middleware, web as aw, App, HttpServer};
@@ -7,21 +8,35 @@ use actix_web::{middleware, web as aw, App, HttpServer};
 fn main() -> std::io::Result<()> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cfg = match Config::from_env() {
-        Ok(c) => c,
+        Ok((c, from_file)) => {
+            if !from_file.is_empty() {
+                // Names only: values may be secrets.
+                log::info!(
+                    "Read from .env (the process environment wins): {}",
+                    from_file.join(", ")
+                );
+            }
+            c
+        }
         Err(e) => {
             log::error!("Configuration: {e}");
             std::process::exit(2);
         }
     };
-    if cfg.secret_generated {
-        log::warn!("APP_SECRET is not set: a random one is used, so sessions reset when the dashboard restarts");
+    for w in cfg.warnings() {
+        log::warn!("{w}");
     }
-    if cfg.is_open() {
-        log::warn!(
-            "DASHBOARD_PASSWORD is not set: the dashboard on {} is open to every local user of this machine",
-            cfg.bind
-        );
-    }
+    let hosts: Vec<String> = cfg
+        .allowed_hosts
+        .rules()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    log::info!(
+        "Answering to Host {} (WEB_ALLOWED_HOSTS adds names); cookies Secure={}",
+        hosts.join(", "),
+        cfg.secure_cookie
+    );
     let tera = match build_tera() {
         Ok(t) => t,
         Err(e) => {
@@ -36,6 +51,14 @@ fn main() -> std::io::Result<()> {
             std::process::exit(2);
         }
     };
+    match pool.get() {
+        Ok(mut c) => match store::web_sessions::prune_expired(&mut c) {
+            Ok(n) if n > 0 => log::info!("Pruned {n} expired session revocations"),
+            Ok(_) => {}
+            Err(e) => log::warn!("Could not prune expired session revocations: {e}"),
+        },
+        Err(e) => log::warn!("Could not prune expired session revocations: {e}"),
+    }
     let bind = cfg.bind.clone();
     let state = aw::Data::new(AppState::new(pool, tera, cfg));
     log::info!("Dashboard listening on http://{bind}");

@@ -100,3 +100,20 @@ pub fn commands_of_basket(
         .load(conn)
         .map_err(store::Error::from)
 }
+
+/// Whether any worker's heartbeat row says it trades production (real
+/// money): the password-less mode is then refused. Any row counts, however
+/// old its heartbeat (a stopped worker removes its row on a clean exit; a
+/// crashed one will trade production again when it restarts). One small
+/// table (one row per worker).
+///
+/// # Errors
+/// [`store::Error`] on a query failure.
+pub fn production_worker(conn: &mut PgConnection) -> Result<bool, store::Error> {
+    use store::schema::bot_status;
+    diesel::select(diesel::dsl::exists(bot_status::table.filter(
+        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(mode) = 'production'"),
+    )))
+    .get_result(conn)
+    .map_err(store::Error::from)
+}

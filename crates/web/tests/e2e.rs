@@ -54,9 +54,11 @@ fn close_all_in_a_real_browser() {
     let db = TestDb::new();
     let book = scripted_book(&db);
     heartbeat(&db, "paper", None);
-    let state = state(&db, Some(PASSWORD));
     let listener = TcpListener::bind("127.0.0.1:0").expect("port");
     let port = listener.local_addr().expect("addr").port();
+    // The browser's Host is 127.0.0.1:{port}: the bound port of the allow-list.
+    let bind = format!("127.0.0.1:{port}");
+    let state = state_with(&db, Some(PASSWORD), &[("WEB_BIND", bind.as_str())]);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

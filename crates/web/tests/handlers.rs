@@ -20,13 +20,21 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let res = test::call_service(app, TestRequest::get().uri("/login").to_request()).await;
+    let res = test::call_service(
+        app,
+        TestRequest::get()
+            .insert_header((header::HOST, HOST))
+            .uri("/login")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = body(res).await;
     let token = field(&html, "_token");
     let res = test::call_service(
         app,
         TestRequest::post()
+            .insert_header((header::HOST, HOST))
             .uri("/login")
             .set_form([
                 ("_token", token.as_str()),
@@ -51,6 +59,7 @@ where
     let res = test::call_service(
         app,
         TestRequest::get()
+            .insert_header((header::HOST, HOST))
             .uri("/trading/close")
             .insert_header((header::COOKIE, cookie.to_string()))
             .to_request(),
@@ -68,6 +77,7 @@ where
     let res = test::call_service(
         app,
         TestRequest::get()
+            .insert_header((header::HOST, HOST))
             .uri(uri)
             .insert_header((header::COOKIE, cookie.to_string()))
             .to_request(),
@@ -85,6 +95,7 @@ where
     test::call_service(
         app,
         TestRequest::post()
+            .insert_header((header::HOST, HOST))
             .uri(uri)
             .insert_header((header::COOKIE, cookie.to_string()))
             .set_form(form)
@@ -117,7 +128,14 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
         "/baskets/1",
         "/commands?key=0123456789abcdef0",
     ] {
-        let res = test::call_service(&app, TestRequest::get().uri(uri).to_request()).await;
+        let res = test::call_service(
+            &app,
+            TestRequest::get()
+                .insert_header((header::HOST, HOST))
+                .uri(uri)
+                .to_request(),
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{uri}");
         assert_eq!(
             res.headers()
@@ -127,7 +145,14 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
         );
     }
     for uri in ["/api/summary", "/fragment/live", "/fragment/close"] {
-        let res = test::call_service(&app, TestRequest::get().uri(uri).to_request()).await;
+        let res = test::call_service(
+            &app,
+            TestRequest::get()
+                .insert_header((header::HOST, HOST))
+                .uri(uri)
+                .to_request(),
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{uri}");
     }
     for uri in [
@@ -140,6 +165,7 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
         let res = test::call_service(
             &app,
             TestRequest::post()
+                .insert_header((header::HOST, HOST))
                 .uri(uri)
                 .set_form([("_token", "x")])
                 .to_request(),
@@ -148,7 +174,14 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{uri}");
     }
     // healthz needs no login.
-    let res = test::call_service(&app, TestRequest::get().uri("/healthz").to_request()).await;
+    let res = test::call_service(
+        &app,
+        TestRequest::get()
+            .insert_header((header::HOST, HOST))
+            .uri("/healthz")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body(res).await, r#"{"database":"ok","status":"ok"}"#);
 
@@ -156,6 +189,7 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
     let res = test::call_service(
         &app,
         TestRequest::get()
+            .insert_header((header::HOST, HOST))
             .uri("/api/summary")
             .insert_header((header::COOKIE, "gt_session=9999999999.abcd.00ff"))
             .to_request(),
@@ -164,13 +198,23 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     // Wrong password: 401 and no cookie; no login token: 403.
-    let html =
-        body(test::call_service(&app, TestRequest::get().uri("/login").to_request()).await).await;
+    let html = body(
+        test::call_service(
+            &app,
+            TestRequest::get()
+                .insert_header((header::HOST, HOST))
+                .uri("/login")
+                .to_request(),
+        )
+        .await,
+    )
+    .await;
     assert!(!html.contains("open to every user"));
     let token = field(&html, "_token");
     let res = test::call_service(
         &app,
         TestRequest::post()
+            .insert_header((header::HOST, HOST))
             .uri("/login")
             .set_form([
                 ("_token", token.as_str()),
@@ -186,6 +230,7 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
     let res = test::call_service(
         &app,
         TestRequest::post()
+            .insert_header((header::HOST, HOST))
             .uri("/login")
             .set_form([("username", "admin"), ("password", PASSWORD)])
             .to_request(),
@@ -193,10 +238,24 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
     .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
-    // The right password: an HttpOnly, SameSite=Strict cookie with an expiry.
+    // The right password (a fresh form: a login token works once): an
+    // HttpOnly, SameSite=Strict cookie with an expiry.
+    let html = body(
+        test::call_service(
+            &app,
+            TestRequest::get()
+                .insert_header((header::HOST, HOST))
+                .uri("/login")
+                .to_request(),
+        )
+        .await,
+    )
+    .await;
+    let token = field(&html, "_token");
     let res = test::call_service(
         &app,
         TestRequest::post()
+            .insert_header((header::HOST, HOST))
             .uri("/login")
             .set_form([
                 ("_token", token.as_str()),
@@ -280,6 +339,7 @@ async fn posts_need_a_valid_csrf_token_and_the_same_origin() {
     let res = test::call_service(
         &app,
         TestRequest::post()
+            .insert_header((header::HOST, HOST))
             .uri("/trading/close-all")
             .insert_header((header::COOKIE, cookie.clone()))
             .insert_header((header::ORIGIN, "https://evil.example"))
@@ -293,6 +353,7 @@ async fn posts_need_a_valid_csrf_token_and_the_same_origin() {
     let res = test::call_service(
         &app,
         TestRequest::post()
+            .insert_header((header::HOST, HOST))
             .uri("/trading/close-all")
             .insert_header((header::COOKIE, cookie.clone()))
             .insert_header((header::HOST, "localhost:8080"))
@@ -320,6 +381,7 @@ async fn security_headers_are_on_every_response() {
         let res = test::call_service(
             &app,
             TestRequest::get()
+                .insert_header((header::HOST, HOST))
                 .uri(uri)
                 .insert_header((header::COOKIE, cookie.clone()))
                 .to_request(),
@@ -354,10 +416,23 @@ async fn security_headers_are_on_every_response() {
     assert!(html.contains(r#"<script src="/static/app.js" defer></script>"#));
     assert_eq!(html.matches("<script").count(), 1);
     assert!(!html.contains("https://") && !html.contains(" style=\""));
-    let res =
-        test::call_service(&app, TestRequest::get().uri("/static/app.css").to_request()).await;
+    let res = test::call_service(
+        &app,
+        TestRequest::get()
+            .insert_header((header::HOST, HOST))
+            .uri("/static/app.css")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = test::call_service(&app, TestRequest::get().uri("/static/app.js").to_request()).await;
+    let res = test::call_service(
+        &app,
+        TestRequest::get()
+            .insert_header((header::HOST, HOST))
+            .uri("/static/app.js")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -872,7 +947,14 @@ async fn without_a_password_the_loopback_dashboard_is_open_and_says_so() {
     let db = TestDb::new();
     scripted_book(&db);
     let app = svc!(state(&db, None));
-    let res = test::call_service(&app, TestRequest::get().uri("/login").to_request()).await;
+    let res = test::call_service(
+        &app,
+        TestRequest::get()
+            .insert_header((header::HOST, HOST))
+            .uri("/login")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let set = cookie_of(&res).expect("session handed out");
     let cookie = set.split(';').next().unwrap_or_default().to_string();
@@ -883,6 +965,7 @@ async fn without_a_password_the_loopback_dashboard_is_open_and_says_so() {
     let res = test::call_service(
         &app,
         TestRequest::post()
+            .insert_header((header::HOST, HOST))
             .uri("/trading/close-all")
             .set_form([("key", "dddddddddddddddddddd")])
             .to_request(),

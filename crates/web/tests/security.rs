@@ -11,8 +11,10 @@ use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use common::*;
 use diesel::prelude::*;
+use std::sync::Arc;
 use store::schema::{commands, events};
 use store::test_db::TestDb;
+use web::ManualClock;
 
 const EVIL: &str = "rebind.attacker.example:8080";
 
@@ -49,13 +51,24 @@ where
     field(&body(res).await, "_token")
 }
 
-/// POST /login from `peer` with a fresh token.
+/// POST /login from `peer` with a fresh token (or the login page's answer
+/// when it gives no form: a locked client gets the 429 page already there).
 async fn try_login<S, B>(app: &S, peer: &str, password: &str) -> ServiceResponse<B>
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let token = login_token(app, peer).await;
+    let res = test::call_service(
+        app,
+        get_req("/login")
+            .peer_addr(peer.parse().expect("peer"))
+            .to_request(),
+    )
+    .await;
+    if res.status() != StatusCode::OK {
+        return res;
+    }
+    let token = field(&body(res).await, "_token");
     try_login_with(app, peer, &token, password).await
 }
 
@@ -106,6 +119,30 @@ where
             .to_request(),
     )
     .await
+}
+
+/// Polls every future in turn until all are done (no extra dependency).
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futs: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, o) in futs.iter_mut().zip(out.iter_mut()) {
+            if o.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *o = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }
 
 // ------------------------------------------------------------ 10. DNS rebinding
@@ -331,7 +368,8 @@ fn locked_events(db: &TestDb) -> Vec<(Option<i64>, String, String)> {
 #[actix_web::test]
 async fn failed_logins_lock_the_client_out() {
     let db = TestDb::new();
-    let app = svc!(state(&db, Some(PASSWORD)));
+    let clock = Arc::new(ManualClock::new());
+    let app = svc!(state_clock(&db, Some(PASSWORD), &[], clock.clone()));
     let attacker = "203.0.113.7:40000";
     for i in 0..4 {
         let res = try_login(&app, attacker, "guess").await;
@@ -341,12 +379,17 @@ async fn failed_logins_lock_the_client_out() {
     let res = try_login(&app, attacker, "guess").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(header_of(&res, header::RETRY_AFTER).as_deref(), Some("60"));
-    // Even the right password waits.
+    // Even the right password waits; the login page says how long.
+    clock.advance_s(15);
     let res = try_login(&app, attacker, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(cookie_of(&res).is_none());
-    assert_eq!(header_of(&res, header::RETRY_AFTER).as_deref(), Some("60"));
-    assert!(body(res).await.contains("Too many failed logins"));
+    assert_eq!(header_of(&res, header::RETRY_AFTER).as_deref(), Some("45"));
+    let page = body(res).await;
+    assert!(
+        page.contains("Too many failed logins") && page.contains("45 s"),
+        "{page}"
+    );
     let ev = locked_events(&db);
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert_eq!(ev[0].0, None);
@@ -355,12 +398,66 @@ async fn failed_logins_lock_the_client_out() {
     // Another client is not locked out.
     let res = try_login(&app, "198.51.100.9:40000", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // After the minute, each further failure locks again, twice as long.
+    clock.advance_s(45);
+    let res = try_login(&app, attacker, "guess").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header_of(&res, header::RETRY_AFTER).as_deref(), Some("120"));
+    clock.advance_s(120);
+    let res = try_login(&app, attacker, "guess").await;
+    assert_eq!(header_of(&res, header::RETRY_AFTER).as_deref(), Some("240"));
+    assert_eq!(locked_events(&db).len(), 3, "one event per lock");
+    // The right password after the wait: in, and the client is forgiven.
+    clock.advance_s(240);
+    let res = try_login(&app, attacker, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = try_login(&app, attacker, "guess").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "forgiven after a login"
+    );
+}
+
+/// A burst of parallel guesses cannot slip in before the first failure is
+/// counted: each attempt counts when it starts.
+#[actix_web::test]
+async fn parallel_guesses_are_counted_before_they_are_checked() {
+    let db = TestDb::new();
+    let app = svc!(state(&db, Some(PASSWORD)));
+    let peer = "203.0.113.8:40000";
+    let mut tokens = Vec::new();
+    for _ in 0..12 {
+        tokens.push(login_token(&app, peer).await);
+    }
+    let burst = tokens
+        .iter()
+        .map(|t| try_login_with(&app, peer, t, "guess"));
+    let statuses: Vec<StatusCode> = join_all(burst.collect())
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    let tried = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(tried, 4, "{statuses:?}");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count(),
+        8,
+        "{statuses:?}"
+    );
 }
 
 #[actix_web::test]
 async fn failures_from_many_clients_lock_the_login_for_everyone() {
     let db = TestDb::new();
-    let app = svc!(state(&db, Some(PASSWORD)));
+    let clock = Arc::new(ManualClock::new());
+    let app = svc!(state_clock(&db, Some(PASSWORD), &[], clock.clone()));
     for i in 0..20u32 {
         let peer = format!("10.0.{}.{}:40000", i / 200, i % 200 + 1);
         let res = try_login(&app, &peer, "guess").await;
@@ -373,8 +470,38 @@ async fn failures_from_many_clients_lock_the_login_for_everyone() {
     }
     let res = try_login(&app, "192.0.2.200:40000", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(header_of(&res, header::RETRY_AFTER).is_some());
-    assert_eq!(locked_events(&db).len(), 1);
+    assert_eq!(header_of(&res, header::RETRY_AFTER).as_deref(), Some("60"));
+    assert!(body(res).await.contains("from several addresses"));
+    let ev = locked_events(&db);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!(ev[0].2.contains("every client"), "{}", ev[0].2);
+    clock.advance_s(60);
+    let res = try_login(&app, "192.0.2.200:40000", PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "open again after the lock"
+    );
+}
+
+#[actix_web::test]
+async fn a_login_token_expires_after_ten_minutes() {
+    let db = TestDb::new();
+    let clock = Arc::new(ManualClock::new());
+    let app = svc!(state_clock(&db, Some(PASSWORD), &[], clock.clone()));
+    let peer = "127.0.0.1:50000";
+    let token = login_token(&app, peer).await;
+    clock.advance_s(10 * 60);
+    let res = try_login_with(&app, peer, &token, PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "an expired login token"
+    );
+    let token = login_token(&app, peer).await;
+    clock.advance_s(9 * 60);
+    let res = try_login_with(&app, peer, &token, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
 #[actix_web::test]

@@ -9,3 +9,4 @@ mod leases;
 mod migrations;
 mod money;
 mod orders;
+mod web_sessions;

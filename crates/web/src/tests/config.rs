@@ -30,7 +30,11 @@ fn non_loopback_bind_needs_a_password() {
         cfg(&[("WEB_BIND", "0.0.0.0:8080")]).err(),
         Some(ConfigError::OpenNonLoopback("0.0.0.0:8080".into()))
     );
-    let c = cfg(&[("WEB_BIND", "0.0.0.0:8080"), ("DASHBOARD_PASSWORD", "pw")]).expect("ok");
+    let c = cfg(&[
+        ("WEB_BIND", "0.0.0.0:8080"),
+        ("DASHBOARD_PASSWORD", "a long enough password"),
+    ])
+    .expect("ok");
     assert!(!c.is_open());
     assert!(cfg(&[("WEB_BIND", "[::1]:8080")]).is_ok());
     assert!(matches!(

@@ -297,6 +297,16 @@ pub fn state_with(
     password: Option<&str>,
     extra: &[(&str, &str)],
 ) -> actix_web::web::Data<web::AppState> {
+    state_clock(db, password, extra, std::sync::Arc::new(web::SystemClock))
+}
+
+/// As [`state_with`], on `clock` (a [`web::ManualClock`] moves by hand).
+pub fn state_clock(
+    db: &TestDb,
+    password: Option<&str>,
+    extra: &[(&str, &str)],
+    clock: std::sync::Arc<dyn web::Clock>,
+) -> actix_web::web::Data<web::AppState> {
     let mut vars: Vec<(&str, String)> = extra.iter().map(|(k, v)| (*k, v.to_string())).collect();
     vars.push(("DATABASE_URL", db.url().to_string()));
     vars.push(("APP_SECRET", SECRET.to_string()));
@@ -306,10 +316,11 @@ pub fn state_with(
     let cfg =
         web::Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             .expect("config");
-    actix_web::web::Data::new(web::AppState::new(
+    actix_web::web::Data::new(web::AppState::with_clock(
         db.pool().clone(),
         web::build_tera().expect("templates"),
         cfg,
+        clock,
     ))
 }
 
