@@ -50,9 +50,11 @@ pub fn revoke(
         .values((t::nonce.eq(nonce), t::expires_at.eq(expires_at)))
         .on_conflict(t::nonce)
         .do_update()
-        .set(t::expires_at.eq(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
-            "GREATEST(web_revoked_sessions.expires_at, excluded.expires_at)",
-        )))
+        .set(
+            t::expires_at.eq(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+                "GREATEST(web_revoked_sessions.expires_at, excluded.expires_at)",
+            )),
+        )
         .execute(conn)?;
     Ok(())
 }

@@ -100,3 +100,7 @@ pub fn environment() -> Result<(HashMap<String, String>, Vec<String>), DotEnvErr
         .collect();
     merge(Path::new(".env"), process)
 }
+
+#[cfg(test)]
+#[path = "tests/dotenv.rs"]
+mod tests;

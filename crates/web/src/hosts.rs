@@ -179,3 +179,7 @@ pub fn shown(host: &str) -> String {
         .take(100)
         .collect()
 }
+
+#[cfg(test)]
+#[path = "tests/hosts.rs"]
+mod tests;

@@ -309,3 +309,7 @@ impl LoginLimiter {
         self.lock_inner().clients.len()
     }
 }
+
+#[cfg(test)]
+#[path = "tests/limiter.rs"]
+mod tests;

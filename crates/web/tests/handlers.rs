@@ -7,7 +7,7 @@ use actix_http::Request;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, StatusCode};
-use actix_web::test::{self, TestRequest};
+use actix_web::test;
 use common::*;
 use diesel::prelude::*;
 use store::schema::commands;
@@ -20,22 +20,13 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let res = test::call_service(
-        app,
-        TestRequest::get()
-            .insert_header((header::HOST, HOST))
-            .uri("/login")
-            .to_request(),
-    )
-    .await;
+    let res = test::call_service(app, get_req("/login").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = body(res).await;
     let token = field(&html, "_token");
     let res = test::call_service(
         app,
-        TestRequest::post()
-            .insert_header((header::HOST, HOST))
-            .uri("/login")
+        post_req("/login")
             .set_form([
                 ("_token", token.as_str()),
                 ("username", "admin"),
@@ -58,9 +49,7 @@ where
 {
     let res = test::call_service(
         app,
-        TestRequest::get()
-            .insert_header((header::HOST, HOST))
-            .uri("/trading/close")
+        get_req("/trading/close")
             .insert_header((header::COOKIE, cookie.to_string()))
             .to_request(),
     )
@@ -76,9 +65,7 @@ where
 {
     let res = test::call_service(
         app,
-        TestRequest::get()
-            .insert_header((header::HOST, HOST))
-            .uri(uri)
+        get_req(uri)
             .insert_header((header::COOKIE, cookie.to_string()))
             .to_request(),
     )
@@ -94,9 +81,7 @@ where
 {
     test::call_service(
         app,
-        TestRequest::post()
-            .insert_header((header::HOST, HOST))
-            .uri(uri)
+        post_req(uri)
             .insert_header((header::COOKIE, cookie.to_string()))
             .set_form(form)
             .to_request(),
@@ -128,14 +113,7 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
         "/baskets/1",
         "/commands?key=0123456789abcdef0",
     ] {
-        let res = test::call_service(
-            &app,
-            TestRequest::get()
-                .insert_header((header::HOST, HOST))
-                .uri(uri)
-                .to_request(),
-        )
-        .await;
+        let res = test::call_service(&app, get_req(uri).to_request()).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{uri}");
         assert_eq!(
             res.headers()
@@ -145,14 +123,7 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
         );
     }
     for uri in ["/api/summary", "/fragment/live", "/fragment/close"] {
-        let res = test::call_service(
-            &app,
-            TestRequest::get()
-                .insert_header((header::HOST, HOST))
-                .uri(uri)
-                .to_request(),
-        )
-        .await;
+        let res = test::call_service(&app, get_req(uri).to_request()).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{uri}");
     }
     for uri in [
@@ -162,35 +133,19 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
         "/trading/reanchor",
         "/logout",
     ] {
-        let res = test::call_service(
-            &app,
-            TestRequest::post()
-                .insert_header((header::HOST, HOST))
-                .uri(uri)
-                .set_form([("_token", "x")])
-                .to_request(),
-        )
-        .await;
+        let res =
+            test::call_service(&app, post_req(uri).set_form([("_token", "x")]).to_request()).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{uri}");
     }
     // healthz needs no login.
-    let res = test::call_service(
-        &app,
-        TestRequest::get()
-            .insert_header((header::HOST, HOST))
-            .uri("/healthz")
-            .to_request(),
-    )
-    .await;
+    let res = test::call_service(&app, get_req("/healthz").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body(res).await, r#"{"database":"ok","status":"ok"}"#);
 
     // A forged cookie is not a session.
     let res = test::call_service(
         &app,
-        TestRequest::get()
-            .insert_header((header::HOST, HOST))
-            .uri("/api/summary")
+        get_req("/api/summary")
             .insert_header((header::COOKIE, "gt_session=9999999999.abcd.00ff"))
             .to_request(),
     )
@@ -198,24 +153,12 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     // Wrong password: 401 and no cookie; no login token: 403.
-    let html = body(
-        test::call_service(
-            &app,
-            TestRequest::get()
-                .insert_header((header::HOST, HOST))
-                .uri("/login")
-                .to_request(),
-        )
-        .await,
-    )
-    .await;
+    let html = body(test::call_service(&app, get_req("/login").to_request()).await).await;
     assert!(!html.contains("open to every user"));
     let token = field(&html, "_token");
     let res = test::call_service(
         &app,
-        TestRequest::post()
-            .insert_header((header::HOST, HOST))
-            .uri("/login")
+        post_req("/login")
             .set_form([
                 ("_token", token.as_str()),
                 ("username", "admin"),
@@ -229,9 +172,7 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
     assert!(body(res).await.contains("Wrong user name or password"));
     let res = test::call_service(
         &app,
-        TestRequest::post()
-            .insert_header((header::HOST, HOST))
-            .uri("/login")
+        post_req("/login")
             .set_form([("username", "admin"), ("password", PASSWORD)])
             .to_request(),
     )
@@ -240,23 +181,11 @@ async fn everything_needs_a_login_and_the_login_is_checked() {
 
     // The right password (a fresh form: a login token works once): an
     // HttpOnly, SameSite=Strict cookie with an expiry.
-    let html = body(
-        test::call_service(
-            &app,
-            TestRequest::get()
-                .insert_header((header::HOST, HOST))
-                .uri("/login")
-                .to_request(),
-        )
-        .await,
-    )
-    .await;
+    let html = body(test::call_service(&app, get_req("/login").to_request()).await).await;
     let token = field(&html, "_token");
     let res = test::call_service(
         &app,
-        TestRequest::post()
-            .insert_header((header::HOST, HOST))
-            .uri("/login")
+        post_req("/login")
             .set_form([
                 ("_token", token.as_str()),
                 ("username", "admin"),
@@ -338,9 +267,7 @@ async fn posts_need_a_valid_csrf_token_and_the_same_origin() {
     // A valid token from another origin is refused.
     let res = test::call_service(
         &app,
-        TestRequest::post()
-            .insert_header((header::HOST, HOST))
-            .uri("/trading/close-all")
+        post_req("/trading/close-all")
             .insert_header((header::COOKIE, cookie.clone()))
             .insert_header((header::ORIGIN, "https://evil.example"))
             .set_form([("_token", csrf.as_str()), ("key", key)])
@@ -352,9 +279,7 @@ async fn posts_need_a_valid_csrf_token_and_the_same_origin() {
     // Same origin is fine.
     let res = test::call_service(
         &app,
-        TestRequest::post()
-            .insert_header((header::HOST, HOST))
-            .uri("/trading/close-all")
+        post_req("/trading/close-all")
             .insert_header((header::COOKIE, cookie.clone()))
             .insert_header((header::HOST, "localhost:8080"))
             .insert_header((header::ORIGIN, "http://localhost:8080"))
@@ -380,9 +305,7 @@ async fn security_headers_are_on_every_response() {
     ] {
         let res = test::call_service(
             &app,
-            TestRequest::get()
-                .insert_header((header::HOST, HOST))
-                .uri(uri)
+            get_req(uri)
                 .insert_header((header::COOKIE, cookie.clone()))
                 .to_request(),
         )
@@ -410,29 +333,17 @@ async fn security_headers_are_on_every_response() {
             Some("no-store"),
             "{uri}"
         );
+        // Plain http on loopback: no HSTS (it would pin https on localhost).
+        assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "{uri}");
     }
     // The pages have no inline script and load nothing from elsewhere.
     let (_, html) = get(&app, &cookie, "/").await;
     assert!(html.contains(r#"<script src="/static/app.js" defer></script>"#));
     assert_eq!(html.matches("<script").count(), 1);
     assert!(!html.contains("https://") && !html.contains(" style=\""));
-    let res = test::call_service(
-        &app,
-        TestRequest::get()
-            .insert_header((header::HOST, HOST))
-            .uri("/static/app.css")
-            .to_request(),
-    )
-    .await;
+    let res = test::call_service(&app, get_req("/static/app.css").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = test::call_service(
-        &app,
-        TestRequest::get()
-            .insert_header((header::HOST, HOST))
-            .uri("/static/app.js")
-            .to_request(),
-    )
-    .await;
+    let res = test::call_service(&app, get_req("/static/app.js").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -947,14 +858,7 @@ async fn without_a_password_the_loopback_dashboard_is_open_and_says_so() {
     let db = TestDb::new();
     scripted_book(&db);
     let app = svc!(state(&db, None));
-    let res = test::call_service(
-        &app,
-        TestRequest::get()
-            .insert_header((header::HOST, HOST))
-            .uri("/login")
-            .to_request(),
-    )
-    .await;
+    let res = test::call_service(&app, get_req("/login").to_request()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let set = cookie_of(&res).expect("session handed out");
     let cookie = set.split(';').next().unwrap_or_default().to_string();
@@ -964,9 +868,7 @@ async fn without_a_password_the_loopback_dashboard_is_open_and_says_so() {
     // POSTs still need the session and its CSRF token.
     let res = test::call_service(
         &app,
-        TestRequest::post()
-            .insert_header((header::HOST, HOST))
-            .uri("/trading/close-all")
+        post_req("/trading/close-all")
             .set_form([("key", "dddddddddddddddddddd")])
             .to_request(),
     )

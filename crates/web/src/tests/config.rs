@@ -105,3 +105,74 @@ fn weak_passwords_and_secrets_are_refused_off_loopback() {
     // On loopback the sample password still starts (with a warning).
     assert!(cfg(&[("DASHBOARD_PASSWORD", "change-me-too")]).is_ok());
 }
+
+#[test]
+fn off_loopback_cookies_are_secure_unless_plain_http_is_said() {
+    let pw = ("DASHBOARD_PASSWORD", "a long enough password");
+    let lan = ("WEB_BIND", "0.0.0.0:8080");
+    let c = cfg(&[lan, pw]).expect("ok");
+    assert!(c.secure_cookie && !c.plain_http);
+    assert!(c
+        .warnings()
+        .iter()
+        .all(|w| !w.contains("WEB_ALLOW_PLAIN_HTTP")));
+    let c = cfg(&[lan, pw, ("WEB_ALLOW_PLAIN_HTTP", "true")]).expect("ok");
+    assert!(!c.secure_cookie && c.plain_http);
+    assert!(
+        c.warnings()
+            .iter()
+            .any(|w| w.contains("WEB_ALLOW_PLAIN_HTTP=true") && w.contains("plain http")),
+        "{:?}",
+        c.warnings()
+    );
+    let e = cfg(&[lan, pw, ("WEB_SECURE_COOKIE", "false")]).err();
+    assert_eq!(e, Some(ConfigError::InsecureCookie("0.0.0.0:8080".into())));
+    assert!(e
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+        .contains("WEB_ALLOW_PLAIN_HTTP=true"));
+    // Loopback: off by default, on behind a local TLS proxy; no HSTS otherwise.
+    assert!(!cfg(&[]).expect("ok").secure_cookie);
+    assert!(
+        cfg(&[("WEB_SECURE_COOKIE", "true")])
+            .expect("ok")
+            .secure_cookie
+    );
+    assert!(matches!(
+        cfg(&[("WEB_SECURE_COOKIE", "maybe")]),
+        Err(ConfigError::Invalid {
+            name: "WEB_SECURE_COOKIE",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn allowed_hosts_come_from_the_bind_and_the_list() {
+    let c = cfg(&[("WEB_ALLOWED_HOSTS", "dash.lan:8443")]).expect("ok");
+    assert!(c.allowed_hosts.allows("localhost:8080"));
+    assert!(c.allowed_hosts.allows("dash.lan:8443"));
+    assert!(!c.allowed_hosts.allows("dash.lan:8080"));
+    let c = cfg(&[("WEB_BIND", "127.0.0.1:9090")]).expect("ok");
+    assert!(c.allowed_hosts.allows("127.0.0.1:9090") && !c.allowed_hosts.allows("127.0.0.1:8080"));
+    assert!(matches!(
+        cfg(&[("WEB_ALLOWED_HOSTS", "*")]),
+        Err(ConfigError::BadHost(_))
+    ));
+}
+
+#[test]
+fn weak_loopback_passwords_are_warned_about() {
+    let c = cfg(&[("DASHBOARD_PASSWORD", "change-me-too")]).expect("ok");
+    let w = c.warnings().join("\n");
+    assert!(
+        w.contains("sample value") && !w.contains("change-me-too"),
+        "{w}"
+    );
+    let c = cfg(&[]).expect("ok");
+    let w = c.warnings().join("\n");
+    assert!(
+        w.contains("APP_SECRET is not set") && w.contains("production"),
+        "{w}"
+    );
+}
