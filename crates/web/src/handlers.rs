@@ -327,6 +327,25 @@ fn client_of(req: &HttpRequest) -> String {
     limiter::client_key(req.peer_addr().map(|a| a.ip()))
 }
 
+/// The form was posted from a plain-http page of a non-loopback name
+/// (browsers treat `http://localhost` and `http://127.0.0.1` as secure and
+/// keep `Secure` cookies there).
+fn plain_http_origin(req: &HttpRequest) -> bool {
+    let Some(authority) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .and_then(|o| o.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    !(host.eq_ignore_ascii_case("localhost") || host == "127.0.0.1" || host == "::1")
+}
+
 pub async fn login_page(req: HttpRequest, state: Data) -> Result<HttpResponse, AppError> {
     if req.extensions().get::<Session>().is_some() {
         return Ok(redirect("/"));
@@ -383,14 +402,25 @@ pub async fn login(
     if let Err(l) = state.limiter.check(&client, state.clock.now_ms()) {
         return locked_page(&state, l);
     }
+    if state.cfg.secure_cookie && plain_http_origin(&req) {
+        // The browser would drop the Secure cookie: say so instead of
+        // sending the user back to this form without a word.
+        return login_form(
+            &state,
+            Some("This page was opened over plain http, so your browser would drop the (https-only) session cookie. Open the dashboard over https, or, on a trusted LAN without TLS, set WEB_ALLOW_PLAIN_HTTP=true and restart it."),
+            StatusCode::BAD_REQUEST,
+        );
+    }
     let Some(token) = form
         .token
         .as_deref()
         .and_then(|t| auth::check_login_token(&state.key, t, now))
     else {
-        return Err(AppError::Forbidden(
-            "Invalid or expired login form: reload the login page and try again",
-        ));
+        return login_form(
+            &state,
+            Some("This login form expired (they last 10 minutes): enter your password again."),
+            StatusCode::FORBIDDEN,
+        );
     };
     // From here the attempt counts as a failure unless it succeeds.
     let attempt = match state.limiter.begin(&client, state.clock.now_ms()) {
@@ -439,9 +469,11 @@ pub async fn login(
         }
     }
     if !fresh {
-        return Err(AppError::Forbidden(
-            "This login form was used already: reload the login page and try again",
-        ));
+        return login_form(
+            &state,
+            Some("This login form was used already (each one works once): enter your password again."),
+            StatusCode::FORBIDDEN,
+        );
     }
     login_form(
         &state,

@@ -135,8 +135,13 @@ impl AllowedHosts {
             let (host, port) = split(e).ok_or_else(|| bad("is not a host name or host:port"))?;
             rules.push(HostRule { host, port });
         }
-        rules.dedup();
-        Ok(AllowedHosts { rules })
+        let mut unique: Vec<HostRule> = Vec::with_capacity(rules.len());
+        for r in rules {
+            if !unique.contains(&r) {
+                unique.push(r);
+            }
+        }
+        Ok(AllowedHosts { rules: unique })
     }
 
     /// The rules, for the log.

@@ -311,7 +311,7 @@ async fn db_verdict(
 }
 
 /// The answer while a production worker runs and no password is set.
-pub const NEEDS_PASSWORD: &str = "A trading worker runs in PRODUCTION (real money) and DASHBOARD_PASSWORD is not set, so this dashboard stays closed. Set DASHBOARD_PASSWORD (at least 12 characters) in .env or the environment and restart `web`.";
+pub const NEEDS_PASSWORD: &str = "A trading worker runs in PRODUCTION (real money) and DASHBOARD_PASSWORD is not set, so this dashboard stays closed. Set DASHBOARD_PASSWORD (at least 12 characters) in .env or the environment and restart the dashboard.";
 
 fn needs_password(state: &AppState, page: bool) -> HttpResponse {
     if page {

@@ -515,6 +515,11 @@ async fn a_login_token_works_once() {
     let res = try_login_with(&app, peer, &token, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "a used login token");
     assert!(cookie_of(&res).is_none());
+    let page = body(res).await;
+    assert!(
+        page.contains("used already") && page.contains("name=\"_token\""),
+        "{page}"
+    );
 }
 
 // ------------------------------------------------------------ 13. sessions
@@ -581,6 +586,54 @@ async fn off_loopback_cookies_are_secure_and_hsts_is_sent() {
         header_of(&res, header::STRICT_TRANSPORT_SECURITY).is_some_and(|v| v.contains("max-age=")),
         "no HSTS"
     );
+    // A login posted from a plain-http LAN page would lose its Secure
+    // cookie: the form says what to do instead.
+    let token = login_token(&app, "192.168.1.20:50000").await;
+    let res = test::call_service(
+        &app,
+        post_req("/login")
+            .peer_addr("192.168.1.20:50000".parse().expect("peer"))
+            .insert_header((header::ORIGIN, "http://127.0.0.1:8080"))
+            .set_form([
+                ("_token", token.as_str()),
+                ("username", "admin"),
+                ("password", PASSWORD),
+            ])
+            .to_request(),
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "loopback http keeps Secure cookies"
+    );
+    let app = svc!(state_with(
+        &db,
+        Some(PASSWORD),
+        &[
+            ("WEB_BIND", "0.0.0.0:8080"),
+            ("WEB_ALLOWED_HOSTS", "192.168.1.5:8080")
+        ]
+    ));
+    let token = login_token(&app, "192.168.1.20:50000").await;
+    let res = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/login")
+            .peer_addr("192.168.1.20:50000".parse().expect("peer"))
+            .insert_header((header::HOST, "192.168.1.5:8080"))
+            .insert_header((header::ORIGIN, "http://192.168.1.5:8080"))
+            .set_form([
+                ("_token", token.as_str()),
+                ("username", "admin"),
+                ("password", PASSWORD),
+            ])
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(cookie_of(&res).is_none());
+    assert!(body(res).await.contains("WEB_ALLOW_PLAIN_HTTP=true"));
     // Plain http on a LAN, said explicitly.
     let app = svc!(state_with(
         &db,

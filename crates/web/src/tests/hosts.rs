@@ -47,6 +47,11 @@ fn a_specific_bind_address_is_allowed_a_wildcard_is_not() {
     let a = list("0.0.0.0", 8080, None);
     assert!(!a.allows("0.0.0.0:8080"));
     assert_eq!(a.rules().len(), 3, "{:?}", a.rules());
+    assert_eq!(
+        list("127.0.0.1", 8080, None).rules().len(),
+        3,
+        "no duplicates"
+    );
     let a = list("[::]", 8080, None);
     assert!(!a.allows("[::]:8080"));
     let a = list("[fd00::5]", 8080, None);
