@@ -137,10 +137,36 @@ fn refused_inputs_are_answered_with_error_json_and_exit_2() {
             field: "last_price",
         },
         Case {
+            // strategy.md §2: every config failure is a ConfigError naming the field
             name: "unknown config field",
             file: "unknown_config_field.json",
-            kind: "input",
-            field: "basket.config",
+            kind: "config",
+            field: "typo_field",
+        },
+        Case {
+            name: "unknown enum value in the config",
+            file: "unknown_place_mode.json",
+            kind: "config",
+            field: "place_mode",
+        },
+        Case {
+            name: "malformed nested config value",
+            file: "bad_reanchor_close_ratio.json",
+            kind: "config",
+            field: "reanchor_rules.close_ratio",
+        },
+        Case {
+            // §2 "At least one level must be active", also for a basket with fills
+            name: "no active level, basket with fills",
+            file: "no_active_level_with_fills.json",
+            kind: "config",
+            field: "levels_pct",
+        },
+        Case {
+            name: "no active level, basket with an open order",
+            file: "no_active_level_with_open_order.json",
+            kind: "config",
+            field: "levels_pct",
         },
         Case {
             name: "fill of another basket",

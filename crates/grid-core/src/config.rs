@@ -144,6 +144,28 @@ impl V {
 }
 
 impl GridConfig {
+    /// A config from its JSON object (strategy.md §2): a field left out takes
+    /// its default. Every config read from outside goes through here (the
+    /// plan command, `basket create`, the `create_basket` command), so a
+    /// malformed value is refused the same way everywhere. It does not
+    /// validate the values: see [`GridConfig::validate_at_anchor`].
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the field path (`place_mode`,
+    /// `reanchor_rules.close_ratio`, `levels_pct[2]`) for an unknown field, an
+    /// unknown enum value or a value of the wrong type; field `""` when the
+    /// config is not a JSON object.
+    pub fn from_json(value: &serde_json::Value) -> Result<GridConfig, ConfigError> {
+        if !value.is_object() {
+            return Err(ConfigError::new(
+                "",
+                "the config must be a JSON object of strategy.md §2 fields",
+            ));
+        }
+        serde_path_to_error::deserialize(value)
+            .map_err(|e| ConfigError::from_json(&e.path().to_string(), e.inner()))
+    }
+
     /// The basket's whole budget: the grid capital, plus the extension capital
     /// in `extend_zone` mode.
     pub fn budget(&self) -> Decimal {

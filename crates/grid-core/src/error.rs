@@ -20,6 +20,13 @@ impl ConfigError {
             reason: reason.into(),
         }
     }
+
+    /// A JSON decoding error of a config at `path` (as `serde_path_to_error`
+    /// writes it, relative to the config; `.` for the config itself).
+    pub fn from_json(path: &str, reason: impl std::fmt::Display) -> Self {
+        let field = if path == "." { "" } else { path };
+        Self::new(field, reason.to_string())
+    }
 }
 
 /// The basket's history contradicts itself or the exchange (e.g. more was sold
@@ -57,6 +64,24 @@ impl PlanError {
         PlanError::Input {
             field: field.into(),
             reason: reason.into(),
+        }
+    }
+
+    /// A JSON decoding error of a [`PlanInput`](crate::PlanInput) at `path`
+    /// (as `serde_path_to_error` writes it): under `basket.config` it is a
+    /// [`ConfigError`] naming the field inside the config (strategy.md §2:
+    /// every config failure is a config error), anywhere else an `Input` error.
+    pub fn from_json(path: &str, reason: impl std::fmt::Display) -> Self {
+        const CONFIG: &str = "basket.config";
+        match path.strip_prefix(CONFIG) {
+            Some("") => ConfigError::from_json(".", reason).into(),
+            Some(rest) if rest.starts_with('.') || rest.starts_with('[') => {
+                ConfigError::from_json(rest.trim_start_matches('.'), reason).into()
+            }
+            _ => {
+                let field = if path == "." { "" } else { path };
+                PlanError::input(field, reason.to_string())
+            }
         }
     }
 

@@ -422,10 +422,11 @@ impl PlanInput {
                 order: o,
             });
         }
-        // §2 "At least one level must be active": checked while the basket has
-        // not traded (no fill, no open order), so a basket that already holds a
-        // position is never left without its sells.
-        if self.fills.is_empty() && orders.is_empty() {
+        // §2 "At least one level must be active": checked for every basket
+        // that may buy (`active`), fills or not. A basket that places no buys
+        // (paused, closing, stopping, in error, ended) is planned as always,
+        // so its position keeps its exits and an emergency close can sell.
+        if b.status == BasketStatus::Active {
             config.check_active_level(&rules, b.anchor_price)?;
         }
         Ok(ValidInput {

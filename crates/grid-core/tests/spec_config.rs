@@ -488,14 +488,17 @@ fn config_validation_by_rule() {
 
 /// §2: "At least one level must be active (section 3)". Activity depends on the
 /// anchor, so the check runs where the anchor is known: at basket creation
-/// ([`GridConfig::validate_at_anchor`]) and in `plan` for a basket that has not
-/// traded yet (no fill and no open order: nothing to protect, nothing sent).
+/// ([`GridConfig::validate_at_anchor`]) and in `plan` for every basket that
+/// may buy (`active`), with or without fills and open orders (§14: the plan
+/// command refuses such a config). A basket that places no buys (`paused`,
+/// `closing`, `stopping`, …) is planned, so its position keeps its exits.
 #[test]
 fn at_least_one_level_must_be_active() {
     struct C {
         name: &'static str,
         capital: Decimal,
         fills: Vec<Fill>,
+        status: BasketStatus,
         refused: bool,
     }
     // capital 10: quotes 0.8, 1.2, 1.5, 1.8, 2.2, 2.5 are all below min_notional 5.
@@ -504,19 +507,37 @@ fn at_least_one_level_must_be_active() {
             name: "every_level_inactive_is_a_config_error",
             capital: dec!(10),
             fills: vec![],
+            status: BasketStatus::Active,
             refused: true,
         },
         C {
             name: "one_active_level_is_enough",
             capital: dec!(21),
             fills: vec![],
+            status: BasketStatus::Active,
             refused: false,
         },
         C {
-            // a basket that already holds a position keeps protecting it
-            name: "a_basket_with_fills_is_still_planned",
+            name: "an_active_basket_with_fills_is_refused_too",
             capital: dec!(10),
             fills: vec![buy(1, 1, dec!(142.500), dec!(0.56))],
+            status: BasketStatus::Active,
+            refused: true,
+        },
+        C {
+            // no buys: its sells are planned as always
+            name: "a_paused_basket_with_fills_is_planned",
+            capital: dec!(10),
+            fills: vec![buy(1, 1, dec!(142.500), dec!(0.56))],
+            status: BasketStatus::Paused,
+            refused: false,
+        },
+        C {
+            // an emergency close must always be able to sell
+            name: "a_closing_basket_with_fills_is_planned",
+            capital: dec!(10),
+            fills: vec![buy(1, 1, dec!(142.500), dec!(0.56))],
+            status: BasketStatus::Closing,
             refused: false,
         },
     ];
@@ -541,6 +562,7 @@ fn at_least_one_level_must_be_active() {
         }
         let mut inp = input(dec!(140));
         inp.basket.config = cfg;
+        inp.basket.status = c.status;
         inp.fills = c.fills;
         match plan(&inp) {
             Err(PlanError::Config(e)) if c.refused => {
@@ -573,4 +595,85 @@ fn unknown_enum_values_and_fields_are_refused_on_input() {
         },
         "defaults_fill_missing_fields"
     );
+}
+
+/// §2 "every failure is a ConfigError naming the field path": a config read
+/// from JSON ([`GridConfig::from_json`], used by the plan command, `basket
+/// create` and the `create_basket` command) names the field of an unknown
+/// enum value, an unknown field or a value of the wrong type.
+#[test]
+fn config_json_errors_name_the_field() {
+    let cases = [
+        (
+            "place_mode_unknown",
+            r#"{"place_mode": "sometimes"}"#,
+            "place_mode",
+        ),
+        (
+            "hard_stop_mode_unknown",
+            r#"{"hard_stop_mode": "soft"}"#,
+            "hard_stop_mode",
+        ),
+        ("unknown_field", r#"{"levels": ["0.1"]}"#, "levels"),
+        ("percent_not_a_number", r#"{"fee_rate": "abc"}"#, "fee_rate"),
+        (
+            "list_entry",
+            r#"{"levels_pct": ["0.05", "x"]}"#,
+            "levels_pct[1]",
+        ),
+        (
+            "nested_value",
+            r#"{"reanchor_rules": {"close_ratio": "most"}}"#,
+            "reanchor_rules.close_ratio",
+        ),
+        (
+            "nested_unknown_field",
+            r#"{"reanchor_rules": {"ratio": "0.5"}}"#,
+            "reanchor_rules.ratio",
+        ),
+        ("k_next_negative", r#"{"k_next": -1}"#, "k_next"),
+        ("not_an_object", r#"["place_mode"]"#, ""),
+    ];
+    for (name, json, field) in cases {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        match GridConfig::from_json(&v) {
+            Err(e) => {
+                assert_eq!(e.field, field, "{name}: {e}");
+                assert!(!e.reason.is_empty(), "{name}");
+            }
+            Ok(c) => panic!("{name}: accepted {c:?}"),
+        }
+    }
+    let c = GridConfig::from_json(&serde_json::json!({"k_next": 3})).unwrap();
+    assert_eq!(
+        c,
+        GridConfig {
+            k_next: 3,
+            ..GridConfig::default()
+        }
+    );
+}
+
+/// The plan input's JSON errors: under `basket.config` a config error naming
+/// the field inside the config, elsewhere an input error.
+#[test]
+fn plan_input_json_errors_are_config_errors_inside_the_config() {
+    let cases = [
+        ("basket.config.place_mode", "config", "place_mode"),
+        (
+            "basket.config.reanchor_rules.up_pct",
+            "config",
+            "reanchor_rules.up_pct",
+        ),
+        ("basket.config.levels_pct[2]", "config", "levels_pct[2]"),
+        ("basket.config", "config", ""),
+        ("basket.configuration", "input", "basket.configuration"),
+        ("basket.status", "input", "basket.status"),
+        ("last_price", "input", "last_price"),
+        (".", "input", ""),
+    ];
+    for (path, kind, field) in cases {
+        let e = PlanError::from_json(path, "bad");
+        assert_eq!((e.kind(), e.field()), (kind, field), "{path}");
+    }
 }

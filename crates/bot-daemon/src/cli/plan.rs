@@ -17,9 +17,10 @@ pub fn answer(text: &str) -> (String, bool) {
     let input = match parsed {
         Ok(input) => input,
         Err(e) => {
-            let path = e.path().to_string();
-            let field = if path == "." { String::new() } else { path };
-            return (error_json("input", &field, &e.inner().to_string()), false);
+            // A malformed config value is a `config` error naming its field
+            // (strategy.md §2), anything else an `input` error.
+            let err = PlanError::from_json(&e.path().to_string(), e.inner());
+            return (plan_error_json(&err), false);
         }
     };
     if let Err(e) = de.end() {
