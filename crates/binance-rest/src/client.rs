@@ -144,6 +144,9 @@ struct Call {
     kind: Kind,
     /// For `UnknownOutcome` of writes.
     client_order_id: Option<String>,
+    /// The `timestamp` to sign with (exchange clock, epoch ms); `None`: the
+    /// local clock plus the measured offset when the request leaves.
+    timestamp_ms: Option<i64>,
 }
 
 impl Call {
@@ -156,6 +159,7 @@ impl Call {
             weight,
             kind: Kind::Read,
             client_order_id: None,
+            timestamp_ms: None,
         }
     }
 
@@ -388,7 +392,9 @@ impl BinanceClient {
         if !self.time_synced.load(Ordering::SeqCst) {
             self.sync_time()?;
         }
-        let timestamp = self.clock.now_ms() + self.offset_ms.load(Ordering::SeqCst);
+        let timestamp = call
+            .timestamp_ms
+            .unwrap_or_else(|| self.clock.now_ms() + self.offset_ms.load(Ordering::SeqCst));
         let mut params: Vec<(&str, String)> = call.params.clone();
         params.push(("recvWindow", self.config.recv_window_ms.to_string()));
         params.push(("timestamp", timestamp.to_string()));
@@ -594,6 +600,31 @@ impl BinanceClient {
             t1 - t0
         );
         Ok(offset)
+    }
+
+    /// The exchange's clock as this client knows it: the local clock plus the
+    /// measured offset (measured first when it never was).
+    ///
+    /// # Errors
+    /// Those of [`BinanceClient::sync_time`] when the offset is not known yet.
+    pub fn exchange_now(&self) -> Result<i64, Error> {
+        if !self.time_synced.load(Ordering::SeqCst) {
+            self.sync_time()?;
+        }
+        Ok(self.clock.now_ms() + self.offset_ms.load(Ordering::SeqCst))
+    }
+
+    /// Waits until the weight budget admits an order, then returns the
+    /// `timestamp` (exchange clock) to send it with: whatever the governor
+    /// makes the caller wait happens here, before the caller records the
+    /// order, never between the record and the send.
+    ///
+    /// # Errors
+    /// [`Error::RateLimited`] / [`Error::Banned`] while a 429/418 is in force;
+    /// those of [`BinanceClient::sync_time`].
+    pub fn stamp_order(&self) -> Result<i64, Error> {
+        self.governor.wait_admissible(1, Priority::Order)?;
+        self.exchange_now()
     }
 
     /// `GET /api/v3/exchangeInfo` (weight 20) for all symbols, one, or several.
@@ -860,6 +891,7 @@ impl BinanceClient {
             weight: 1,
             kind: Kind::Write,
             client_order_id: Some(cid),
+            timestamp_ms: order.timestamp_ms,
         };
         let dto: OrderDto = self.write(call, "order")?;
         let placed = parse::order(&dto, Some(&full));
@@ -892,6 +924,7 @@ impl BinanceClient {
             weight: if compute_commission_rates { 20 } else { 1 },
             kind: Kind::Read,
             client_order_id: None,
+            timestamp_ms: None,
         };
         let dto: TestOrderDto = self.read(call, "order/test")?;
         parse::test_order(&dto)
@@ -917,6 +950,7 @@ impl BinanceClient {
                 OrderRef::Client(c) => Some(c.clone()),
                 OrderRef::Id(_) => None,
             },
+            timestamp_ms: None,
         };
         let dto: OrderDto = self.write(call, "cancel")?;
         parse::order(&dto, None).map_err(|e| Error::UnknownOutcome {
@@ -945,6 +979,7 @@ impl BinanceClient {
             weight: 1,
             kind: Kind::Write,
             client_order_id: None,
+            timestamp_ms: None,
         };
         let items: Vec<serde_json::Value> = match self.write(call, "openOrders cancel") {
             Ok(v) => v,
@@ -1015,6 +1050,10 @@ impl Exchange for BinanceClient {
         self.get_symbol_rules(symbol)
     }
 
+    fn symbol_state(&self, symbol: &str) -> Result<crate::SymbolState, Error> {
+        self.refresh_symbol(symbol)
+    }
+
     fn ticker_prices(&self, symbols: &[String]) -> Result<HashMap<String, Decimal>, Error> {
         self.get_ticker_prices(symbols)
     }
@@ -1025,6 +1064,14 @@ impl Exchange for BinanceClient {
 
     fn get_order(&self, symbol: &str, id: OrderRef) -> Result<ExchangeOrder, Error> {
         self.query_order(symbol, &id)
+    }
+
+    fn exchange_now_ms(&self) -> Result<i64, Error> {
+        self.exchange_now()
+    }
+
+    fn order_timestamp(&self) -> Result<i64, Error> {
+        self.stamp_order()
     }
 
     fn place_order(&self, req: &NewOrder) -> Result<ExchangeOrder, Error> {

@@ -32,6 +32,15 @@ pub trait Exchange: Send + Sync {
     /// filters cannot be turned into safe rules; transport errors (retry later).
     fn symbol_rules(&self, symbol: &str) -> Result<SymbolRules, Error>;
 
+    /// The symbol's trading status and rules read fresh from the exchange
+    /// (exchangeInfo, weight 20), refreshing what [`Exchange::symbol_rules`]
+    /// answers from. When to call it is the caller's policy.
+    ///
+    /// # Errors
+    /// `Api{-1121}` for an unknown symbol; [`Error::Decode`] when its filters
+    /// cannot be turned into safe rules; transport errors (retry later).
+    fn symbol_state(&self, symbol: &str) -> Result<crate::SymbolState, Error>;
+
     /// Last prices of `symbols`, in one request. An empty slice gives an empty map
     /// without a request. Symbols the exchange does not list are absent.
     ///
@@ -51,6 +60,25 @@ pub trait Exchange: Send + Sync {
     /// `Api{-2013}` ([`Error::is_unknown_order`]) when the exchange has no such
     /// order; transport errors (retry later).
     fn get_order(&self, symbol: &str, id: OrderRef) -> Result<ExchangeOrder, Error>;
+
+    /// The exchange's clock (epoch ms) as this client knows it, without a
+    /// request once the offset is measured. "A create never arrived" is
+    /// judged on it against the `timestamp` the create carried.
+    ///
+    /// # Errors
+    /// Transport errors while the clock offset is measured (retry later).
+    fn exchange_now_ms(&self) -> Result<i64, Error>;
+
+    /// Waits until an order may be sent without further waiting, and returns
+    /// the `timestamp` (exchange clock, epoch ms) to send it with
+    /// ([`NewOrder::timestamp_ms`]). The caller records the order with this
+    /// timestamp, then sends it at once: a request that leaves later than
+    /// `timestamp + recvWindow` is refused by the exchange (`-1021`).
+    ///
+    /// # Errors
+    /// [`Error::RateLimited`]/[`Error::Banned`] while a 429/418 is in force
+    /// (nothing may be sent); transport errors while the clock is measured.
+    fn order_timestamp(&self) -> Result<i64, Error>;
 
     /// Places an order. **Never retried.**
     ///
@@ -97,6 +125,9 @@ impl<T: Exchange + ?Sized> Exchange for Arc<T> {
     fn symbol_rules(&self, symbol: &str) -> Result<SymbolRules, Error> {
         (**self).symbol_rules(symbol)
     }
+    fn symbol_state(&self, symbol: &str) -> Result<crate::SymbolState, Error> {
+        (**self).symbol_state(symbol)
+    }
     fn ticker_prices(&self, symbols: &[String]) -> Result<HashMap<String, Decimal>, Error> {
         (**self).ticker_prices(symbols)
     }
@@ -105,6 +136,12 @@ impl<T: Exchange + ?Sized> Exchange for Arc<T> {
     }
     fn get_order(&self, symbol: &str, id: OrderRef) -> Result<ExchangeOrder, Error> {
         (**self).get_order(symbol, id)
+    }
+    fn exchange_now_ms(&self) -> Result<i64, Error> {
+        (**self).exchange_now_ms()
+    }
+    fn order_timestamp(&self) -> Result<i64, Error> {
+        (**self).order_timestamp()
     }
     fn place_order(&self, req: &NewOrder) -> Result<ExchangeOrder, Error> {
         (**self).place_order(req)

@@ -145,6 +145,21 @@ impl Governor {
     /// [`Error::RateLimited`] / [`Error::Banned`] while a 429/418 is in force;
     /// nothing must be sent then.
     pub fn acquire(&self, weight: u32, priority: Priority) -> Result<(), Error> {
+        self.wait_for(weight, priority, true)
+    }
+
+    /// Waits, like [`Governor::acquire`], until `weight` fits this minute's
+    /// budget, without booking it: the request that follows books it at once
+    /// (so whatever waiting there is happens before the caller records the
+    /// request it is about to send).
+    ///
+    /// # Errors
+    /// As [`Governor::acquire`].
+    pub fn wait_admissible(&self, weight: u32, priority: Priority) -> Result<(), Error> {
+        self.wait_for(weight, priority, false)
+    }
+
+    fn wait_for(&self, weight: u32, priority: Priority, book: bool) -> Result<(), Error> {
         loop {
             let wait_ms = {
                 let now = self.clock.now_ms();
@@ -160,7 +175,9 @@ impl Governor {
                     Priority::Order => s.limit,
                 };
                 if s.used == 0 || s.used.saturating_add(weight) <= cap {
-                    s.used = s.used.saturating_add(weight);
+                    if book {
+                        s.used = s.used.saturating_add(weight);
+                    }
                     return Ok(());
                 }
                 let next_window_ms = (server_now.div_euclid(60_000) + 1) * 60_000;

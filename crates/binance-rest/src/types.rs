@@ -182,6 +182,9 @@ pub struct NewOrder {
     pub trailing_delta: Option<u32>,
     pub new_client_order_id: Option<String>,
     pub resp_type: Option<OrderRespType>,
+    /// The `timestamp` to sign the request with (exchange clock, epoch ms),
+    /// from [`crate::Exchange::order_timestamp`]; `None`: stamped when sent.
+    pub timestamp_ms: Option<i64>,
 }
 
 impl NewOrder {
@@ -198,6 +201,7 @@ impl NewOrder {
             trailing_delta: None,
             new_client_order_id: None,
             resp_type: None,
+            timestamp_ms: None,
         }
     }
 

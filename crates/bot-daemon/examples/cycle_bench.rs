@@ -78,6 +78,7 @@ fn setup(baskets: usize, symbols: usize) -> Setup {
             arrival_window_ms: bot_daemon::worker::arrival_window_ms(5000),
             mode: "paper".into(),
             base_url: url,
+            retention: store::retention::Policy::default(),
         },
     );
     let mut s = Setup {

@@ -10,6 +10,8 @@
 //!   cancel response; a free-balance check precedes every create;
 //! - the API secret is never logged, stored or put in an error.
 
+pub mod account;
+pub mod backoff;
 pub mod cli;
 pub mod error;
 pub mod paper;

@@ -52,7 +52,7 @@ pub fn exchange(
             cfg.recv_window_ms = settings.recv_window_ms;
             Ok((BinanceClient::new(cfg), sim, url))
         }
-        Mode::Testnet | Mode::Production => {
+        Mode::Testnet | Mode::Local | Mode::Production => {
             let url = settings.mode.base_url.clone().unwrap_or_default();
             let mut cfg = ClientConfig::new(url.clone()).with_credentials(
                 settings.api_key.clone().unwrap_or_default(),
@@ -104,14 +104,27 @@ pub fn ensure_default_basket<E: Exchange>(
 /// itself never returns an error.
 pub fn run(settings: &Settings) -> Result<(), DaemonError> {
     log::info!(
-        "Starting worker={} mode={} interval={} ms",
+        "Starting worker={} mode={} url={} interval={} ms",
         settings.worker_id,
         settings.mode.mode.as_str(),
+        settings
+            .mode
+            .base_url
+            .as_deref()
+            .unwrap_or("in-process simulator"),
         settings.check_interval.as_millis()
     );
     if settings.mode.mode == Mode::Production {
         log::warn!("PRODUCTION mode: real money");
     }
+    if let (Mode::Paper, Some(url)) = (settings.mode.mode, &settings.mode.base_url) {
+        if crate::settings::parse_base_url(url)
+            .is_ok_and(|b| b.kind != crate::settings::HostKind::Loopback)
+        {
+            log::warn!("Paper mode against a simulator on another host (BOT_CONFIRM_REMOTE_PAPER=yes): {url}");
+        }
+    }
+    crate::account::set_currency(settings.account_currency.clone());
     prepare_database(&settings.database_url)?;
     let pool = store::connect_pool(&settings.database_url, 4)?;
     let (client, sim, url) = exchange(settings)?;
@@ -167,6 +180,7 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             arrival_window_ms: crate::worker::arrival_window_ms(settings.recv_window_ms),
             mode: settings.mode.mode.as_str().to_string(),
             base_url: url,
+            retention: settings.retention.clone(),
         },
     );
     let stop = worker.stop_flag();

@@ -2,7 +2,9 @@
 //! exchange mode.
 //!
 //! Invariants: production is chosen only with `BINANCE_USE_TESTNET=false`
-//! **and** `BOT_CONFIRM_PRODUCTION=yes` (else the daemon refuses to start);
+//! **and** `BOT_CONFIRM_PRODUCTION=yes` (else the daemon refuses to start),
+//! and the mode follows `BINANCE_BASE_URL`: any host other than the spot
+//! testnet's or a loopback address is production ([`resolve_mode`]);
 //! the API secret is kept only in [`Settings::api_secret`] and never shown by
 //! `Debug`.
 
@@ -18,19 +20,27 @@ use crate::error::DaemonError;
 /// Where orders go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// An in-process exchange-sim: no real money.
+    /// An exchange-sim (in-process, or at `BINANCE_BASE_URL`) with the
+    /// simulator's own credentials: no real money.
     Paper,
-    /// Binance's spot testnet (or `BINANCE_BASE_URL`).
+    /// Binance's spot testnet (`testnet.binance.vision`): no real money.
     Testnet,
-    /// Binance production: real money.
+    /// A live-mode exchange on a loopback address (an exchange-sim on this
+    /// machine, as the tests run it): no real money.
+    Local,
+    /// Binance production, or any URL that is neither the testnet's nor a
+    /// loopback address: real money.
     Production,
 }
 
 impl Mode {
+    /// The name stored in the heartbeat (`bot_status.mode`) and shown by the
+    /// dashboard, which shows the PRODUCTION banner for `production`.
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Paper => "paper",
             Mode::Testnet => "testnet",
+            Mode::Local => "local",
             Mode::Production => "production",
         }
     }
@@ -53,6 +63,9 @@ pub struct ModeInputs<'a> {
     pub use_testnet: Option<&'a str>,
     pub confirm_production: Option<&'a str>,
     pub base_url: Option<&'a str>,
+    /// `BOT_CONFIRM_REMOTE_PAPER`: paper mode may talk to a simulator that is
+    /// not on a loopback address (the compose `paper` profile).
+    pub confirm_remote_paper: Option<&'a str>,
 }
 
 fn truthy(v: &str) -> Option<bool> {
@@ -63,26 +76,182 @@ fn truthy(v: &str) -> Option<bool> {
     }
 }
 
+/// What the host of an exchange URL is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind {
+    /// The spot testnet's host (that of [`TESTNET_URL`]).
+    Testnet,
+    /// `localhost`, 127.0.0.0/8 or `::1` (written as such).
+    Loopback,
+    /// Anything else: real money.
+    Production,
+}
+
+/// A parsed `BINANCE_BASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    /// As given, without surrounding blanks and trailing `/`.
+    pub url: String,
+    /// `https` or `http`.
+    pub scheme: String,
+    /// Lower case, without a trailing dot; an IPv6 address without brackets.
+    pub host: String,
+    pub kind: HostKind,
+}
+
+fn url_error(why: &str) -> DaemonError {
+    // The URL itself is not repeated: it may carry a password (user:pass@).
+    DaemonError::Settings(format!(
+        "BINANCE_BASE_URL {why}; write it as https://HOST[:PORT] (http:// only for a simulator on this machine), or leave it unset"
+    ))
+}
+
+/// Parses an exchange base URL strictly and classifies its host. Only a
+/// plain `scheme://host[:port][/path]` is accepted, so every HTTP client
+/// reads the same host from it: no user info (`https://testnet.binance.vision@evil.com`
+/// connects to evil.com), no backslash, query, fragment, percent-encoding,
+/// blank or non-ASCII character. The host is compared in lower case without
+/// a trailing dot; only a literal `localhost`, a dotted-quad 127.x.y.z or
+/// `[::1]` (also `[::ffff:127.x.y.z]`) is loopback — short or numeric forms
+/// such as `127.1` or `2130706433` are not recognised and count as production.
+///
+/// # Errors
+/// [`DaemonError::Settings`] saying what is wrong (never repeating the URL).
+pub fn parse_base_url(raw: &str) -> Result<BaseUrl, DaemonError> {
+    let url = raw.trim().trim_end_matches('/');
+    if url
+        .bytes()
+        .any(|b| !b.is_ascii_graphic() || matches!(b, b'\\' | b'%'))
+    {
+        return Err(url_error(
+            "contains a blank, a control or non-ASCII character, `\\` or `%`",
+        ));
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(url_error("has no scheme"));
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(url_error("must start with https:// or http://"));
+    }
+    if rest.contains(['?', '#']) {
+        return Err(url_error("must not have a query or a fragment"));
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(url_error(
+            "must not contain user info (`…@`): the host is what follows the `@`, and a password in it would be stored and shown",
+        ));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let Some((addr, after)) = v6.split_once(']') else {
+            return Err(url_error("has an unclosed `[`"));
+        };
+        let port = match after {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or_else(|| url_error("has text after `]`"))?,
+            ),
+        };
+        (addr.to_ascii_lowercase(), port)
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h.to_ascii_lowercase(), Some(p)),
+            None => (authority.to_ascii_lowercase(), None),
+        }
+    };
+    if let Some(p) = port {
+        if p.is_empty()
+            || !p.bytes().all(|b| b.is_ascii_digit())
+            || p.parse::<u16>().map_or(true, |n| n == 0)
+        {
+            return Err(url_error("has a port that is not a number from 1 to 65535"));
+        }
+    }
+    let kind = if authority.starts_with('[') {
+        let ip: std::net::Ipv6Addr = host
+            .parse()
+            .map_err(|_| url_error("has an invalid IPv6 address"))?;
+        let loopback = ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback());
+        if loopback {
+            HostKind::Loopback
+        } else {
+            HostKind::Production
+        }
+    } else {
+        let host = host.strip_suffix('.').unwrap_or(&host);
+        let labels_ok = !host.is_empty()
+            && host.split('.').all(|l| {
+                !l.is_empty()
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            });
+        if !labels_ok {
+            return Err(url_error("has no valid host name"));
+        }
+        if host == "localhost"
+            || host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
+        {
+            HostKind::Loopback
+        } else if Some(host) == testnet_host().as_deref() {
+            HostKind::Testnet
+        } else {
+            HostKind::Production
+        }
+    };
+    let host = host.strip_suffix('.').unwrap_or(&host).to_string();
+    Ok(BaseUrl {
+        url: url.to_string(),
+        scheme,
+        host,
+        kind,
+    })
+}
+
+/// The host of [`TESTNET_URL`] (`testnet.binance.vision`).
+fn testnet_host() -> Option<String> {
+    let rest = TESTNET_URL.split_once("://")?.1;
+    let host = rest.split(['/', ':']).next()?;
+    Some(host.to_ascii_lowercase())
+}
+
 /// Chooses the exchange mode. Pure: unit-tested on every combination.
+///
+/// The mode follows the URL: without `BINANCE_BASE_URL` the testnet
+/// ([`TESTNET_URL`]), or production ([`PRODUCTION_URL`]) with
+/// `BINANCE_USE_TESTNET=false` (or `BOT_MODE=production`). With it, the
+/// spot testnet's host is `testnet`, a loopback address `local` (or
+/// `paper`), and **any other host production**, which needs
+/// `BINANCE_USE_TESTNET=false` and `BOT_CONFIRM_PRODUCTION=yes` like the
+/// default production URL. Paper mode talks to a simulator on this machine
+/// unless `BOT_CONFIRM_REMOTE_PAPER=yes`.
 ///
 /// # Errors
 /// [`DaemonError::Settings`] for an unknown `BOT_MODE` or `BINANCE_USE_TESTNET`
-/// value, live mode without an API key, or production without
-/// `BOT_CONFIRM_PRODUCTION=yes`.
+/// value, a malformed `BINANCE_BASE_URL`, live mode without an API key,
+/// production without `BINANCE_USE_TESTNET=false` and
+/// `BOT_CONFIRM_PRODUCTION=yes`, settings that ask for production while the
+/// URL is the testnet (or the reverse), an `http://` URL to another machine
+/// in live mode, or paper mode at a remote URL without its confirmation.
 pub fn resolve_mode(i: &ModeInputs<'_>) -> Result<ModeChoice, DaemonError> {
     let key = i.api_key.map(str::trim).filter(|k| !k.is_empty());
-    let base_url = i
+    let base = i
         .base_url
         .map(str::trim)
         .filter(|u| !u.is_empty())
-        .map(|u| u.trim_end_matches('/').to_string());
+        .map(parse_base_url)
+        .transpose()?;
     let use_testnet = match i.use_testnet.map(str::trim).filter(|v| !v.is_empty()) {
-        None => true,
-        Some(v) => truthy(v).ok_or_else(|| {
+        None => None,
+        Some(v) => Some(truthy(v).ok_or_else(|| {
             DaemonError::Settings(format!(
                 "BINANCE_USE_TESTNET=`{v}` is not true/false; leave it unset for the testnet"
             ))
-        })?,
+        })?),
     };
     let requested = i
         .bot_mode
@@ -98,10 +267,21 @@ pub fn resolve_mode(i: &ModeInputs<'_>) -> Result<ModeChoice, DaemonError> {
             )))
         }
     };
+    let yes = |v: Option<&str>| v.is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"));
     if paper {
+        if let Some(b) = &base {
+            if b.kind != HostKind::Loopback && !yes(i.confirm_remote_paper) {
+                return Err(DaemonError::Settings(format!(
+                    "paper mode (BOT_MODE=paper, or no BINANCE_API_KEY) with BINANCE_BASE_URL at {host}, which is not this machine: \
+                     paper trading talks to a simulator; set BOT_CONFIRM_REMOTE_PAPER=yes if {host} is an exchange-sim, \
+                     or set the API keys (and, for production, BINANCE_USE_TESTNET=false and BOT_CONFIRM_PRODUCTION=yes)",
+                    host = b.host
+                )));
+            }
+        }
         return Ok(ModeChoice {
             mode: Mode::Paper,
-            base_url,
+            base_url: base.map(|b| b.url),
         });
     }
     if key.is_none() {
@@ -109,30 +289,63 @@ pub fn resolve_mode(i: &ModeInputs<'_>) -> Result<ModeChoice, DaemonError> {
             "live trading needs BINANCE_API_KEY and BINANCE_API_SECRET; unset BOT_MODE for paper mode".into(),
         ));
     }
-    if requested.as_deref() == Some("testnet") && !use_testnet {
+    let wants_testnet = requested.as_deref() == Some("testnet");
+    let wants_production = requested.as_deref() == Some("production") || use_testnet == Some(false);
+    if wants_testnet && use_testnet == Some(false) {
         return Err(DaemonError::Settings(
             "BOT_MODE=testnet contradicts BINANCE_USE_TESTNET=false".into(),
         ));
     }
-    if use_testnet && requested.as_deref() != Some("production") {
-        return Ok(ModeChoice {
-            mode: Mode::Testnet,
-            base_url: Some(base_url.unwrap_or_else(|| TESTNET_URL.to_string())),
-        });
-    }
-    let confirmed = i
-        .confirm_production
-        .map(|v| v.trim().eq_ignore_ascii_case("yes"))
-        .unwrap_or(false);
-    if use_testnet || !confirmed {
-        return Err(DaemonError::Settings(
-            "refusing to trade on PRODUCTION: it needs BINANCE_USE_TESTNET=false and BOT_CONFIRM_PRODUCTION=yes (real money is at stake)".into(),
-        ));
-    }
+    let (kind, url) = match base {
+        Some(b) => {
+            if b.scheme != "https" && b.kind != HostKind::Loopback {
+                return Err(url_error(
+                    "uses http:// to another machine: the API key would travel in clear text; use https://",
+                ));
+            }
+            (b.kind, b.url)
+        }
+        None if wants_production => (HostKind::Production, PRODUCTION_URL.to_string()),
+        None => (HostKind::Testnet, TESTNET_URL.to_string()),
+    };
+    let mode = match kind {
+        HostKind::Loopback => Mode::Local,
+        HostKind::Testnet if wants_production => {
+            return Err(DaemonError::Settings(
+                "BINANCE_BASE_URL is the spot testnet but BINANCE_USE_TESTNET=false or BOT_MODE=production asks for production; \
+                 unset BINANCE_USE_TESTNET (and BOT_MODE) for the testnet, or unset BINANCE_BASE_URL for production"
+                    .into(),
+            ))
+        }
+        HostKind::Testnet => Mode::Testnet,
+        HostKind::Production if wants_testnet => {
+            return Err(DaemonError::Settings(
+                "BOT_MODE=testnet but BINANCE_BASE_URL is not the spot testnet (testnet.binance.vision) nor this machine: it is production"
+                    .into(),
+            ))
+        }
+        HostKind::Production => {
+            if use_testnet != Some(false) || !yes(i.confirm_production) {
+                return Err(DaemonError::Settings(format!(
+                    "refusing to trade on PRODUCTION ({}; real money is at stake): it needs BINANCE_USE_TESTNET=false and BOT_CONFIRM_PRODUCTION=yes. \
+                     Any BINANCE_BASE_URL other than the spot testnet (testnet.binance.vision) or a loopback address is production",
+                    host_of(&url)
+                )));
+            }
+            Mode::Production
+        }
+    };
     Ok(ModeChoice {
-        mode: Mode::Production,
-        base_url: Some(base_url.unwrap_or_else(|| PRODUCTION_URL.to_string())),
+        mode,
+        base_url: Some(url),
     })
+}
+
+/// The host of a URL already accepted by [`parse_base_url`] (for messages).
+fn host_of(url: &str) -> String {
+    parse_base_url(url)
+        .map(|b| b.host)
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// The daemon's settings.
@@ -151,6 +364,10 @@ pub struct Settings {
     /// a dead worker's baskets once it expires.
     pub lease: Option<Duration>,
     pub snapshot_interval: Duration,
+    /// `BOT_ACCOUNT_CURRENCY`: the asset the account snapshot values the
+    /// whole account in (`None`: the quote asset of the live basket with the
+    /// lowest id).
+    pub account_currency: Option<String>,
     pub paper_klines: Option<String>,
     pub paper_seed: u64,
     pub worker_id: String,
@@ -160,6 +377,10 @@ pub struct Settings {
     /// of unknown outcome the exchange does not know is given up only once
     /// it has passed (plus two seconds).
     pub recv_window_ms: u64,
+    /// What the retention pass keeps: `BOT_EVENTS_RETENTION_DAYS` (30),
+    /// `BOT_PLAN_INPUTS_KEEP` (100 per basket), `BOT_SNAPSHOT_RETENTION_DAYS`
+    /// (365) and `BOT_RETENTION_INTERVAL_SECONDS` (300) between passes.
+    pub retention: store::retention::Policy,
 }
 
 impl fmt::Debug for Settings {
@@ -175,11 +396,29 @@ impl fmt::Debug for Settings {
             .field("check_interval", &self.check_interval)
             .field("lease", &self.lease)
             .field("snapshot_interval", &self.snapshot_interval)
+            .field("account_currency", &self.account_currency)
             .field("paper_klines", &self.paper_klines)
             .field("worker_id", &self.worker_id)
             .field("max_baskets", &self.max_baskets)
+            .field("retention", &self.retention)
             .finish()
     }
+}
+
+/// `BOT_ACCOUNT_CURRENCY`: an asset name such as `USDC` (upper-cased).
+///
+/// # Errors
+/// [`DaemonError::Settings`] for anything that is not 1 to 20 letters or digits.
+fn account_currency(v: Option<&str>) -> Result<Option<String>, DaemonError> {
+    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.len() > 20 || !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(DaemonError::Settings(format!(
+            "BOT_ACCOUNT_CURRENCY=`{v}` is not an asset such as USDC (1 to 20 letters or digits); leave it unset for the first basket's quote asset"
+        )));
+    }
+    Ok(Some(v.to_ascii_uppercase()))
 }
 
 /// Default database when `DATABASE_URL` is unset.
@@ -213,6 +452,37 @@ fn millis(
     }
 }
 
+fn whole(env: &HashMap<String, String>, name: &str, default: i64) -> Result<i64, DaemonError> {
+    match env.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(v) => v.parse::<i64>().map_err(|_| {
+            DaemonError::Settings(format!(
+                "{name}=`{v}` must be a whole number (default {default})"
+            ))
+        }),
+    }
+}
+
+/// The retention policy from `BOT_EVENTS_RETENTION_DAYS`,
+/// `BOT_PLAN_INPUTS_KEEP`, `BOT_SNAPSHOT_RETENTION_DAYS` and
+/// `BOT_RETENTION_INTERVAL_SECONDS`, validated (a value that would erase the
+/// history is refused at start, not acted on).
+fn retention_policy(
+    env: &HashMap<String, String>,
+) -> Result<store::retention::Policy, DaemonError> {
+    let d = store::retention::Policy::default();
+    let p = store::retention::Policy {
+        events_days: whole(env, "BOT_EVENTS_RETENTION_DAYS", d.events_days)?,
+        keep_inputs: whole(env, "BOT_PLAN_INPUTS_KEEP", d.keep_inputs)?,
+        snapshot_days: whole(env, "BOT_SNAPSHOT_RETENTION_DAYS", d.snapshot_days)?,
+        interval: secs(env, "BOT_RETENTION_INTERVAL_SECONDS", d.interval.as_secs())?,
+        ..d
+    };
+    p.validate()
+        .map_err(|e| DaemonError::Settings(e.to_string()))?;
+    Ok(p)
+}
+
 impl Settings {
     /// Settings from a map of variables (the environment, merged with `.env`).
     ///
@@ -230,6 +500,7 @@ impl Settings {
             use_testnet: get("BINANCE_USE_TESTNET"),
             confirm_production: get("BOT_CONFIRM_PRODUCTION"),
             base_url: get("BINANCE_BASE_URL"),
+            confirm_remote_paper: get("BOT_CONFIRM_REMOTE_PAPER"),
         })?;
         let api_key = get("BINANCE_API_KEY").map(|s| s.trim().to_string());
         let api_secret = get("BINANCE_API_SECRET").map(|s| s.trim().to_string());
@@ -280,11 +551,13 @@ impl Settings {
             },
             lease: millis(env, "BOT_LEASE_MS", 100)?,
             snapshot_interval: secs(env, "BOT_SNAPSHOT_INTERVAL_SECONDS", 300)?,
+            account_currency: account_currency(get("BOT_ACCOUNT_CURRENCY"))?,
             paper_klines: get("BOT_PAPER_KLINES").map(|s| s.trim().to_string()),
             paper_seed,
             worker_id,
             max_baskets,
             recv_window_ms: 5000,
+            retention: retention_policy(env)?,
         })
     }
 
@@ -389,6 +662,7 @@ mod tests {
             use_testnet: testnet,
             confirm_production: confirm,
             base_url: None,
+            confirm_remote_paper: None,
         })
     }
 
@@ -460,6 +734,306 @@ mod tests {
         .ok()
         .and_then(|c| c.base_url);
         assert_eq!(r.as_deref(), Some("http://127.0.0.1:9"));
+    }
+
+    /// The mode follows `BINANCE_BASE_URL`: only the spot testnet's host and
+    /// loopback addresses are not production; anything else needs
+    /// `BINANCE_USE_TESTNET=false` and `BOT_CONFIRM_PRODUCTION=yes`.
+    #[test]
+    fn mode_follows_the_base_url() {
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        enum Want {
+            /// The mode's name, as the heartbeat stores it.
+            Is(&'static str),
+            Refused,
+        }
+        use Want::*;
+        struct Row {
+            url: &'static str,
+            key: Option<&'static str>,
+            bot_mode: Option<&'static str>,
+            testnet: Option<&'static str>,
+            confirm: Option<&'static str>,
+            want: Want,
+        }
+        let live = |url, want| Row {
+            url,
+            key: Some("k"),
+            bot_mode: None,
+            testnet: None,
+            confirm: None,
+            want,
+        };
+        let confirmed = |url, want| Row {
+            url,
+            key: Some("k"),
+            bot_mode: None,
+            testnet: Some("false"),
+            confirm: Some("yes"),
+            want,
+        };
+        let paper = |url, want| Row {
+            url,
+            key: None,
+            bot_mode: Some("paper"),
+            testnet: None,
+            confirm: None,
+            want,
+        };
+        let rows = [
+            // production by URL: keys alone are not enough
+            live("https://api.binance.com", Refused),
+            live("https://api.binance.com/", Refused),
+            live("https://api1.binance.com", Refused),
+            live("https://API.BINANCE.COM", Refused),
+            live("https://api.binance.com.", Refused),
+            live("https://api.binance.com:443", Refused),
+            live("https://testnet.binance.vision.evil.com", Refused),
+            live("https://evil.com/testnet.binance.vision", Refused),
+            live("https://evil.com?h=testnet.binance.vision", Refused),
+            live("https://testnet.binance.vision@evil.com", Refused),
+            live("https://testnet.binance.vision:443@evil.com", Refused),
+            live("https://testnet.binance.vision\\@evil.com", Refused),
+            live("https://x@testnet.binance.vision", Refused),
+            live("http://127.1:9000", Refused),
+            live("http://2130706433:9000", Refused),
+            live("http://0.0.0.0:9000", Refused),
+            live("http://foo.localhost:9000", Refused),
+            live("ftp://testnet.binance.vision", Refused),
+            live("testnet.binance.vision", Refused),
+            live("https://", Refused),
+            live("https://test net.binance.vision", Refused),
+            live("https://%74estnet.binance.vision", Refused),
+            // ... and with both confirmations it is production
+            confirmed("https://api.binance.com", Is("production")),
+            confirmed("https://API.Binance.COM.:443/", Is("production")),
+            confirmed("https://api.binance.us", Is("production")),
+            // a confirmed userinfo trick is still refused (it would be stored and shown)
+            confirmed("https://testnet.binance.vision@evil.com", Refused),
+            // the spot testnet
+            live("https://testnet.binance.vision", Is("testnet")),
+            live("https://TESTNET.binance.vision/", Is("testnet")),
+            live("https://testnet.binance.vision.", Is("testnet")),
+            live("https://testnet.binance.vision:443", Is("testnet")),
+            // production settings pointed at the testnet contradict each other
+            confirmed("https://testnet.binance.vision", Refused),
+            // loopback: a local simulator, never production
+            live("http://127.0.0.1:9000", Is("local")),
+            live("http://127.8.9.10:9000/", Is("local")),
+            live("http://localhost:9000", Is("local")),
+            live("http://LOCALHOST.:9000", Is("local")),
+            live("http://[::1]:9000", Is("local")),
+            confirmed("http://127.0.0.1:9000", Is("local")),
+            // keys sent in clear text to another machine
+            confirmed("http://api.binance.com", Refused),
+            // paper: a simulator on this machine, or refused
+            paper("http://127.0.0.1:9000", Is("paper")),
+            paper("http://[::1]:9000", Is("paper")),
+            paper("https://api.binance.com", Refused),
+            paper("http://exchange-sim:8900", Refused),
+            Row {
+                key: None,
+                bot_mode: None,
+                ..live("https://api.binance.com", Refused)
+            },
+        ];
+        for r in rows {
+            let got = resolve_mode(&ModeInputs {
+                api_key: r.key,
+                bot_mode: r.bot_mode,
+                use_testnet: r.testnet,
+                confirm_production: r.confirm,
+                base_url: Some(r.url),
+                ..ModeInputs::default()
+            });
+            let got_want = match &got {
+                Ok(c) => Is(c.mode.as_str()),
+                Err(_) => Refused,
+            };
+            assert_eq!(
+                got_want, r.want,
+                "{} key={:?} BOT_MODE={:?} BINANCE_USE_TESTNET={:?} BOT_CONFIRM_PRODUCTION={:?}: {got:?}",
+                r.url, r.key, r.bot_mode, r.testnet, r.confirm
+            );
+        }
+    }
+
+    /// The host as every HTTP client reads it, by [`parse_base_url`].
+    #[test]
+    fn base_url_hosts() {
+        use HostKind::*;
+        let ok = [
+            (
+                "https://testnet.binance.vision",
+                Testnet,
+                "testnet.binance.vision",
+            ),
+            (
+                "HTTPS://TESTNET.BINANCE.VISION:443/",
+                Testnet,
+                "testnet.binance.vision",
+            ),
+            (
+                "https://testnet.binance.vision./api",
+                Testnet,
+                "testnet.binance.vision",
+            ),
+            ("https://api.binance.com", Production, "api.binance.com"),
+            (
+                "https://testnet.binance.vision.evil.com",
+                Production,
+                "testnet.binance.vision.evil.com",
+            ),
+            (
+                "https://evil.com/testnet.binance.vision",
+                Production,
+                "evil.com",
+            ),
+            (
+                "https://xtestnet.binance.vision",
+                Production,
+                "xtestnet.binance.vision",
+            ),
+            ("http://127.0.0.1:9000", Loopback, "127.0.0.1"),
+            ("http://127.255.255.254", Loopback, "127.255.255.254"),
+            ("http://localhost", Loopback, "localhost"),
+            ("http://Localhost.:80", Loopback, "localhost"),
+            ("http://[::1]:9000", Loopback, "::1"),
+            (
+                "http://[::ffff:127.0.0.1]:9000",
+                Loopback,
+                "::ffff:127.0.0.1",
+            ),
+            ("http://[::2]:9000", Production, "::2"),
+            ("http://127.1", Production, "127.1"),
+            ("http://2130706433", Production, "2130706433"),
+            ("http://0x7f.0.0.1", Production, "0x7f.0.0.1"),
+            ("http://0.0.0.0", Production, "0.0.0.0"),
+            ("http://128.0.0.1", Production, "128.0.0.1"),
+            (
+                "http://localhost.localdomain",
+                Production,
+                "localhost.localdomain",
+            ),
+            ("http://foo.localhost", Production, "foo.localhost"),
+        ];
+        for (url, kind, host) in ok {
+            match parse_base_url(url) {
+                Ok(b) => assert_eq!((b.kind, b.host.as_str()), (kind, host), "{url}"),
+                Err(e) => panic!("{url}: {e}"),
+            }
+        }
+        let refused = [
+            "https://testnet.binance.vision@evil.com",
+            "https://user:s3cr3t@testnet.binance.vision",
+            "https://testnet.binance.vision\\@evil.com",
+            "https://testnet.binance.vision?x=1",
+            "https://testnet.binance.vision#x",
+            "https://%74estnet.binance.vision",
+            "https://test net.binance.vision",
+            "https://testnet.binance.vision\u{2024}com",
+            "https://",
+            "https://:443",
+            "https://host:",
+            "https://host:0",
+            "https://host:65536",
+            "https://host:44x",
+            "https://a..b",
+            "https://-a.com",
+            "https://[::1",
+            "https://[::1]x",
+            "https://[zz::1]",
+            "ftp://testnet.binance.vision",
+            "testnet.binance.vision",
+            "//testnet.binance.vision",
+        ];
+        for url in refused {
+            match parse_base_url(url) {
+                Ok(b) => panic!("{url}: accepted as {b:?}"),
+                Err(e) => {
+                    let e = e.to_string();
+                    assert!(e.contains("BINANCE_BASE_URL"), "{e}");
+                    assert!(!e.contains("s3cr3t"), "{e}");
+                }
+            }
+        }
+    }
+
+    /// The compose `paper` profile: a simulator on another container, paper
+    /// only with `BOT_CONFIRM_REMOTE_PAPER=yes`.
+    #[test]
+    fn remote_paper_needs_its_confirmation() {
+        let inputs = |confirm| ModeInputs {
+            bot_mode: Some("paper"),
+            api_key: Some("sim-key"),
+            base_url: Some("http://exchange-sim:8900"),
+            confirm_remote_paper: confirm,
+            ..ModeInputs::default()
+        };
+        let e = resolve_mode(&inputs(None))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("BOT_CONFIRM_REMOTE_PAPER=yes"), "{e}");
+        let c = resolve_mode(&inputs(Some("yes"))).ok();
+        assert_eq!(
+            c,
+            Some(ModeChoice {
+                mode: Mode::Paper,
+                base_url: Some("http://exchange-sim:8900".into())
+            })
+        );
+        // Paper mode always signs with the simulator's credentials, never
+        // the account's keys (run.rs), whatever the URL.
+    }
+
+    #[test]
+    fn account_currency_setting() {
+        assert_eq!(account_currency(None).ok(), Some(None));
+        assert_eq!(account_currency(Some(" ")).ok(), Some(None));
+        assert_eq!(
+            account_currency(Some(" usdt ")).ok(),
+            Some(Some("USDT".to_string()))
+        );
+        for bad in ["US DT", "USD/T", "ABCDEFGHIJKLMNOPQRSTU"] {
+            let e = account_currency(Some(bad))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.contains("BOT_ACCOUNT_CURRENCY"), "{bad}: {e}");
+        }
+    }
+
+    /// `BINANCE_BASE_URL=https://api.binance.com` with keys and nothing
+    /// else: refused at start with a message saying what to set; with both
+    /// confirmations the mode (stored in the heartbeat) is `production`.
+    #[test]
+    fn production_base_url_needs_both_confirmations() {
+        let mut env = HashMap::new();
+        env.insert("BINANCE_API_KEY".to_string(), "key".to_string());
+        env.insert("BINANCE_API_SECRET".to_string(), "s3cr3t-value".to_string());
+        env.insert(
+            "BINANCE_BASE_URL".to_string(),
+            "https://api.binance.com".to_string(),
+        );
+        let e = Settings::from_map(&env)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("BINANCE_USE_TESTNET=false") && e.contains("BOT_CONFIRM_PRODUCTION=yes"),
+            "{e}"
+        );
+        assert!(!e.contains("s3cr3t-value"), "{e}");
+        env.insert("BINANCE_USE_TESTNET".to_string(), "false".to_string());
+        assert!(Settings::from_map(&env).is_err());
+        env.insert("BOT_CONFIRM_PRODUCTION".to_string(), "yes".to_string());
+        let s = Settings::from_map(&env).ok();
+        assert_eq!(s.as_ref().map(|s| s.mode.mode.as_str()), Some("production"));
+        assert_eq!(
+            s.and_then(|s| s.mode.base_url).as_deref(),
+            Some("https://api.binance.com")
+        );
     }
 
     #[test]

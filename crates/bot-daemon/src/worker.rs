@@ -6,9 +6,17 @@
 //! Invariants:
 //! - only baskets leased by this worker are acted on, and every basket write
 //!   is a leased write (`Writer::Lease`), so a lost lease stops the basket;
+//!   the lease is checked again immediately before every cancel, and a
+//!   create's row is written under it right before the request leaves;
 //! - a create is sent only after its `PENDING_NEW` row is committed; it is
 //!   never re-sent: an unknown outcome leaves the row `UNKNOWN` and the next
 //!   cycle looks that clientOrderId up before planning;
+//! - any wait for the weight budget happens before a create's row is written;
+//!   the row records the `timestamp` the request carries, and a create the
+//!   exchange does not know is given up ("never arrived") only once the
+//!   exchange's clock is past that timestamp plus the recvWindow (and a
+//!   margin): after that the exchange refuses it, so its role is never
+//!   doubled; an order found on the exchange under a given-up id is adopted;
 //! - trades are synced only once every order of the basket has a known
 //!   exchange id, so no trade can be skipped as "not ours";
 //! - a replacement's quantity is `qty − executedQty` of the cancel response;
@@ -18,7 +26,15 @@
 //!   more executed than the snapshot showed, or "unknown order"), nor when
 //!   any order of the basket reports more executed than its recorded
 //!   trades; the basket syncs and replans next cycle;
-//! - no create is sent that the free balance cannot pay for.
+//! - no create is sent that the free balance cannot pay for;
+//! - a terminal status or a reanchor is written only on a cycle whose view is
+//!   complete: no order reports more executed than its recorded fills, and no
+//!   cancel answer shows a trade after the snapshot; else the basket syncs
+//!   and plans again;
+//! - a missing or unusable price or exchange field skips the basket's cycle
+//!   (one `cycle_skipped` event); only a config, rules or history the
+//!   strategy refuses puts it in `error`, where its buys are canceled and its
+//!   sells are kept (`resume` validates again; `close` works on it).
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -31,17 +47,18 @@ use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use grid_core::{
-    basket_prefix, BasketInput, BasketStatus, ClientOrderId, Plan, PlanInput, PlannedOrder, Side,
-    SymbolRules,
+    basket_prefix, BasketInput, BasketStatus, ClientOrderId, Plan, PlanError, PlanInput,
+    PlannedOrder, Side, SymbolRules,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use store::baskets::{BasketRow, PlanUpdate};
-use store::commands::{CommandRow, NewCommand};
+use store::commands::{ClosePayload, CommandRow, CreateBasketPayload, NewCommand, Payload};
 use store::events::NewEvent;
 use store::orders::{ExchangeState, OrderRow};
-use store::{CommandKind, EventLevel, OrderStatus, Writer};
+use store::{EventLevel, OrderStatus, Writer};
 
+use crate::backoff::{BackoffPolicy, CreateBackoff, RefreshPolicy, RulesRefresh};
 use crate::error::DaemonError;
 
 /// How the worker is set up.
@@ -65,6 +82,9 @@ pub struct WorkerConfig {
     pub arrival_window_ms: i64,
     pub mode: String,
     pub base_url: String,
+    /// What the retention pass keeps (events, plan inputs, snapshots) and
+    /// how often it runs; see [`store::retention`].
+    pub retention: store::retention::Policy,
 }
 
 /// [`WorkerConfig::arrival_window_ms`] for a client `recvWindow`: two
@@ -102,6 +122,14 @@ pub struct Worker<E: Exchange> {
     /// Baskets waiting for trades the exchange reports but myTrades does not
     /// show yet, with the reason (its event is written once).
     behind: HashMap<i64, String>,
+    /// The last transient input problem that skipped each basket's cycle
+    /// (its event is written once).
+    skipped: HashMap<i64, String>,
+    /// When each symbol's status and rules are read again from the exchange.
+    refresh: RulesRefresh,
+    /// Creates the exchange rejected, per basket and role: retried with an
+    /// exponential wait, one event per streak.
+    rejections: CreateBackoff,
     last_snapshot: Option<Instant>,
     last_cycle_ms: Option<i64>,
     last_error: Option<String>,
@@ -171,11 +199,22 @@ impl<E: Exchange> Worker<E> {
             dirty: HashSet::new(),
             basket_errors: HashMap::new(),
             behind: HashMap::new(),
+            skipped: HashMap::new(),
+            refresh: RulesRefresh::new(RefreshPolicy::default()),
+            rejections: CreateBackoff::new(BackoffPolicy::default()),
             last_snapshot: None,
             last_cycle_ms: None,
             last_error: None,
             stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// The same worker with other timings for reading symbol rules again and
+    /// for retrying rejected creates (tests shorten them).
+    pub fn with_policies(mut self, refresh: RefreshPolicy, backoff: BackoffPolicy) -> Self {
+        self.refresh = RulesRefresh::new(refresh);
+        self.rejections = CreateBackoff::new(backoff);
+        self
     }
 
     /// A flag that, once set, makes the cycle stop between two baskets.
@@ -242,7 +281,7 @@ impl<E: Exchange> Worker<E> {
         if held.is_empty() {
             return Ok(report);
         }
-        let mut baskets = Vec::with_capacity(held.len());
+        let mut baskets: Vec<BasketRow> = Vec::with_capacity(held.len());
         for id in &held {
             baskets.push(store::baskets::get(conn, *id)?);
         }
@@ -255,6 +294,9 @@ impl<E: Exchange> Worker<E> {
             prices.iter().map(|(s, p)| (s.clone(), *p)).collect();
         price_rows.sort();
         store::misc::upsert_prices(conn, &price_rows)?;
+        for symbol in &symbols {
+            self.refresh_symbol(conn, symbol, &mut baskets)?;
+        }
         for b in baskets {
             if self.stop.load(Ordering::SeqCst) {
                 break;
@@ -308,6 +350,7 @@ impl<E: Exchange> Worker<E> {
             }
         }
         self.maybe_snapshot(conn, &symbols, &prices);
+        store::retention::run_in_cycle(conn, &self.cfg.retention, &self.cfg.worker_id);
         Ok(report)
     }
 
@@ -368,14 +411,16 @@ impl<E: Exchange> Worker<E> {
     }
 
     fn run_command(&mut self, conn: &mut PgConnection, c: &CommandRow) -> Result<Value, String> {
-        let kind = c.kind;
+        let payload = Payload::parse(c.kind, &c.payload).map_err(|e| e.to_string())?;
         let basket = |conn: &mut PgConnection| -> Result<BasketRow, String> {
             let id = c.basket_id.ok_or("this command needs a basket")?;
             store::baskets::get(conn, id).map_err(|e| e.to_string())
         };
+        // A command writes under this worker's lease, or on a basket that no
+        // worker needs to lease (those are the commands any worker claims).
         let set = |conn: &mut PgConnection, id: i64, s: BasketStatus| -> Result<Value, String> {
             let row =
-                store::baskets::set_status(conn, Writer::Lease(&self.cfg.worker_id), id, s, None)
+                store::baskets::set_status(conn, Writer::Command(&self.cfg.worker_id), id, s, None)
                     .map_err(|e| e.to_string())?;
             store::events::insert(
                 conn,
@@ -390,8 +435,8 @@ impl<E: Exchange> Worker<E> {
             log::info!("Status changed basket={id} status={s} command={}", c.id);
             Ok(json!({"basket_id": id, "status": row.status.as_str()}))
         };
-        match kind {
-            CommandKind::Pause => {
+        match payload {
+            Payload::Pause(_) => {
                 let b = basket(conn)?;
                 match b.status {
                     BasketStatus::Active => set(conn, b.id, BasketStatus::Paused),
@@ -402,63 +447,134 @@ impl<E: Exchange> Worker<E> {
                     )),
                 }
             }
-            CommandKind::Resume => {
+            Payload::Resume(_) => {
                 let b = basket(conn)?;
                 match b.status {
                     BasketStatus::Paused => set(conn, b.id, BasketStatus::Active),
                     BasketStatus::Active => Ok(json!({"basket_id": b.id, "status": "active"})),
+                    BasketStatus::Error => {
+                        // Validated again: back to active only if it can be
+                        // planned now; else it stays in error with the reason.
+                        self.revalidate(conn, &b)?;
+                        set(conn, b.id, BasketStatus::Active)
+                    }
                     s => Err(format!(
-                        "basket {} is {s}; only a paused basket can be resumed",
+                        "basket {} is {s}; only a paused basket or one in error can be resumed",
                         b.id
                     )),
                 }
             }
-            CommandKind::CloseBasket => {
+            Payload::CloseBasket(_) => {
                 let b = basket(conn)?;
                 match b.status {
-                    BasketStatus::Active | BasketStatus::Paused | BasketStatus::Stopping => {
-                        set(conn, b.id, BasketStatus::Closing)
+                    BasketStatus::Active
+                    | BasketStatus::Paused
+                    | BasketStatus::Stopping
+                    | BasketStatus::Error => set(conn, b.id, BasketStatus::Closing),
+                    BasketStatus::Closing => Ok(json!({"basket_id": b.id, "status": "closing"})),
+                    s => {
+                        // Ended, yet it may hold coins or a live order (an
+                        // older version, a manual status edit): close it too.
+                        if self.holds_something(conn, &b)? {
+                            set(conn, b.id, BasketStatus::Closing)
+                        } else {
+                            Ok(json!({"basket_id": b.id, "status": s.as_str()}))
+                        }
                     }
-                    s => Ok(json!({"basket_id": b.id, "status": s.as_str()})),
                 }
             }
-            CommandKind::CloseAll => {
-                // One close_basket command per live basket: each is run by the
-                // worker that holds that basket.
-                let live = store::baskets::list_live(conn).map_err(|e| e.to_string())?;
+            Payload::CloseAll(_) => {
+                // One close_basket command per basket that may hold something,
+                // whatever its status: each is run by the worker that holds
+                // that basket (or by any worker when none needs to).
+                let targets = store::baskets::list_closable(conn).map_err(|e| e.to_string())?;
                 let mut queued = Vec::new();
-                for b in live {
+                for b in targets {
                     let key = format!("{}:{}", c.idempotency_key, b.id);
-                    let (row, _) = store::commands::insert(
-                        conn,
-                        &NewCommand {
-                            kind: CommandKind::CloseBasket,
-                            basket_id: Some(b.id),
-                            payload: json!({"parent": c.id}),
-                            idempotency_key: key,
-                        },
-                    )
-                    .map_err(|e| e.to_string())?;
+                    let close = Payload::CloseBasket(ClosePayload {
+                        parent: Some(c.id),
+                        ..ClosePayload::default()
+                    });
+                    let cmd =
+                        NewCommand::new(&close, Some(b.id), key).map_err(|e| e.to_string())?;
+                    let (row, _) =
+                        store::commands::insert(conn, &cmd).map_err(|e| e.to_string())?;
                     queued.push(row.id);
                 }
                 Ok(json!({"queued": queued}))
             }
-            CommandKind::Reanchor => {
+            Payload::Reanchor(p) => {
                 let b = basket(conn)?;
-                self.reanchor_command(conn, b, c.id)
+                self.reanchor_command(conn, b, c.id, p.new_anchor)
             }
-            CommandKind::CreateBasket => self.create_basket_command(conn, c.id, &c.payload),
+            Payload::CreateBasket(p) => self.create_basket_command(conn, c.id, &p),
         }
     }
 
-    /// `create_basket`: payload `{"symbol": "SOLUSDC", "anchor": "150.5"?,
-    /// "config": {…strategy.md §2 fields…}?}`, validated exactly like
+    /// `resume` of a basket in `error`: its config and rules are read again
+    /// and a plan is made from its fills and open orders at the last price,
+    /// as `active`.
+    fn revalidate(&self, conn: &mut PgConnection, b: &BasketRow) -> Result<(), String> {
+        let still = |e: &dyn std::fmt::Display| format!("basket {} stays in error: {e}", b.id);
+        let prices = self
+            .exchange
+            .ticker_prices(std::slice::from_ref(&b.symbol))
+            .map_err(|e| still(&e))?;
+        let last = prices
+            .get(&b.symbol)
+            .copied()
+            .filter(|p| *p > Decimal::ZERO)
+            .ok_or_else(|| still(&format!("no last price for {}", b.symbol)))?;
+        let open = self
+            .exchange
+            .open_orders(Some(&b.symbol))
+            .map_err(|e| still(&e))?;
+        let prefix = basket_prefix(&b.symbol, b.id);
+        let open: Vec<ExchangeOrder> = open
+            .into_iter()
+            .filter(|o| o.client_order_id.starts_with(&prefix))
+            .collect();
+        let (config, rules) = match (b.config(), b.rules()) {
+            (Ok(c), Ok(r)) => (c, r),
+            (Err(e), _) | (_, Err(e)) => return Err(still(&e)),
+        };
+        let mut active = b.clone();
+        active.status = BasketStatus::Active;
+        let input =
+            plan_input(conn, &active, &config, &rules, &open, last).map_err(|e| still(&e))?;
+        grid_core::plan(&input).map_err(|e| still(&e))?;
+        Ok(())
+    }
+
+    /// Whether an ended basket still holds a position worth selling at the
+    /// last price, or an order that may be live.
+    fn holds_something(&self, conn: &mut PgConnection, b: &BasketRow) -> Result<bool, String> {
+        let open = store::orders::list_open_for_basket(conn, b.id).map_err(|e| e.to_string())?;
+        if !open.is_empty() {
+            return Ok(true);
+        }
+        if b.pos <= Decimal::ZERO {
+            return Ok(false);
+        }
+        let rules = b.rules().map_err(|e| format!("basket {}: {e}", b.id))?;
+        let prices = self
+            .exchange
+            .ticker_prices(std::slice::from_ref(&b.symbol))
+            .map_err(|e| format!("no last price for {}: {e}", b.symbol))?;
+        let last = prices
+            .get(&b.symbol)
+            .copied()
+            .ok_or_else(|| format!("no last price for {}", b.symbol))?;
+        Ok(!rules.is_dust(b.pos, last))
+    }
+
+    /// `create_basket` ([`CreateBasketPayload`]), validated exactly like
     /// `bot-daemon basket create` (nothing stored when refused).
     fn create_basket_command(
         &mut self,
         conn: &mut PgConnection,
         cmd: i64,
-        payload: &Value,
+        payload: &CreateBasketPayload,
     ) -> Result<Value, String> {
         if let Some(done) =
             store::events::by_command(conn, "created", cmd).map_err(|e| e.to_string())?
@@ -470,23 +586,9 @@ impl<E: Exchange> Worker<E> {
                 json!({"basket_id": row.id, "symbol": row.symbol, "anchor": row.anchor_price}),
             );
         }
-        let symbol = payload
-            .get("symbol")
-            .and_then(Value::as_str)
-            .ok_or("create_basket needs a \"symbol\" string in its payload")?;
-        let anchor = match payload.get("anchor") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(a)) => Some(
-                Decimal::from_str(a.trim())
-                    .map_err(|e| format!("anchor `{a}` is not a decimal: {e}"))?,
-            ),
-            Some(Value::Number(n)) => Some(
-                Decimal::from_str(&n.to_string())
-                    .map_err(|e| format!("anchor {n} is not a decimal: {e}"))?,
-            ),
-            Some(other) => return Err(format!("anchor {other} is not a decimal")),
-        };
-        let overlay = payload.get("config").cloned();
+        let symbol = payload.symbol.as_str();
+        let anchor = payload.anchor;
+        let overlay = payload.config.clone().map(Value::Object);
         // The basket and the event that marks the command's work: all or nothing.
         let exchange = &self.exchange;
         let row = conn
@@ -515,14 +617,18 @@ impl<E: Exchange> Worker<E> {
     }
 
     /// `reanchor`: when the basket's position is dust, cancel its orders,
-    /// close it (`reanchored`) and open a new basket at the last price with
-    /// the same config. Otherwise refused with the reason; nothing changes
+    /// close it (`reanchored`) and open a new basket with the same config at
+    /// `asked` (the anchor the operator confirmed) or, without one, at the
+    /// last price. Refused with the reason when the position is not dust, or
+    /// when the asked anchor's first level is at or above the last price (the
+    /// price fell since: its buys would trade at once); nothing changes
     /// unless every cancel is confirmed.
     fn reanchor_command(
         &mut self,
         conn: &mut PgConnection,
         b: BasketRow,
         cmd: i64,
+        asked: Option<Decimal>,
     ) -> Result<Value, String> {
         let id = b.id;
         if let Some(done) =
@@ -574,7 +680,20 @@ impl<E: Exchange> Worker<E> {
         if !rules.is_dust(b.pos, last) {
             return Err(not_dust(b.pos));
         }
+        let anchor = rules.round_price_down(asked.unwrap_or(last));
+        let first_level = grid_core::ladder::base_levels(&config, &rules, anchor)
+            .into_iter()
+            .find(|l| l.is_active())
+            .map(|l| l.price);
+        if let Some(p) = first_level.filter(|p| *p >= last) {
+            return Err(format!(
+                "basket {id}: a new anchor at {anchor} puts its first buy at {p}, at or above \
+                 the last price {last} (the price moved since the reanchor was asked); \
+                 reanchor again"
+            ));
+        }
         for o in &open {
+            self.check_lease(conn, id).map_err(|e| e.to_string())?;
             match self
                 .exchange
                 .cancel_order(&b.symbol, OrderRef::Client(o.client_order_id.clone()))
@@ -602,7 +721,6 @@ impl<E: Exchange> Worker<E> {
         if !rules.is_dust(b.pos, last) {
             return Err(not_dust(b.pos));
         }
-        let anchor = rules.round_price_down(last);
         // Closing the old basket, opening the new one and the event that
         // marks the command's work: all or nothing.
         let lease = self.lease();
@@ -718,10 +836,7 @@ impl<E: Exchange> Worker<E> {
                         extra.push(ex);
                     }
                 }
-                None if row.status.is_unconfirmed()
-                    && (Utc::now() - row.created_at).num_milliseconds()
-                        < self.cfg.arrival_window_ms =>
-                {
+                None if row.status.is_unconfirmed() && self.may_still_arrive(row)? => {
                     // It may still arrive (its recvWindow has not passed).
                     in_flight = Some(&row.client_order_id);
                 }
@@ -765,46 +880,66 @@ impl<E: Exchange> Worker<E> {
         } else {
             b
         };
-        let last = prices.get(&b.symbol).copied().ok_or_else(|| {
-            DaemonError::Invalid(format!("no price for {} from the exchange", b.symbol))
-        })?;
+        // A missing or unusable price is a transient input problem: the
+        // cycle is skipped (one event), the basket keeps its status.
+        let Some(last) = prices
+            .get(&b.symbol)
+            .copied()
+            .filter(|p| *p > Decimal::ZERO)
+        else {
+            let why = match prices.get(&b.symbol) {
+                Some(p) => format!("the exchange gave {} a last price of {p}", b.symbol),
+                None => format!("the exchange gave no last price for {}", b.symbol),
+            };
+            self.skip_cycle(conn, b.id, &why, None)?;
+            return Ok(out);
+        };
         let (config, rules) = match (b.config(), b.rules()) {
             (Ok(c), Ok(r)) => (c, r),
             (Err(e), _) | (_, Err(e)) => {
-                self.to_error(conn, &b, &e.to_string(), None)?;
-                out.acted = true;
+                out.acted = self.put_in_error(conn, &b, &open, &e.to_string(), None)?;
                 return Ok(out);
             }
         };
-        let fills = store::fills::fills_for_basket(conn, b.id)?;
-        let input = PlanInput {
-            now_ms: Utc::now().timestamp_millis(),
-            basket: BasketInput {
-                id: b.id,
-                symbol: b.symbol.clone(),
-                anchor_price: b.anchor_price,
-                status: b.status,
-                created_at_ms: b.created_at.timestamp_millis(),
-                order_seq: u64::try_from(b.order_seq).unwrap_or(0),
-                config: config.clone(),
-            },
-            rules: rules.clone(),
-            fills: fills.iter().map(|f| f.to_core()).collect(),
-            open_orders: open.iter().map(|o| o.to_open_order()).collect(),
-            last_price: last,
-        };
+        let input = plan_input(conn, &b, &config, &rules, &open, last)?;
         let plan = match grid_core::plan(&input) {
             Ok(p) => p,
+            Err(e @ PlanError::Input { .. }) => {
+                // What the exchange said does not fit (a field out of range):
+                // not the strategy's fault, and maybe gone next cycle.
+                self.skip_cycle(conn, b.id, &e.to_string(), Some(&input))?;
+                return Ok(out);
+            }
             Err(e) => {
-                self.to_error(conn, &b, &e.to_string(), Some(&input))?;
-                out.acted = true;
+                out.acted = self.put_in_error(conn, &b, &open, &e.to_string(), Some(&input))?;
                 return Ok(out);
             }
         };
-        if !plan.actions.to_create.is_empty() || !plan.actions.to_replace.is_empty() {
-            if let Some((cid, executed, recorded)) = fills_behind(conn, b.id, &fills)? {
+        if let Some(st) = self.refresh.status(&b.symbol) {
+            if !st.allows_new_orders() {
+                // HALT, BREAK, END_OF_DAY …: nothing is sent; the exits stay
+                // on the book as they are.
+                let why = format!("{}: {}", b.symbol, st.explain());
+                self.skip_cycle(conn, b.id, &why, None)?;
+                return Ok(out);
+            }
+        }
+        self.skipped.remove(&b.id);
+        let status_changed = plan.meta.status_after != b.status;
+        let reanchor = status_changed
+            && plan.meta.status_after == BasketStatus::Closed
+            && plan.meta.reanchor.actionable;
+        // Ends the basket (or hands its budget to a successor): allowed only
+        // on a view proven complete, like a create.
+        let ends = status_changed && plan.meta.status_after.is_terminal();
+        let needs_complete_view =
+            ends || !plan.actions.to_create.is_empty() || !plan.actions.to_replace.is_empty();
+        if needs_complete_view {
+            let fills = &input.fills;
+            if let Some((cid, executed, recorded)) = fills_behind(conn, b.id, fills)? {
                 // Planning on fills that miss a trade could buy a done level
-                // again or size a sell on a stale position: sync first.
+                // again, size a sell on a stale position, or end a basket
+                // that holds coins: sync first.
                 self.synced.remove(&b.id);
                 let msg = format!(
                     "Waiting for the trades of {cid}: the exchange reports {executed} executed, {recorded} recorded"
@@ -825,74 +960,99 @@ impl<E: Exchange> Worker<E> {
             }
         }
         self.behind.remove(&b.id);
-        let (results, executed) = self.execute(conn, &b, &rules, &plan, &open)?;
-        if executed {
+        let done = self.execute(conn, &b, &rules, &plan, &open)?;
+        if done.executed {
             // An order traded in a create or cancel response: its trades are
             // recorded now (and next cycle if this fails).
             self.dirty.insert(b.id);
             out.new_fills += self.sync_trades(conn, &b, prices)?;
             self.dirty.remove(&b.id);
         }
-        let meta = serde_json::to_value(&plan.meta).unwrap_or(Value::Null);
-        let status_changed = plan.meta.status_after != b.status;
-        let seq_after = i64::try_from(plan.meta.order_seq_after).unwrap_or(i64::MAX);
-        let reanchor = status_changed
-            && plan.meta.status_after == BasketStatus::Closed
-            && plan.meta.reanchor.actionable;
         let mut reanchored = None;
-        if status_changed || meta != b.state || seq_after > b.order_seq {
-            let update = PlanUpdate {
-                status: plan.meta.status_after,
-                closed_reason: plan.meta.closed_reason.clone(),
-                state: meta,
-                order_seq: seq_after,
-            };
-            let anchor = rules.round_price_down(plan.meta.reanchor.new_anchor.unwrap_or(last));
-            let lease = self.lease();
-            // The old basket closed and its successor opened (or the reason
-            // it could not be) in one transaction: a crash never leaves a
-            // reanchored basket without a successor nor an error saying why.
-            reanchored = conn.transaction(|conn| -> Result<_, store::Error> {
-                store::baskets::update_after_plan(conn, lease, b.id, &update)?;
-                if !reanchor {
-                    return Ok(None);
-                }
-                let created = store::baskets::create(conn, &config, &rules, anchor);
-                let event = match &created {
-                    Ok(nb) => NewEvent::new(
+        let mut status_after = plan.meta.status_after;
+        if let Some(cid) = &done.stale {
+            // An order traded behind the plan's back: its fills, position and
+            // budget are stale, so nothing the plan decided about the basket
+            // is written (no terminal status, no reanchor); the basket syncs
+            // and plans again next cycle.
+            self.synced.remove(&b.id);
+            status_after = b.status;
+            if ends {
+                log::warn!(
+                    "Status not changed: {cid} traded after the snapshot basket={} wanted={}",
+                    b.id,
+                    plan.meta.status_after
+                );
+                store::events::insert(
+                    conn,
+                    &NewEvent::new(
                         Some(b.id),
-                        EventLevel::Info,
-                        "reanchor",
-                        format!("Reanchored: new basket {} at {anchor}", nb.id),
-                    )
-                    .with_data(Some(json!({"new_basket_id": nb.id, "anchor": anchor}))),
-                    Err(e) => NewEvent::new(
-                        Some(b.id),
-                        EventLevel::Error,
-                        "reanchor",
-                        format!("Reanchor failed: {e}"),
+                        EventLevel::Warn,
+                        "view_incomplete",
+                        format!(
+                            "Not {}: {cid} traded after the cycle's snapshot; the basket syncs and plans again",
+                            plan.meta.status_after
+                        ),
                     ),
+                )?;
+            }
+        } else {
+            let meta = serde_json::to_value(&plan.meta).unwrap_or(Value::Null);
+            let seq_after = i64::try_from(plan.meta.order_seq_after).unwrap_or(i64::MAX);
+            if status_changed || meta != b.state || seq_after > b.order_seq {
+                let update = PlanUpdate {
+                    status: plan.meta.status_after,
+                    closed_reason: plan.meta.closed_reason.clone(),
+                    state: meta,
+                    order_seq: seq_after,
                 };
-                store::events::insert(conn, &event)?;
-                Ok(Some(created.map(|nb| (nb.id, anchor))))
-            })?;
+                let anchor = rules.round_price_down(plan.meta.reanchor.new_anchor.unwrap_or(last));
+                let lease = self.lease();
+                // The old basket closed and its successor opened (or the reason
+                // it could not be) in one transaction: a crash never leaves a
+                // reanchored basket without a successor nor an error saying why.
+                reanchored = conn.transaction(|conn| -> Result<_, store::Error> {
+                    store::baskets::update_after_plan(conn, lease, b.id, &update)?;
+                    if !reanchor {
+                        return Ok(None);
+                    }
+                    let created = store::baskets::create(conn, &config, &rules, anchor);
+                    let event = match &created {
+                        Ok(nb) => NewEvent::new(
+                            Some(b.id),
+                            EventLevel::Info,
+                            "reanchor",
+                            format!("Reanchored: new basket {} at {anchor}", nb.id),
+                        )
+                        .with_data(Some(json!({"new_basket_id": nb.id, "anchor": anchor}))),
+                        Err(e) => NewEvent::new(
+                            Some(b.id),
+                            EventLevel::Error,
+                            "reanchor",
+                            format!("Reanchor failed: {e}"),
+                        ),
+                    };
+                    store::events::insert(conn, &event)?;
+                    Ok(Some(created.map(|nb| (nb.id, anchor))))
+                })?;
+            }
         }
+        let status_changed = status_after != b.status;
         if status_changed {
             log::info!(
                 "Status changed basket={} from={} to={} reason={}",
                 b.id,
                 b.status,
-                plan.meta.status_after,
+                status_after,
                 plan.meta.closed_reason.as_deref().unwrap_or("-")
             );
         }
-        if !plan.actions.is_empty() || status_changed {
+        if done.sent > 0 || status_changed {
             out.acted = true;
             let data = json!({
-                "input": input,
                 "actions": plan.actions,
-                "results": results,
-                "status_after": plan.meta.status_after,
+                "results": done.results,
+                "status_after": status_after,
             });
             let msg = format!(
                 "Cycle acted: {} cancel, {} replace, {} create",
@@ -900,10 +1060,13 @@ impl<E: Exchange> Worker<E> {
                 plan.actions.to_replace.len(),
                 plan.actions.to_create.len()
             );
-            store::events::insert(
+            // The input goes in compactly (fills as arrays), still a
+            // PlanInput that `bot-daemon plan --input` replays exactly.
+            store::events::insert_with_input(
                 conn,
                 &NewEvent::new(Some(b.id), EventLevel::Info, "cycle", msg.as_str())
                     .with_data(Some(data)),
+                &input,
             )?;
         }
         match reanchored {
@@ -916,13 +1079,235 @@ impl<E: Exchange> Worker<E> {
         Ok(out)
     }
 
-    fn to_error(
-        &self,
+    /// Reads `symbol`'s status and rules again when due (every 24 h, at the
+    /// worker's first cycle, soon after a filter failure; at most once a
+    /// minute). A status change is an event on each basket of the symbol;
+    /// rules that changed are stored on each basket (its next plan replaces
+    /// the orders off the new grid) with a `rules_changed` event. A failed
+    /// read keeps the stored rules and is tried again later.
+    fn refresh_symbol(
+        &mut self,
+        conn: &mut PgConnection,
+        symbol: &str,
+        baskets: &mut [BasketRow],
+    ) -> Result<(), DaemonError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let Some(why) = self.refresh.due(symbol, now_ms) else {
+            return Ok(());
+        };
+        self.refresh.on_attempt(symbol, now_ms);
+        let state = match self.exchange.symbol_state(symbol) {
+            Ok(st) => st,
+            Err(e) if e.retry_after().is_some() => return Err(e.into()),
+            Err(e) => {
+                log::warn!(
+                    "Symbol rules not read symbol={symbol} reason={}: {e}",
+                    why.as_str()
+                );
+                return Ok(());
+            }
+        };
+        let change = self.refresh.on_read(symbol, now_ms, &state.status);
+        for b in baskets.iter_mut().filter(|b| b.symbol == symbol) {
+            if let Some(ch) = &change {
+                log::warn!(
+                    "Symbol status basket={} symbol={symbol} status={}",
+                    b.id,
+                    ch.to.as_str()
+                );
+                store::events::insert(
+                    conn,
+                    &NewEvent::new(
+                        Some(b.id),
+                        EventLevel::Warn,
+                        "symbol_status",
+                        format!("{symbol}: {}", ch.to.explain()),
+                    )
+                    .with_data(serde_json::to_value(ch).ok()),
+                )?;
+            }
+            let Ok(old) = b.rules() else {
+                continue;
+            };
+            let changes = state.rules.changes_from(&old);
+            if changes.is_empty() {
+                continue;
+            }
+            *b = store::baskets::update_rules(conn, self.lease(), b.id, &state.rules)?;
+            self.rejections.clear_basket(b.id);
+            log::warn!(
+                "Symbol rules changed basket={} symbol={symbol} reason={}",
+                b.id,
+                why.as_str()
+            );
+            store::events::insert(
+                conn,
+                &NewEvent::new(
+                    Some(b.id),
+                    EventLevel::Warn,
+                    "rules_changed",
+                    format!(
+                        "{symbol}'s rules changed on the exchange; orders off the new rules are replaced"
+                    ),
+                )
+                .with_data(Some(json!({"changes": changes, "reason": why.as_str()}))),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The exchange rejected a create: the role waits (exponentially longer
+    /// while it keeps being rejected; one event per streak and per distinct
+    /// error), and a filter failure or a closed market makes the symbol's
+    /// rules be read again soon.
+    fn create_rejected(
+        &mut self,
         conn: &mut PgConnection,
         b: &BasketRow,
-        err: &str,
+        role: grid_core::Role,
+        cid: &str,
+        e: &binance_rest::Error,
+        now_ms: i64,
+    ) -> Result<(), DaemonError> {
+        if e.is_filter_failure() || e.is_market_closed() {
+            self.refresh.on_rejected(&b.symbol);
+        }
+        let r = self
+            .rejections
+            .on_rejected(b.id, role, &e.to_string(), now_ms);
+        if !r.write_event {
+            log::debug!(
+                "Create rejected again basket={} role={role} cid={cid} attempts={}: {e}",
+                b.id,
+                r.attempts
+            );
+            return Ok(());
+        }
+        log::warn!(
+            "Create rejected basket={} role={role} cid={cid} retry_in_ms={}: {e}",
+            b.id,
+            r.delay_ms
+        );
+        store::events::insert(
+            conn,
+            &NewEvent::new(
+                Some(b.id),
+                EventLevel::Warn,
+                "create_rejected",
+                format!("{role} rejected by the exchange ({e}); retried with a growing wait"),
+            )
+            .with_data(Some(json!({
+                "role": role.to_string(),
+                "client_order_id": cid,
+                "attempts": r.attempts,
+                "retry_at_ms": r.retry_at_ms,
+            }))),
+        )?;
+        Ok(())
+    }
+
+    /// Whether a create that the exchange does not know may still reach it:
+    /// judged on the exchange's clock against the `timestamp` its request
+    /// carries (the exchange refuses it once `timestamp + recvWindow` has
+    /// passed; [`WorkerConfig::arrival_window_ms`] adds a margin). A row
+    /// written before timestamps were recorded is judged on its write time.
+    fn may_still_arrive(&self, row: &OrderRow) -> Result<bool, DaemonError> {
+        let age_ms = match row.request_ts_ms {
+            Some(ts) => self.exchange.exchange_now_ms()? - ts,
+            None => (Utc::now() - row.created_at).num_milliseconds(),
+        };
+        Ok(age_ms < self.cfg.arrival_window_ms)
+    }
+
+    /// A transient input problem (no usable price, an exchange answer out of
+    /// range): the basket's cycle is skipped and nothing about it changes.
+    /// One `cycle_skipped` event per distinct reason.
+    fn skip_cycle(
+        &mut self,
+        conn: &mut PgConnection,
+        id: i64,
+        why: &str,
         input: Option<&PlanInput>,
     ) -> Result<(), DaemonError> {
+        if self.skipped.get(&id).map(String::as_str) == Some(why) {
+            return Ok(());
+        }
+        log::warn!("Cycle skipped, input unusable basket={id}: {why}");
+        let data = input
+            .and_then(|i| serde_json::to_value(i).ok())
+            .map(|i| json!({"input": i}));
+        store::events::insert(
+            conn,
+            &NewEvent::new(
+                Some(id),
+                EventLevel::Warn,
+                "cycle_skipped",
+                format!("Cycle skipped: {why}"),
+            )
+            .with_data(data),
+        )?;
+        self.skipped.insert(id, why.to_string());
+        Ok(())
+    }
+
+    /// Fails with [`store::Error::LeaseLost`] unless this worker still holds
+    /// the basket: asked immediately before every cancel (a create's row is
+    /// written under the same check right before its request leaves).
+    fn check_lease(&self, conn: &mut PgConnection, id: i64) -> Result<(), DaemonError> {
+        if store::leases::holds(conn, &self.cfg.worker_id, id)? {
+            Ok(())
+        } else {
+            Err(store::Error::LeaseLost {
+                basket_id: id,
+                worker_id: self.cfg.worker_id.clone(),
+            }
+            .into())
+        }
+    }
+
+    /// The basket cannot be planned (an invalid config or rules, a history
+    /// the strategy refuses): it goes to `error` (once, with the reason), its
+    /// open buys are canceled and its sells are left exactly as they are, so
+    /// a position keeps its exits (strategy.md §8). Returns whether anything
+    /// was written or sent.
+    fn put_in_error(
+        &mut self,
+        conn: &mut PgConnection,
+        b: &BasketRow,
+        open: &[ExchangeOrder],
+        err: &str,
+        input: Option<&PlanInput>,
+    ) -> Result<bool, DaemonError> {
+        let mut acted = false;
+        for o in open.iter().filter(|o| o.side == Side::Buy) {
+            self.check_lease(conn, b.id)?;
+            let cid = &o.client_order_id;
+            match self
+                .exchange
+                .cancel_order(&b.symbol, OrderRef::Client(cid.clone()))
+            {
+                Ok(ex) => {
+                    if ex.executed_qty > o.executed_qty {
+                        self.dirty.insert(b.id);
+                    }
+                    store::orders::upsert_from_exchange(conn, self.lease(), &full_of(&ex))?;
+                    log::info!(
+                        "Canceled, basket in error basket={} role={} cid={cid}",
+                        b.id,
+                        role_of(cid)
+                    );
+                }
+                Err(e) if e.is_unknown_order() => {
+                    self.refresh(conn, &b.symbol, cid)?;
+                    self.dirty.insert(b.id);
+                }
+                Err(e) => return Err(e.into()),
+            }
+            acted = true;
+        }
+        if b.status == BasketStatus::Error {
+            return Ok(acted);
+        }
         log::error!("Strategy error, basket put in error basket={}: {err}", b.id);
         store::baskets::set_status(
             conn,
@@ -938,7 +1323,7 @@ impl<E: Exchange> Worker<E> {
             conn,
             &NewEvent::new(Some(b.id), EventLevel::Error, "strategy_error", err).with_data(data),
         )?;
-        Ok(())
+        Ok(true)
     }
 
     /// Trades since the basket's last synced trade id, recorded in one transaction.
@@ -1070,15 +1455,16 @@ impl<E: Exchange> Worker<E> {
     }
 
     fn execute(
-        &self,
+        &mut self,
         conn: &mut PgConnection,
         b: &BasketRow,
         rules: &SymbolRules,
         plan: &Plan,
         seen: &[ExchangeOrder],
-    ) -> Result<(Vec<Value>, bool), DaemonError> {
+    ) -> Result<Executed, DaemonError> {
         let mut results = Vec::new();
         let mut executed = false;
+        let mut sent = 0usize;
         // An order the plan saw open that traded after the snapshot (its
         // cancel answers more executed than the snapshot showed, or "unknown
         // order" because it filled): the plan's fills — position, budget,
@@ -1093,6 +1479,8 @@ impl<E: Exchange> Worker<E> {
         };
         for cid in &plan.actions.to_cancel {
             let role = role_of(cid);
+            self.check_lease(conn, b.id)?;
+            sent += 1;
             match self
                 .exchange
                 .cancel_order(&b.symbol, OrderRef::Client(cid.clone()))
@@ -1122,7 +1510,13 @@ impl<E: Exchange> Worker<E> {
                     }
                     results.push(json!({"cancel": cid, "gone": true}));
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    if e.is_market_closed() {
+                        // The symbol stopped trading: read its status now.
+                        self.refresh.on_rejected(&b.symbol);
+                    }
+                    return Err(e.into());
+                }
             }
         }
         let mut creates: Vec<PlannedOrder> = plan
@@ -1136,6 +1530,8 @@ impl<E: Exchange> Worker<E> {
             let Some(p) = plan.order(&r.create) else {
                 continue;
             };
+            self.check_lease(conn, b.id)?;
+            sent += 1;
             match self
                 .exchange
                 .cancel_order(&b.symbol, OrderRef::Client(r.cancel.clone()))
@@ -1182,7 +1578,13 @@ impl<E: Exchange> Worker<E> {
                     log::warn!("Replace: cancel outcome unknown, nothing created basket={} role={role} cid={}: {e}", b.id, r.cancel);
                     results.push(json!({"cancel": r.cancel, "unknown": true}));
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    if e.is_market_closed() {
+                        // The symbol stopped trading: read its status now.
+                        self.refresh.on_rejected(&b.symbol);
+                    }
+                    return Err(e.into());
+                }
             }
         }
         if let Some(cid) = stale {
@@ -1194,17 +1596,33 @@ impl<E: Exchange> Worker<E> {
                 );
                 results.push(json!({"deferred": creates.len(), "traded": cid}));
             }
-            return Ok((results, true));
+            return Ok(Executed {
+                results,
+                executed: true,
+                stale: Some(cid),
+                sent,
+            });
         }
         if creates.is_empty() {
-            return Ok((results, executed));
+            return Ok(Executed {
+                results,
+                executed,
+                stale: None,
+                sent,
+            });
         }
         let account = self.exchange.account()?;
         let mut free_quote = account.free(&b.quote_asset);
         let mut free_base = account.free(&b.base_asset);
+        let now_ms = Utc::now().timestamp_millis();
         for p in creates {
             let role = p.role.to_string();
             let cid = p.client_order_id.clone();
+            if !self.rejections.may_send(b.id, p.role, now_ms) {
+                // Rejected before: retried when its wait is over.
+                results.push(json!({"create": cid, "skipped": "backoff"}));
+                continue;
+            }
             let (need, free) = match p.side {
                 Side::Buy => (p.price * p.qty, &mut free_quote),
                 Side::Sell => (p.qty, &mut free_base),
@@ -1238,7 +1656,12 @@ impl<E: Exchange> Worker<E> {
                 trailing_delta: p.trailing_delta,
                 time_in_force: Some(p.time_in_force),
             };
-            match store::orders::insert_pending(conn, self.lease(), &pending) {
+            // Any wait for the weight budget happens here, before the row is
+            // written: the row records the timestamp the request carries, and
+            // the request leaves right after the row is committed (under the
+            // lease, checked in the same transaction).
+            let timestamp = self.exchange.order_timestamp()?;
+            match store::orders::insert_pending_at(conn, self.lease(), &pending, Some(timestamp)) {
                 Ok(_) => {}
                 Err(store::Error::Conflict { .. }) => {
                     log::warn!(
@@ -1261,12 +1684,21 @@ impl<E: Exchange> Worker<E> {
                 trailing_delta: p.trailing_delta,
                 new_client_order_id: Some(cid.clone()),
                 resp_type: None,
+                timestamp_ms: Some(timestamp),
             };
+            sent += 1;
             match self.exchange.place_order(&req) {
                 Ok(ex) => {
                     executed |= ex.executed_qty > Decimal::ZERO;
                     store::orders::mark_sent(conn, self.lease(), &cid, &state_of(&ex))?;
                     *free -= need;
+                    if let Some(streak) = self.rejections.on_success(b.id, p.role) {
+                        log::info!(
+                            "Create accepted again after {} rejections basket={} role={role} cid={cid}",
+                            streak.attempts,
+                            b.id
+                        );
+                    }
                     log::info!(
                         "Placed basket={} role={role} cid={cid} side={} price={} qty={}",
                         b.id,
@@ -1278,10 +1710,15 @@ impl<E: Exchange> Worker<E> {
                 }
                 Err(e) if definitely_not_placed(&e) => {
                     store::orders::mark_rejected(conn, self.lease(), &cid, &e.to_string())?;
-                    log::warn!("Create rejected basket={} role={role} cid={cid}: {e}", b.id);
                     results.push(json!({"create": cid, "rejected": e.to_string()}));
                     if e.retry_after().is_some() {
+                        log::warn!("Create rejected basket={} role={role} cid={cid}: {e}", b.id);
                         return Err(e.into());
+                    }
+                    if matches!(e, binance_rest::Error::Api { .. }) {
+                        self.create_rejected(conn, b, p.role, &cid, &e, now_ms)?;
+                    } else {
+                        log::warn!("Create not sent basket={} role={role} cid={cid}: {e}", b.id);
                     }
                 }
                 Err(e) => {
@@ -1292,7 +1729,12 @@ impl<E: Exchange> Worker<E> {
                 }
             }
         }
-        Ok((results, executed))
+        Ok(Executed {
+            results,
+            executed,
+            stale: None,
+            sent,
+        })
     }
 
     fn maybe_snapshot(
@@ -1313,43 +1755,53 @@ impl<E: Exchange> Worker<E> {
         }
     }
 
+    /// The account snapshot ([`crate::account`]): every live basket's
+    /// assets valued in its quote, the account in `BOT_ACCOUNT_CURRENCY`
+    /// through this cycle's prices (`_symbols`: the held ones; the
+    /// valuation reads every live basket).
     fn snapshot(
         &self,
         conn: &mut PgConnection,
-        symbols: &[String],
+        _symbols: &[String],
         prices: &HashMap<String, Decimal>,
     ) -> Result<(), DaemonError> {
-        let account = self.exchange.account()?;
-        let quote = "USDC";
-        let total_of = |a: &str| account.free(a) + account.locked(a);
-        let mut total = total_of(quote);
-        let mut base_balance = Decimal::ZERO;
-        for s in symbols {
-            if let (Some(base), Some(p)) = (s.strip_suffix(quote), prices.get(s)) {
-                total += total_of(base) * *p;
-                if base_balance.is_zero() {
-                    base_balance = total_of(base);
-                }
-            }
-        }
-        let balances: serde_json::Map<String, Value> = account
-            .balances
-            .iter()
-            .filter(|b| !b.free.is_zero() || !b.locked.is_zero())
-            .map(|b| (b.asset.clone(), json!({"free": b.free, "locked": b.locked})))
-            .collect();
-        store::misc::insert_snapshot(
+        crate::account::record_snapshot(
             conn,
-            &store::misc::NewSnapshot {
-                quote_asset: quote.to_string(),
-                quote_balance: total_of(quote),
-                base_balance,
-                total_value: total,
-                balances: Value::Object(balances),
-            },
+            &self.exchange,
+            prices,
+            crate::account::configured_currency(),
         )?;
         Ok(())
     }
+}
+
+/// The plan's input for a basket: its recorded fills, the exchange's open
+/// orders of the basket, and the last price; the time is the wall clock's.
+fn plan_input(
+    conn: &mut PgConnection,
+    b: &BasketRow,
+    config: &grid_core::GridConfig,
+    rules: &SymbolRules,
+    open: &[ExchangeOrder],
+    last: Decimal,
+) -> Result<PlanInput, DaemonError> {
+    let fills = store::fills::fills_for_basket(conn, b.id)?;
+    Ok(PlanInput {
+        now_ms: Utc::now().timestamp_millis(),
+        basket: BasketInput {
+            id: b.id,
+            symbol: b.symbol.clone(),
+            anchor_price: b.anchor_price,
+            status: b.status,
+            created_at_ms: b.created_at.timestamp_millis(),
+            order_seq: u64::try_from(b.order_seq).unwrap_or(0),
+            config: config.clone(),
+        },
+        rules: rules.clone(),
+        fills: fills.iter().map(|f| f.to_core()).collect(),
+        open_orders: open.iter().map(|o| o.to_open_order()).collect(),
+        last_price: last,
+    })
 }
 
 /// The first order of the basket whose reported `executedQty` is above the
@@ -1357,7 +1809,7 @@ impl<E: Exchange> Worker<E> {
 fn fills_behind(
     conn: &mut PgConnection,
     basket_id: i64,
-    fills: &[store::fills::FillRow],
+    fills: &[grid_core::Fill],
 ) -> Result<Option<(String, Decimal, Decimal)>, DaemonError> {
     let executed = store::orders::executed_for_basket(conn, basket_id)?;
     if executed.is_empty() {
@@ -1365,7 +1817,7 @@ fn fills_behind(
     }
     let mut recorded: HashMap<&str, Decimal> = HashMap::new();
     for f in fills {
-        *recorded.entry(f.client_order_id.as_str()).or_default() += f.quantity;
+        *recorded.entry(f.client_order_id.as_str()).or_default() += f.qty;
     }
     Ok(executed.into_iter().find_map(|(cid, qty)| {
         let got = recorded.get(cid.as_str()).copied().unwrap_or_default();
@@ -1377,6 +1829,20 @@ fn differs(row: &OrderRow, ex: &ExchangeOrder) -> bool {
     row.exchange_order_id != Some(ex.order_id)
         || row.executed_qty != ex.executed_qty
         || row.status != store_status(ex.status)
+}
+
+/// What [`Worker::execute`] did.
+struct Executed {
+    /// One JSON line per request, for the cycle's event.
+    results: Vec<Value>,
+    /// An order traded in a create or cancel answer: sync trades now.
+    executed: bool,
+    /// An order the plan saw open traded after the snapshot: the plan's view
+    /// was stale (its creates were deferred, its status is not written).
+    stale: Option<String>,
+    /// Requests sent (creates and cancels): 0 in a cycle whose creates all
+    /// wait for their retry time, which writes no `cycle` event.
+    sent: usize,
 }
 
 #[derive(Debug, Default)]

@@ -197,12 +197,31 @@ fn create_basket_command_validates_like_the_cli() {
             json!({"symbol": "SOLUSDC", "config": {"levels_pct": ["0.10", "0.05"], "alloc_weights": ["0.5", "0.5"]}}),
             "levels_pct",
         ),
-        (
-            json!({"symbol": "SOLUSDC", "config": "nope"}),
-            "JSON object",
-        ),
-        (json!({"anchor": "1"}), "symbol"),
     ];
+    // A payload that is not a create_basket's shape is refused when written
+    // (the web and the CLI write through the same type the worker reads).
+    for (i, (p, want)) in [
+        (json!({"symbol": "SOLUSDC", "config": "nope"}), "config"),
+        (json!({"anchor": "1"}), "symbol"),
+        (json!({"symbol": "SOLUSDC", "anchr": "1"}), "anchr"),
+        (json!({"symbol": "SOLUSDC", "anchor": "-1"}), "positive"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        match queue_raw(
+            &mut conn,
+            CommandKind::CreateBasket,
+            None,
+            p,
+            &format!("refused-{i}"),
+        ) {
+            Err(store::Error::Invalid { reason, .. }) => {
+                assert!(reason.contains(want), "{want}: {reason}")
+            }
+            other => panic!("{p} was written: {other:?}"),
+        }
+    }
     let mut ids = Vec::new();
     for (i, (p, want)) in bad.iter().enumerate() {
         let c = queue_raw(

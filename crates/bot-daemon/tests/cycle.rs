@@ -48,6 +48,7 @@ fn worker(sim: &SimServer, id: &str, lease_ms: i64, max: Option<i64>) -> Worker<
             arrival_window_ms: bot_daemon::worker::arrival_window_ms(5000),
             mode: "paper".into(),
             base_url: sim.base_url(),
+            retention: store::retention::Policy::default(),
         },
     )
 }

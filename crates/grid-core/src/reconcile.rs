@@ -1,7 +1,8 @@
 //! The role-based reconciler of strategy.md §7: desired orders against the
 //! basket's open orders.
 //!
-//! Invariants: an order without the basket's prefix is never touched; at most
+//! Invariants: an order without the basket's prefix is never touched; a
+//! basket in `error` keeps its open sells unchanged (its buys are canceled); at most
 //! one order per role survives (the highest `seq`); a desired order's `qty` is
 //! `want + executedQty` of the role's open order, so a partial fill changes
 //! nothing; new ids are numbered `order_seq + 1, + 2, …` in the order of the
@@ -15,7 +16,7 @@ use rust_decimal::Decimal;
 use crate::error::{PlanError, StrategyError};
 use crate::ids::{checked_id, Role};
 use crate::input::{BasketOrder, ValidInput};
-use crate::model::{OpenOrder, OrderType, Side, TimeInForce};
+use crate::model::{BasketStatus, OpenOrder, OrderType, Side, TimeInForce};
 use crate::plan::{Actions, PlannedOrder, Replace};
 
 /// What the strategy wants for one role: `want` is still to buy or sell.
@@ -125,10 +126,16 @@ pub fn reconcile(
         }
         orders.push(planned);
     }
-    cancel.extend(
-        open.into_iter()
-            .map(|(role, (seq, o))| (Some((role, seq)), o)),
-    );
+    // A basket in `error` places nothing, but its open sells stay exactly as
+    // they are (§8): a position never loses its exits because of an error.
+    let keep_sells = input.basket.status == BasketStatus::Error;
+    for (role, (seq, o)) in open {
+        if keep_sells && !role.is_buy() {
+            actions.unchanged.push(o.client_order_id.clone());
+        } else {
+            cancel.push((Some((role, seq)), o));
+        }
+    }
     cancel.sort_by(|a, b| match (a.0, b.0) {
         (Some((ra, sa)), Some((rb, sb))) => (ra.rank(), sa).cmp(&(rb.rank(), sb)),
         (Some(_), None) => std::cmp::Ordering::Less,

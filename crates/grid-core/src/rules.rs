@@ -479,9 +479,20 @@ impl SymbolRules {
             .any(|c| c.field != "percent_price_by_side")
     }
 
-    /// `q` is dust at `p`: `rd(q, step)` is not tradable at `p`.
+    /// `q` is dust at `p`: nothing of it can be sold — `rd(q, step)` is zero,
+    /// below `min_qty`, or its notional at `p` is below `min_notional`.
+    ///
+    /// `p` is a valuation price (the last trade), not an order price: it is
+    /// not required to sit on the tick grid. After the exchange raises the
+    /// tick size the last price may be off the new grid; a position must not
+    /// be taken for dust then (it would lose its exits, and a dust position
+    /// lets the basket close).
     pub fn is_dust(&self, qty: Decimal, price: Decimal) -> bool {
-        !self.is_tradable(self.round_qty_down(qty), price)
+        let q = self.round_qty_down(qty);
+        !gt(q, Decimal::ZERO)
+            || lt(q, self.min_qty)
+            || !gt(price, Decimal::ZERO)
+            || lt(mul_dec(q, price), self.min_notional)
     }
 }
 

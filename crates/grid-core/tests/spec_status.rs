@@ -368,7 +368,6 @@ fn cases() -> Vec<Case> {
             "emergency_closed_cancels_every_open_order_of_the_basket",
             EmergencyClosed,
         ),
-        ("error_cancels_every_open_order_of_the_basket", Error),
     ] {
         v.push(Case {
             name,
@@ -385,7 +384,35 @@ fn cases() -> Vec<Case> {
             halt_reason: Some(st.as_str()),
         });
     }
+    // §8: an `error` basket cancels its buys and keeps its sells as they are.
+    v.push(Case {
+        name: "error_cancels_buys_and_keeps_the_exits",
+        status: Error,
+        stop_loss: Some(dec!(0.20)),
+        fills: vec![b1()],
+        open: with_foreign(vec![open_b3(), open_tp1()]),
+        last: dec!(100),
+        orders: vec![],
+        to_cancel: vec!["BOT_SOLUSDC_42_B3_3"],
+        to_replace: 0,
+        status_after: Error,
+        halt_reason: Some("error"),
+    });
     v
+}
+
+#[test]
+fn an_error_basket_keeps_its_sells_unchanged() {
+    let mut inp = input(dec!(100));
+    inp.basket.status = Error;
+    inp.fills = vec![b1()];
+    inp.open_orders = with_foreign(vec![open_b3(), open_tp1()]);
+    let p = run("error_keeps_sells", &inp);
+    assert_eq!(
+        p.actions.unchanged,
+        vec!["BOT_SOLUSDC_42_TP1_4".to_string()]
+    );
+    assert!(p.actions.to_create.is_empty() && p.actions.to_replace.is_empty());
 }
 
 #[test]

@@ -236,6 +236,25 @@ pub fn list_live(conn: &mut PgConnection) -> Result<Vec<BasketRow>, Error> {
         .load(conn)?)
 }
 
+/// Every basket an emergency close must reach: those that trade, those in
+/// `error`, and any other that holds a position or has an order that may be
+/// live — whatever its status. Ascending id.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn list_closable(conn: &mut PgConnection) -> Result<Vec<BasketRow>, Error> {
+    Ok(baskets::table
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "(baskets.status IN ('active', 'paused', 'stopping', 'closing', 'error') \
+             OR baskets.pos > 0 \
+             OR EXISTS (SELECT 1 FROM orders o WHERE o.basket_id = baskets.id \
+             AND o.status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'UNKNOWN')))",
+        ))
+        .select(BasketRow::as_select())
+        .order(baskets::id)
+        .load(conn)?)
+}
+
 /// What the daemon persists after executing a plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanUpdate {
@@ -257,14 +276,18 @@ fn write_status(
     state: Option<&Value>,
     order_seq: Option<i64>,
 ) -> Result<BasketRow, Error> {
-    let closed_at = if status.is_terminal() {
-        row.closed_at.or_else(|| Some(Utc::now()))
+    // A basket that trades again (resumed from `error`, closing after it
+    // ended) is no longer closed: its end time and reason go with it.
+    let (closed_at, reason) = if status.is_terminal() {
+        (
+            row.closed_at.or_else(|| Some(Utc::now())),
+            closed_reason
+                .map(str::to_string)
+                .or_else(|| row.closed_reason.clone()),
+        )
     } else {
-        row.closed_at
+        (None, closed_reason.map(str::to_string))
     };
-    let reason = closed_reason
-        .map(str::to_string)
-        .or_else(|| row.closed_reason.clone());
     let seq = order_seq.map_or(row.order_seq, |s| s.max(row.order_seq));
     let new_state = state.cloned().unwrap_or_else(|| row.state.clone());
     Ok(diesel::update(baskets::table.find(row.id))
@@ -358,4 +381,49 @@ pub fn set_trade_cursor(
         });
     }
     Ok(())
+}
+
+/// Replaces the basket's stored symbol rules with ones just read from the
+/// exchange (Binance changed a filter), so the next plan — and every later
+/// one, also after a restart — uses them. Leased write. The rules are
+/// validated and stored normalized; the configuration is deliberately not
+/// re-validated against them: a basket with a position must go on trading
+/// (levels the new rules make untradable are planned as inactive).
+///
+/// # Errors
+/// [`Error::LeaseLost`] when `writer` no longer holds the basket;
+/// [`Error::NotFound`]; [`Error::Invalid`] when the rules are unusable or
+/// name other assets than the basket's (a basket keeps its assets: close it
+/// and create a new one) — nothing is written then.
+pub fn update_rules(
+    conn: &mut PgConnection,
+    writer: Writer<'_>,
+    basket_id: i64,
+    rules: &SymbolRules,
+) -> Result<BasketRow, Error> {
+    let rules = rules
+        .clone()
+        .validate()
+        .map_err(|e| Error::invalid("rules", format!("{e}; the stored rules are kept")))?;
+    let rules_json = serde_json::to_value(&rules)
+        .map_err(|e| Error::invalid("rules", format!("cannot serialize: {e}")))?;
+    conn.transaction(|conn| {
+        let row = lock_basket(conn, writer, basket_id)?;
+        if row.base_asset != rules.base_asset || row.quote_asset != rules.quote_asset {
+            return Err(Error::invalid(
+                "rules.base_asset",
+                format!(
+                    "basket {basket_id} trades {}/{}, the new rules are for {}/{}; a basket keeps its assets (close it and create a new one); the stored rules are kept",
+                    row.base_asset, row.quote_asset, rules.base_asset, rules.quote_asset
+                ),
+            ));
+        }
+        Ok(diesel::update(baskets::table.find(basket_id))
+            .set((
+                baskets::rules.eq(rules_json),
+                baskets::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(BasketRow::as_returning())
+            .get_result(conn)?)
+    })
 }

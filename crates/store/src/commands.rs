@@ -54,8 +54,10 @@ pub struct NewCommand {
 ///
 /// # Errors
 /// [`Error::Conflict`] when the key was used for a different command;
-/// [`Error::Invalid`] for an empty or too long key.
+/// [`Error::Invalid`] for an empty or too long key, or a payload that is not
+/// its kind's [`Payload`].
 pub fn insert(conn: &mut PgConnection, cmd: &NewCommand) -> Result<(CommandRow, bool), Error> {
+    Payload::parse(cmd.kind, &cmd.payload)?;
     if cmd.idempotency_key.is_empty() || cmd.idempotency_key.len() > 200 {
         return Err(Error::invalid(
             "idempotency_key",
@@ -291,4 +293,201 @@ pub fn drain_notifications(conn: &mut PgConnection) -> Result<Vec<i64>, Error> {
         }
     }
     Ok(ids)
+}
+
+/// What a command asks, one shape per kind: written by the dashboard and the
+/// CLI, read by the worker, both through this type, so a field one side
+/// writes and the other ignores cannot happen again (unknown fields are
+/// refused). [`insert`] refuses a payload that does not parse for its kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    Pause(Origin),
+    Resume(Origin),
+    CloseBasket(ClosePayload),
+    CloseAll(Origin),
+    Reanchor(ReanchorPayload),
+    CreateBasket(CreateBasketPayload),
+}
+
+/// Who asked (`web`, `cli`); informative only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Origin {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// `close_basket`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosePayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Part of a close-all from the dashboard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_all: Option<bool>,
+    /// The `close_all` command that queued it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<i64>,
+}
+
+/// `reanchor`: the anchor the operator saw and confirmed (the plan's
+/// suggestion on the dashboard); `None` anchors at the last price.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReanchorPayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "new_anchor_field"
+    )]
+    pub new_anchor: Option<rust_decimal::Decimal>,
+}
+
+/// `create_basket`: validated by the worker exactly like `basket create`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBasketPayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub symbol: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "anchor_field"
+    )]
+    pub anchor: Option<rust_decimal::Decimal>,
+    /// Fields of the strategy config (strategy.md §2) over the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Map<String, Value>>,
+}
+
+fn new_anchor_field<'de, D>(d: D) -> Result<Option<rust_decimal::Decimal>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    positive_price(d, "new_anchor")
+}
+
+fn anchor_field<'de, D>(d: D) -> Result<Option<rust_decimal::Decimal>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    positive_price(d, "anchor")
+}
+
+/// A positive price written as a JSON string (`"150.5"`, exact) or number.
+fn positive_price<'de, D>(d: D, field: &str) -> Result<Option<rust_decimal::Decimal>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error as _;
+    use serde::Deserialize as _;
+    let text = match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s.trim().to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(other) => {
+            return Err(D::Error::custom(format!(
+                "{field}: {other} is not a decimal"
+            )));
+        }
+    };
+    let v: rust_decimal::Decimal = text
+        .parse()
+        .map_err(|e| D::Error::custom(format!("{field}: `{text}` is not a decimal: {e}")))?;
+    if v <= rust_decimal::Decimal::ZERO {
+        return Err(D::Error::custom(format!(
+            "{field}: `{text}` is not a positive price"
+        )));
+    }
+    Ok(Some(v))
+}
+
+impl Payload {
+    /// The command kind this payload belongs to.
+    pub fn kind(&self) -> CommandKind {
+        match self {
+            Payload::Pause(_) => CommandKind::Pause,
+            Payload::Resume(_) => CommandKind::Resume,
+            Payload::CloseBasket(_) => CommandKind::CloseBasket,
+            Payload::CloseAll(_) => CommandKind::CloseAll,
+            Payload::Reanchor(_) => CommandKind::Reanchor,
+            Payload::CreateBasket(_) => CommandKind::CreateBasket,
+        }
+    }
+
+    /// Reads a stored payload as its kind's shape. `null` is an empty payload.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the payload field that is unknown, missing
+    /// or malformed.
+    pub fn parse(kind: CommandKind, v: &Value) -> Result<Payload, Error> {
+        fn read<T: serde::de::DeserializeOwned + Default>(
+            kind: CommandKind,
+            v: &Value,
+        ) -> Result<T, Error> {
+            let v = if v.is_null() {
+                Value::Object(Default::default())
+            } else {
+                v.clone()
+            };
+            // The error names the field (`config: invalid type …`).
+            serde_path_to_error::deserialize(v).map_err(|e| {
+                let path = e.path().to_string();
+                let msg = e.into_inner().to_string();
+                let reason = if path == "." || msg.starts_with(&path) {
+                    msg
+                } else {
+                    format!("{path}: {msg}")
+                };
+                Error::invalid(format!("{kind} payload"), reason)
+            })
+        }
+        Ok(match kind {
+            CommandKind::Pause => Payload::Pause(read(kind, v)?),
+            CommandKind::Resume => Payload::Resume(read(kind, v)?),
+            CommandKind::CloseBasket => Payload::CloseBasket(read(kind, v)?),
+            CommandKind::CloseAll => Payload::CloseAll(read(kind, v)?),
+            CommandKind::Reanchor => Payload::Reanchor(read(kind, v)?),
+            CommandKind::CreateBasket => Payload::CreateBasket(read(kind, v)?),
+        })
+    }
+
+    /// The payload as stored.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] if it cannot be written as JSON (it always can).
+    pub fn to_json(&self) -> Result<Value, Error> {
+        let v = match self {
+            Payload::Pause(p) | Payload::Resume(p) | Payload::CloseAll(p) => {
+                serde_json::to_value(p)
+            }
+            Payload::CloseBasket(p) => serde_json::to_value(p),
+            Payload::Reanchor(p) => serde_json::to_value(p),
+            Payload::CreateBasket(p) => serde_json::to_value(p),
+        };
+        v.map_err(|e| Error::invalid("payload", e.to_string()))
+    }
+}
+
+impl NewCommand {
+    /// A command of `payload`'s kind.
+    ///
+    /// # Errors
+    /// As [`Payload::to_json`].
+    pub fn new(
+        payload: &Payload,
+        basket_id: Option<i64>,
+        idempotency_key: impl Into<String>,
+    ) -> Result<NewCommand, Error> {
+        Ok(NewCommand {
+            kind: payload.kind(),
+            basket_id,
+            payload: payload.to_json()?,
+            idempotency_key: idempotency_key.into(),
+        })
+    }
 }

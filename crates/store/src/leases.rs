@@ -35,22 +35,47 @@ pub(crate) fn lock_basket(
         .first(conn)
         .optional()?;
     let row = row.ok_or_else(|| Error::not_found(format!("basket {id}")))?;
-    if let Writer::Lease(worker) = writer {
-        let valid: bool = baskets::table
-            .find(id)
-            .select(sql::<Bool>("COALESCE(lease_until > now(), false)"))
-            .filter(baskets::worker_id.eq(worker))
-            .first(conn)
-            .optional()?
-            .unwrap_or(false);
-        if !valid {
-            return Err(Error::LeaseLost {
-                basket_id: id,
-                worker_id: worker.to_string(),
-            });
-        }
+    let (worker, or_unneeded) = match writer {
+        Writer::Lease(w) => (w, false),
+        Writer::Command(w) => (w, true),
+        Writer::Unleased => return Ok(row),
+    };
+    let held = holds(conn, worker, id)?;
+    let unneeded = or_unneeded && !needs_writer(conn, id)?;
+    if !held && !unneeded {
+        return Err(Error::LeaseLost {
+            basket_id: id,
+            worker_id: worker.to_string(),
+        });
     }
     Ok(row)
+}
+
+/// Whether `worker_id` holds an unexpired lease on the basket now (the
+/// database's clock decides). The worker asks immediately before every
+/// cancel it sends; a create's row is written under the same check
+/// ([`crate::Writer::Lease`]) right before its request leaves.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn holds(conn: &mut PgConnection, worker_id: &str, basket_id: i64) -> Result<bool, Error> {
+    Ok(baskets::table
+        .find(basket_id)
+        .select(sql::<Bool>("COALESCE(lease_until > now(), false)"))
+        .filter(baskets::worker_id.eq(worker_id))
+        .first(conn)
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Whether the basket still needs a writer ([`NEEDS_WRITER`]).
+fn needs_writer(conn: &mut PgConnection, basket_id: i64) -> Result<bool, Error> {
+    Ok(baskets::table
+        .find(basket_id)
+        .select(sql::<Bool>(NEEDS_WRITER))
+        .first(conn)
+        .optional()?
+        .unwrap_or(false))
 }
 
 /// SQL condition on `baskets`: the basket still needs a writer (it trades, or

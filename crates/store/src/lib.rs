@@ -25,6 +25,7 @@ pub mod leases;
 pub mod misc;
 pub mod money;
 pub mod orders;
+pub mod retention;
 pub mod schema;
 pub mod test_db;
 pub mod types;
@@ -61,6 +62,12 @@ pub enum Writer<'a> {
     /// The daemon's worker with this id: the write happens only while it holds
     /// an unexpired lease on the basket, else [`Error::LeaseLost`].
     Lease(&'a str),
+    /// A command run by the worker with this id: the write happens while it
+    /// holds an unexpired lease on the basket, or while no worker needs to
+    /// lease it (a terminal or `error` status and no order that may be live —
+    /// the baskets whose commands any worker may claim), else
+    /// [`Error::LeaseLost`].
+    Command(&'a str),
     /// No lease check (CLI maintenance, tests, basket creation).
     Unleased,
 }

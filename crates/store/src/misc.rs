@@ -1,5 +1,10 @@
 //! Daemon heartbeats (`bot_status`), last prices (`market_prices`), account
 //! snapshots with retention and the equity series, and `bot_config`.
+//!
+//! Snapshot retention (run by [`crate::retention`]): every snapshot of the
+//! last day is kept; older ones are thinned to the last of each UTC hour
+//! ([`thin_snapshots`], what the hourly equity chart shows) and deleted after
+//! the policy's days ([`delete_snapshots_before`]), in bounded batches.
 
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
@@ -178,6 +183,12 @@ pub struct SnapshotRow {
     pub base_balance: Decimal,
     pub total_value: Decimal,
     pub balances: Value,
+    /// Held but not valued in `quote_asset` (not in `total_value`).
+    pub unvalued: Value,
+    /// Each valued asset: amount, value in `quote_asset`, the symbols used.
+    pub asset_values: Value,
+    /// Each basket quote asset: its baskets' assets valued in it.
+    pub quote_values: Value,
 }
 
 /// A snapshot to write (`timestamp` is the database's `now()`).
@@ -189,20 +200,63 @@ pub struct NewSnapshot {
     pub quote_balance: Decimal,
     /// Free + locked base balance of the main symbol (see `balances` for all).
     pub base_balance: Decimal,
-    /// Account value in `quote_asset`.
+    /// Account value in `quote_asset` (of the valued assets: see
+    /// [`SnapshotValuation::unvalued`]).
     pub total_value: Decimal,
     /// Every asset: `{"SOL": {"free": "1.2", "locked": "0"}, …}`.
     pub balances: Value,
 }
 
+/// How a snapshot's total was made (the JSON columns of migration
+/// `2026-11-25-000030_account_valuation`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotValuation {
+    /// `[{"asset": "BNB", "amount": "1", "reason": "…"}]`: held but not
+    /// valued in `quote_asset`, so left out of `total_value`.
+    pub unvalued: Value,
+    /// `{"SOL": {"amount": "2", "value": "300", "via": ["SOLUSDT"]}}`.
+    pub asset_values: Value,
+    /// `{"USDT": {"value": "6802", "unvalued": []}}`: each basket quote
+    /// asset, the assets of its baskets valued in it.
+    pub quote_values: Value,
+}
+
+impl SnapshotValuation {
+    /// Nothing known beyond the total (the columns' defaults).
+    pub fn empty() -> SnapshotValuation {
+        SnapshotValuation {
+            unvalued: Value::Array(Vec::new()),
+            asset_values: Value::Object(serde_json::Map::new()),
+            quote_values: Value::Object(serde_json::Map::new()),
+        }
+    }
+}
+
 /// # Errors
 /// [`Error::Invalid`] for a value its column cannot hold.
 pub fn insert_snapshot(conn: &mut PgConnection, s: &NewSnapshot) -> Result<SnapshotRow, Error> {
+    insert_valued_snapshot(conn, s, &SnapshotValuation::empty())
+}
+
+/// [`insert_snapshot`] with how the total was made.
+///
+/// # Errors
+/// [`Error::Invalid`] for a value its column cannot hold.
+pub fn insert_valued_snapshot(
+    conn: &mut PgConnection,
+    s: &NewSnapshot,
+    v: &SnapshotValuation,
+) -> Result<SnapshotRow, Error> {
     check("quote_balance", s.quote_balance, Col::Exchange)?;
     check("base_balance", s.base_balance, Col::Exchange)?;
     check("total_value", s.total_value, Col::Quote)?;
     Ok(diesel::insert_into(account_snapshots::table)
-        .values(s)
+        .values((
+            s,
+            account_snapshots::unvalued.eq(&v.unvalued),
+            account_snapshots::asset_values.eq(&v.asset_values),
+            account_snapshots::quote_values.eq(&v.quote_values),
+        ))
         .returning(SnapshotRow::as_returning())
         .get_result(conn)?)
 }
@@ -222,6 +276,66 @@ pub fn delete_snapshots_older_than(conn: &mut PgConnection, days: i64) -> Result
         "DELETE FROM account_snapshots WHERE \"timestamp\" < now() - make_interval(days => $1::int)",
     )
     .bind::<BigInt, _>(days)
+    .execute(conn)?)
+}
+
+/// Retention, thinning: deletes up to `batch` snapshots taken in
+/// `[from, to)` that are not the last of their UTC hour (per quote asset);
+/// returns how many. `from` and `to` should be whole hours, so that no hour
+/// is cut in two. One short statement over that time range.
+///
+/// # Errors
+/// [`Error::Invalid`] for `batch < 1`; [`Error::Query`].
+pub fn thin_snapshots(
+    conn: &mut PgConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    batch: i64,
+) -> Result<usize, Error> {
+    if batch < 1 {
+        return Err(Error::invalid(
+            "snapshot batch",
+            format!("{batch} is below 1"),
+        ));
+    }
+    Ok(diesel::sql_query(
+        "DELETE FROM account_snapshots WHERE id IN ( \
+           SELECT id FROM ( \
+             SELECT id, row_number() OVER ( \
+               PARTITION BY quote_asset, date_bin('1 hour', \"timestamp\", TIMESTAMPTZ 'epoch') \
+               ORDER BY \"timestamp\" DESC, id DESC) AS rn \
+             FROM account_snapshots WHERE \"timestamp\" >= $1 AND \"timestamp\" < $2) s \
+           WHERE rn > 1 LIMIT $3)",
+    )
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .bind::<BigInt, _>(batch)
+    .execute(conn)?)
+}
+
+/// Retention: deletes up to `batch` snapshots taken before `cutoff`, oldest
+/// first; returns how many. One short statement (an index range).
+///
+/// # Errors
+/// [`Error::Invalid`] for `batch < 1`; [`Error::Query`].
+pub fn delete_snapshots_before(
+    conn: &mut PgConnection,
+    cutoff: DateTime<Utc>,
+    batch: i64,
+) -> Result<usize, Error> {
+    if batch < 1 {
+        return Err(Error::invalid(
+            "snapshot batch",
+            format!("{batch} is below 1"),
+        ));
+    }
+    Ok(diesel::sql_query(
+        "DELETE FROM account_snapshots WHERE id IN ( \
+           SELECT id FROM account_snapshots WHERE \"timestamp\" < $1 \
+           ORDER BY \"timestamp\", id LIMIT $2)",
+    )
+    .bind::<Timestamptz, _>(cutoff)
+    .bind::<BigInt, _>(batch)
     .execute(conn)?)
 }
 

@@ -12,7 +12,8 @@
 //! request is sent, and the basket's `order_seq` is raised to the id's `seq`
 //! in the same transaction, so a crash can never make the bot reuse an id;
 //! a final status (FILLED, CANCELED, REJECTED, EXPIRED, EXPIRED_IN_MATCH) is
-//! never changed; a status never goes back (NEW after PARTIALLY_FILLED is a
+//! never changed — except a REJECTED row without an exchange id (given up as
+//! "never arrived"), which adopts the order when the exchange reports it; a status never goes back (NEW after PARTIALLY_FILLED is a
 //! stale snapshot and is ignored); `executed_qty` and the cumulative quote
 //! quantity never decrease; an order's exchange id, once known, never changes.
 
@@ -62,6 +63,9 @@ pub struct OrderRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub filled_at: Option<DateTime<Utc>>,
+    /// The `timestamp` (exchange clock, epoch ms) its create request
+    /// carries; `None` for rows written before it was recorded.
+    pub request_ts_ms: Option<i64>,
 }
 
 impl OrderRow {
@@ -119,6 +123,7 @@ struct OrderInsert<'a> {
     executed_qty: Decimal,
     cummulative_quote_qty: Decimal,
     filled_at: Option<DateTime<Utc>>,
+    request_ts_ms: Option<i64>,
 }
 
 /// Parses `cid` and checks that it names `basket` and that the side fits the role.
@@ -201,6 +206,22 @@ pub fn insert_pending(
     writer: Writer<'_>,
     order: &NewOrder,
 ) -> Result<OrderRow, Error> {
+    insert_pending_at(conn, writer, order, None)
+}
+
+/// [`insert_pending`] for a request stamped `request_ts_ms` (the exchange
+/// clock's epoch ms that its `timestamp` parameter carries): the row records
+/// it, so whoever finds the order missing later judges "never arrived" on
+/// the exchange's clock, not on when the row was written.
+///
+/// # Errors
+/// As [`insert_pending`].
+pub fn insert_pending_at(
+    conn: &mut PgConnection,
+    writer: Writer<'_>,
+    order: &NewOrder,
+    request_ts_ms: Option<i64>,
+) -> Result<OrderRow, Error> {
     check_prices(order.price, order.quantity, order.stop_price)?;
     let trailing = trailing_i32(order.trailing_delta)?;
     conn.transaction(|conn| {
@@ -224,6 +245,7 @@ pub fn insert_pending(
                 executed_qty: Decimal::ZERO,
                 cummulative_quote_qty: Decimal::ZERO,
                 filled_at: None,
+                request_ts_ms,
             })
             .returning(OrderRow::as_returning())
             .get_result(conn)
@@ -318,7 +340,21 @@ fn apply_state(
             });
         }
     }
-    let status = next_status(row.status, st.status);
+    // A row given up as "never arrived" (REJECTED without an exchange id) was
+    // our judgment, not the exchange's: an order the exchange reports under
+    // its clientOrderId is adopted, never ignored, so its fills are synced.
+    let given_up = row.status == OrderStatus::Rejected && row.exchange_order_id.is_none();
+    let status = if given_up {
+        log::warn!(
+            "Order given up as never arrived is on the exchange, adopted basket={} cid={} status={}",
+            row.basket_id,
+            row.client_order_id,
+            st.status
+        );
+        st.status
+    } else {
+        next_status(row.status, st.status)
+    };
     if status != st.status {
         log::warn!(
             "Ignored stale order status cid={} stored={} reported={}",
@@ -525,6 +561,7 @@ pub fn upsert_from_exchange(
                 executed_qty: st.executed_qty,
                 cummulative_quote_qty: st.cummulative_quote_qty,
                 filled_at: (st.status == OrderStatus::Filled).then(Utc::now),
+                request_ts_ms: None,
             })
             .returning(OrderRow::as_returning())
             .get_result(conn)?;

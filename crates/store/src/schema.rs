@@ -10,6 +10,9 @@ diesel::table! {
         base_balance -> Numeric,
         total_value -> Numeric,
         balances -> Jsonb,
+        unvalued -> Jsonb,
+        asset_values -> Jsonb,
+        quote_values -> Jsonb,
     }
 }
 
@@ -114,6 +117,9 @@ diesel::table! {
         message -> Text,
         data -> Nullable<Jsonb>,
         created_at -> Timestamptz,
+        repeat_count -> Int8,
+        last_seen_at -> Nullable<Timestamptz>,
+        pinned -> Bool,
     }
 }
 
@@ -143,6 +149,19 @@ diesel::table! {
         realized_pnl -> Nullable<Numeric>,
         executed_at -> Timestamptz,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    maintenance_runs (task) {
+        #[max_length = 50]
+        task -> Varchar,
+        started_at -> Timestamptz,
+        #[max_length = 100]
+        worker_id -> Nullable<Varchar>,
+        done_from -> Nullable<Timestamptz>,
+        done_at -> Nullable<Timestamptz>,
+        report -> Nullable<Jsonb>,
     }
 }
 
@@ -185,6 +204,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         filled_at -> Nullable<Timestamptz>,
+        request_ts_ms -> Nullable<Int8>,
     }
 }
 
@@ -220,6 +240,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     commands,
     events,
     fills,
+    maintenance_runs,
     market_prices,
     orders,
     pnl_hourly,

@@ -467,8 +467,16 @@ pub struct EventView {
     pub kind: String,
     pub message: String,
     pub basket_id: Option<i64>,
+    /// When first seen.
     pub time: String,
+    /// How long ago it was last seen.
     pub age: String,
+    /// How many identical events the row stands for (1: seen once).
+    pub repeat_count: i64,
+    /// `HH:MM` (UTC) of the last occurrence, for a repeated event.
+    pub last_seen: Option<String>,
+    /// Full time of the last occurrence, for a repeated event.
+    pub last_seen_time: Option<String>,
 }
 
 pub fn event_view(e: &EventRow, now: DateTime<Utc>) -> EventView {
@@ -485,7 +493,10 @@ pub fn event_view(e: &EventRow, now: DateTime<Utc>) -> EventView {
         message: e.message.clone(),
         basket_id: e.basket_id,
         time: fmt::time(e.created_at),
-        age: fmt::age((now - e.created_at).num_seconds()),
+        age: fmt::age((now - e.seen_at()).num_seconds()),
+        repeat_count: e.repeat_count,
+        last_seen: e.last_seen_at.map(|t| t.format("%H:%M").to_string()),
+        last_seen_time: e.last_seen_at.map(fmt::time),
     }
 }
 

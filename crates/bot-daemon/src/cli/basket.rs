@@ -10,6 +10,7 @@ use diesel::pg::PgConnection;
 use grid_core::{BasketInput, GridConfig, PlanInput};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
+use store::commands::{ClosePayload, NewCommand, Origin, Payload, ReanchorPayload};
 use store::CommandKind;
 
 use crate::error::DaemonError;
@@ -53,7 +54,10 @@ pub fn load_config(
 /// `create_basket` command's `config`).
 ///
 /// # Errors
-/// [`DaemonError::Invalid`] when `overlay` is not an object or a field is malformed.
+/// [`DaemonError::Invalid`] when `overlay` is not an object;
+/// [`DaemonError::Config`] naming the field for an unknown field, an unknown
+/// enum value or a value of the wrong type (grid-core's
+/// [`GridConfig::from_json`], as the plan command).
 pub fn merge_config(
     conn: &mut PgConnection,
     symbol: &str,
@@ -80,8 +84,7 @@ pub fn merge_config(
         }
     }
     merged.insert("symbol".into(), Value::String(symbol.to_string()));
-    serde_json::from_value(Value::Object(merged))
-        .map_err(|e| DaemonError::Invalid(format!("invalid basket config: {e}")))
+    Ok(GridConfig::from_json(&Value::Object(merged))?)
 }
 
 /// Validates and creates a basket. Nothing is stored or sent when it fails.
@@ -149,6 +152,8 @@ pub fn create_with<E: Exchange>(
             "anchor {anchor} is outside the symbol's price range"
         )));
     }
+    // §2 "at least one level must be active", as the plan command checks it.
+    config.validate_at_anchor(&rules, anchor)?;
     let budget = config.budget();
     let account = ex.account()?;
     let free = account.free(&rules.quote_asset);
@@ -240,15 +245,30 @@ pub fn queue(
             .unwrap_or_else(|| "all".into()),
         chrono::Utc::now().timestamp()
     );
-    let (row, _) = store::commands::insert(
-        conn,
-        &store::commands::NewCommand {
-            kind,
-            basket_id,
-            payload: json!({"source": "cli"}),
-            idempotency_key: key,
-        },
-    )?;
+    let source = Some("cli".to_string());
+    let origin = Origin {
+        source: source.clone(),
+    };
+    let payload = match kind {
+        CommandKind::Pause => Payload::Pause(origin),
+        CommandKind::Resume => Payload::Resume(origin),
+        CommandKind::CloseAll => Payload::CloseAll(origin),
+        CommandKind::CloseBasket => Payload::CloseBasket(ClosePayload {
+            source,
+            ..ClosePayload::default()
+        }),
+        CommandKind::Reanchor => Payload::Reanchor(ReanchorPayload {
+            source,
+            new_anchor: None,
+        }),
+        CommandKind::CreateBasket => {
+            return Err(DaemonError::Invalid(
+                "create_basket is queued with a symbol: use `bot-daemon basket create`".into(),
+            ))
+        }
+    };
+    let cmd = NewCommand::new(&payload, basket_id, key)?;
+    let (row, _) = store::commands::insert(conn, &cmd)?;
     Ok(row)
 }
 

@@ -3,6 +3,10 @@
 //! sim's full order and trade history.
 #![allow(dead_code)]
 
+pub mod interposed;
+#[allow(unused_imports)]
+pub use interposed::*;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
@@ -54,6 +58,7 @@ pub fn worker_cfg(url: &str, id: &str, lease_ms: i64, max: Option<i64>) -> Worke
         arrival_window_ms: bot_daemon::worker::arrival_window_ms(5000),
         mode: "paper".into(),
         base_url: url.to_string(),
+        retention: store::retention::Policy::default(),
     }
 }
 

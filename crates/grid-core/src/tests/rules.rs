@@ -59,6 +59,17 @@ fn tradability_names_the_failing_filter() {
     assert!(!r.is_dust(dec!(0.049), dec!(125)));
 }
 
+/// The last price is a valuation price: after the tick size grows it may sit
+/// off the new grid, and a position worth 195 USDC is still no dust.
+#[test]
+fn a_last_price_off_the_tick_grid_does_not_make_a_position_dust() {
+    let mut r = sol();
+    r.tick_size = dec!(0.10);
+    assert!(!r.is_dust(dec!(1.447551), dec!(134.99)));
+    assert!(r.is_dust(dec!(0.0369), dec!(134.99)));
+    assert!(r.is_dust(dec!(1), dec!(0)));
+}
+
 #[test]
 fn unusable_rules_are_refused() {
     let mut r = sol();

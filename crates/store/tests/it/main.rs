@@ -9,4 +9,6 @@ mod leases;
 mod migrations;
 mod money;
 mod orders;
+mod retention;
+mod rules;
 mod web_sessions;

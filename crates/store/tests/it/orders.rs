@@ -285,3 +285,43 @@ fn order_history_is_keyset_paginated_with_filters() {
     .expect("empty");
     assert!(empty.rows.is_empty() && empty.next.is_none());
 }
+
+/// A row given up as "never arrived" (REJECTED, no exchange id) is a local
+/// judgment, not the exchange's word: when the exchange reports the order
+/// after all, the row adopts it (its status, id and executed quantity) so
+/// its trades are synced and its role is seen. A row the exchange itself
+/// rejected never has an exchange id and is never reported.
+#[test]
+fn a_given_up_order_that_the_exchange_reports_is_adopted() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let b = new_basket(&mut conn).id;
+    let o = orders::insert_pending(&mut conn, Writer::Unleased, &order(b, "B1", 1, Side::Buy))
+        .expect("pending");
+    orders::mark_unknown(&mut conn, Writer::Unleased, &o.client_order_id, "timeout")
+        .expect("unknown");
+    orders::mark_rejected(
+        &mut conn,
+        Writer::Unleased,
+        &o.client_order_id,
+        "not found on the exchange: the create never arrived",
+    )
+    .expect("given up");
+    let reported = ExchangeOrder {
+        client_order_id: o.client_order_id.clone(),
+        side: Side::Buy,
+        order_type: OrderType::Limit,
+        price: d("142.500"),
+        orig_qty: d("0.56"),
+        stop_price: None,
+        trailing_delta: None,
+        time_in_force: Some(TimeInForce::Gtc),
+        state: state(7100, OrderStatus::PartiallyFilled, "0.2"),
+    };
+    let row = orders::upsert_from_exchange(&mut conn, Writer::Unleased, &reported).expect("adopt");
+    assert_eq!(row.status, OrderStatus::PartiallyFilled);
+    assert_eq!(row.exchange_order_id, Some(7100));
+    assert_eq!(row.executed_qty, d("0.2"));
+    let open = orders::list_open_for_basket(&mut conn, b).expect("open");
+    assert_eq!(open.len(), 1, "the adopted order is open again");
+}

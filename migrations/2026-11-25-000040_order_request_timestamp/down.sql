@@ -1,0 +1,1 @@
+ALTER TABLE orders DROP COLUMN request_ts_ms;
