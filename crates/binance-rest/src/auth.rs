@@ -20,6 +20,7 @@ use crate::error::Error;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps the secret text as Binance issued it (HMAC key; not validated).
     pub fn new(secret: impl Into<String>) -> Self {
         Secret(secret.into())
     }
@@ -70,11 +71,13 @@ impl Drop for Secret {
 /// `***` for the secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
+    /// The API key, sent in the `X-MBX-APIKEY` header; not secret.
     pub api_key: String,
     secret: Secret,
 }
 
 impl Credentials {
+    /// A key and its secret, as Binance issued them.
     pub fn new(api_key: impl Into<String>, secret: impl Into<String>) -> Self {
         Credentials {
             api_key: api_key.into(),
@@ -82,6 +85,7 @@ impl Credentials {
         }
     }
 
+    /// The secret, for signing; it never prints.
     pub fn secret(&self) -> &Secret {
         &self.secret
     }

@@ -88,14 +88,17 @@ impl ClientConfig {
         }
     }
 
+    /// Defaults for Binance production ([`PRODUCTION_URL`]).
     pub fn production() -> Self {
         Self::new(PRODUCTION_URL)
     }
 
+    /// Defaults for the spot testnet ([`TESTNET_URL`]).
     pub fn testnet() -> Self {
         Self::new(TESTNET_URL)
     }
 
+    /// These settings with the API key and secret for signed calls.
     pub fn with_credentials(
         mut self,
         api_key: impl Into<String>,
@@ -258,6 +261,7 @@ impl BinanceClient {
         }
     }
 
+    /// The settings the client was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }
@@ -863,14 +867,15 @@ impl BinanceClient {
 
     fn order_params(&self, order: &NewOrder) -> Result<(Params, String), Error> {
         let mut order = order.clone();
-        if order.new_client_order_id.is_none() {
-            order.new_client_order_id = Some(self.generate_client_order_id());
-        }
+        let client_order_id = order
+            .new_client_order_id
+            .get_or_insert_with(|| self.generate_client_order_id())
+            .clone();
         if order.resp_type.is_none() {
             order.resp_type = Some(self.config.default_resp_type);
         }
         let params = order.to_params()?;
-        Ok((params, order.new_client_order_id.unwrap_or_default()))
+        Ok((params, client_order_id))
     }
 
     /// `POST /api/v3/order` (weight 1, signed). **Never retried.** A missing

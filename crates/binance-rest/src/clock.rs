@@ -2,7 +2,7 @@
 //! governor and of retries neither sleep nor depend on timing luck.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Wall-clock time (epoch milliseconds) and sleeping.
@@ -39,6 +39,7 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
+    /// A clock standing at `start_ms` (Unix milliseconds).
     pub fn new(start_ms: i64) -> Self {
         ManualClock {
             now: AtomicI64::new(start_ms),
@@ -46,18 +47,24 @@ impl ManualClock {
         }
     }
 
+    /// Moves the time forward by `d` without recording a sleep.
     pub fn advance(&self, d: Duration) {
         let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         self.now.fetch_add(ms, Ordering::SeqCst);
     }
 
+    /// Sets the time to `now_ms` (Unix milliseconds), forward or back.
     pub fn set(&self, now_ms: i64) {
         self.now.store(now_ms, Ordering::SeqCst);
     }
 
     /// Every sleep requested so far, in order.
     pub fn sleeps(&self) -> Vec<Duration> {
-        self.sleeps.lock().map(|s| s.clone()).unwrap_or_default()
+        // A poisoned lock still holds every sleep pushed: a push cannot half-happen.
+        self.sleeps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Total time slept.
@@ -72,9 +79,10 @@ impl Clock for ManualClock {
     }
 
     fn sleep(&self, d: Duration) {
-        if let Ok(mut s) = self.sleeps.lock() {
-            s.push(d);
-        }
+        self.sleeps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(d);
         self.advance(d);
     }
 }

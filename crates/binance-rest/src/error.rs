@@ -67,21 +67,31 @@ pub enum Error {
     /// refused to send because an earlier 429 is still in force. Nothing was
     /// executed. No request of this client is sent before `retry_after` passed.
     #[error("rate limited: retry after {retry_after:?}")]
-    RateLimited { retry_after: Duration },
+    RateLimited {
+        /// How long to wait before the next request (from `Retry-After`).
+        retry_after: Duration,
+    },
 
     /// HTTP 418: the IP is banned until `until_ms` (epoch ms, local clock),
     /// i.e. for `retry_after` from the moment the error was produced. Nothing
     /// was executed; the governor refuses every call until then.
     #[error("IP banned until {until_ms} (retry after {retry_after:?})")]
     Banned {
+        /// End of the ban, Unix milliseconds on the local clock.
         until_ms: i64,
+        /// How long the ban still lasted when the error was produced.
         retry_after: Duration,
     },
 
     /// A definite rejection by the exchange, `{"code": .., "msg": ..}`.
     /// The request had no effect (for orders: nothing was placed/cancelled).
     #[error("exchange error {code}: {msg}")]
-    Api { code: i64, msg: String },
+    Api {
+        /// Binance's error code (negative, e.g. `-2010` insufficient balance).
+        code: i64,
+        /// Binance's message, as sent.
+        msg: String,
+    },
 
     /// A write (new order, cancel) whose result is not known: it may have been
     /// executed. **Do not retry blindly**: look the order up by its client
@@ -90,6 +100,7 @@ pub enum Error {
     UnknownOutcome {
         /// The client order id of the order placed or cancelled, when known.
         client_order_id: Option<String>,
+        /// What happened (timeout after sending, HTTP 5xx, `-1006`, an undecodable answer).
         reason: String,
     },
 
@@ -100,7 +111,12 @@ pub enum Error {
     /// An HTTP status without a Binance error body (403 WAF, 404, …).
     /// `body` is truncated.
     #[error("HTTP {status}: {body}")]
-    Http { status: u16, body: String },
+    Http {
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the response body, truncated.
+        body: String,
+    },
 
     /// The client refused to build the request (a value the exchange would
     /// reject, e.g. a negative quantity). Nothing was sent.

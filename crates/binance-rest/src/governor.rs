@@ -72,6 +72,8 @@ impl std::fmt::Debug for Governor {
 }
 
 impl Governor {
+    /// A governor on `clock` with the default limit ([`DEFAULT_WEIGHT_LIMIT`]
+    /// per minute), nothing used and no block.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Governor {
             clock,
@@ -97,6 +99,7 @@ impl Governor {
         }
     }
 
+    /// The per-minute `REQUEST_WEIGHT` limit in force.
     pub fn limit(&self) -> u32 {
         self.lock().limit
     }

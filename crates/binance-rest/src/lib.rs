@@ -22,6 +22,8 @@
 //! - [`symbol`]: [`SymbolStatus`] and [`SymbolState`] (status + rules, re-read
 //!   with [`BinanceClient::refresh_symbol`]).
 
+#![deny(missing_docs)]
+
 pub mod auth;
 pub mod client;
 pub mod clock;

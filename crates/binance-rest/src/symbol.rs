@@ -32,15 +32,21 @@ use crate::types::{SymbolFilter, SymbolInfo};
 /// and treated as closed: nothing is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SymbolStatus {
+    /// `TRADING`: open for new orders, cancels and trades.
     Trading,
+    /// `END_OF_DAY`: closed for the day.
     EndOfDay,
+    /// `HALT`: trading halted.
     Halt,
+    /// `BREAK`: in a trading break.
     Break,
     /// Only cancels are accepted (new 2026-07).
     CancelOnly,
-    /// Legacy values some clients and older docs still list.
+    /// `PRE_TRADING`: a legacy value some clients and older docs still list.
     PreTrading,
+    /// `POST_TRADING`: legacy, as `PRE_TRADING`.
     PostTrading,
+    /// `AUCTION_MATCH`: legacy, as `PRE_TRADING`.
     AuctionMatch,
     /// A status this client does not know; treated as closed.
     Unknown(String),
@@ -147,8 +153,11 @@ impl SymbolInfo {
 /// filters as grid-core rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SymbolState {
+    /// The symbol, e.g. `SOLUSDC`.
     pub symbol: String,
+    /// Whether it trades now.
     pub status: SymbolStatus,
+    /// Its filters and assets as grid-core rules.
     pub rules: SymbolRules,
 }
 

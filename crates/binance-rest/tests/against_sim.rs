@@ -3,6 +3,9 @@
 //! endpoint, error mapping, 429 blocking, -1021 resync, unknown outcomes
 //! reconciled by client order id, and the secret never logged.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -3,6 +3,9 @@
 //! governor's 429/418 blocks, -1021 resync, signing on the wire, and the
 //! secret never showing up in errors or logs.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

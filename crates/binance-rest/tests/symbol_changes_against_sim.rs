@@ -4,6 +4,9 @@
 //! passes, and a closed market is recognised as such (never as a filter
 //! failure).
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Duration;
 
 use binance_rest::{

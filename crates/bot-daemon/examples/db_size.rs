@@ -21,6 +21,7 @@
 //! in production, at 5 s cycles, autovacuum's 60 s naptime is 12 cycles). The lines between `after-only begin` and
 //! `after-only end` are removed by the script for the commit before the
 //! change (no retention there).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test and measurement code: a failed unwrap is a failed run
 
 use std::time::{Duration, Instant};
 

@@ -316,22 +316,20 @@ pub fn valuation_json(v: &AccountValuation) -> store::misc::SnapshotValuation {
 /// by id.
 ///
 /// # Errors
-/// [`DaemonError::Db`].
+/// [`DaemonError::Store`].
 fn live_baskets(conn: &mut PgConnection) -> Result<Vec<(String, BasketAssets)>, DaemonError> {
-    use diesel::prelude::*;
-    use store::schema::baskets::dsl as b;
-    let live: Vec<&str> = store::baskets::LIVE_STATUSES
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
-    let rows: Vec<(i64, String, String, String)> = b::baskets
-        .filter(b::status.eq_any(live))
-        .select((b::id, b::symbol, b::base_asset, b::quote_asset))
-        .order(b::id)
-        .load(conn)?;
-    Ok(rows
+    Ok(store::baskets::list_live_symbols(conn)?
         .into_iter()
-        .map(|(id, symbol, base, quote)| (symbol, BasketAssets { id, base, quote }))
+        .map(|b| {
+            (
+                b.symbol,
+                BasketAssets {
+                    id: b.id,
+                    base: b.base_asset,
+                    quote: b.quote_asset,
+                },
+            )
+        })
         .collect())
 }
 

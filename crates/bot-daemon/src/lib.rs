@@ -14,9 +14,11 @@ pub mod account;
 pub mod backoff;
 pub mod cli;
 pub mod error;
+pub mod ledger;
 pub mod paper;
 pub mod run;
 pub mod settings;
+pub mod sim;
 pub mod worker;
 
 pub use error::DaemonError;

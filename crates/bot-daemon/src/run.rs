@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use binance_rest::{BinanceClient, ClientConfig, Exchange};
 use diesel::pg::PgConnection;
-use diesel::prelude::*;
 use exchange_sim::SimServer;
 use grid_core::GridConfig;
 
@@ -73,11 +72,7 @@ pub fn ensure_default_basket<E: Exchange>(
     conn: &mut PgConnection,
     ex: &E,
 ) -> Result<Option<i64>, DaemonError> {
-    let any: Option<i64> = store::schema::baskets::table
-        .select(store::schema::baskets::id)
-        .first(conn)
-        .optional()?;
-    if any.is_some() {
+    if store::baskets::any_exists(conn)? {
         return Ok(None);
     }
     let config = GridConfig::default();
@@ -340,13 +335,5 @@ impl Sleeper {
 }
 
 fn pending_commands(conn: &mut PgConnection) -> bool {
-    use store::schema::commands;
-    commands::table
-        .filter(commands::status.eq("pending"))
-        .select(commands::id)
-        .first::<i64>(conn)
-        .optional()
-        .ok()
-        .flatten()
-        .is_some()
+    store::commands::any_pending(conn).unwrap_or(false)
 }

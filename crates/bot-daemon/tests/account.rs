@@ -1,6 +1,7 @@
 //! The account snapshot against exchange-sim and a fresh database: every
 //! basket's assets valued in its own quote, the account in one currency, and
 //! what cannot be converted reported as unvalued (never counted as 0).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test and measurement code: a failed unwrap is a failed run
 
 mod common;
 
@@ -8,7 +9,6 @@ use std::collections::BTreeMap;
 
 use bot_daemon::cli::basket;
 use common::*;
-use diesel::prelude::*;
 use exchange_sim::config::SymbolConfig;
 use exchange_sim::SimConfig;
 use rust_decimal_macros::dec;
@@ -31,12 +31,9 @@ fn usdt_sim() -> exchange_sim::SimServer {
 }
 
 fn last_snapshot(conn: &mut diesel::pg::PgConnection) -> SnapshotRow {
-    use store::schema::account_snapshots::dsl as s;
-    s::account_snapshots
-        .select(SnapshotRow::as_select())
-        .order(s::id.desc())
-        .first(conn)
+    store::misc::latest_snapshot(conn)
         .unwrap_or_else(|e| panic!("no snapshot: {e}"))
+        .unwrap_or_else(|| panic!("no snapshot"))
 }
 
 /// A USDT-only account: the snapshot is in USDT and counts the SOL at the

@@ -2,6 +2,7 @@
 //! like the plan command (strategy.md §2): an unknown enum value or field is
 //! a config error naming the field, and a config without an active level is
 //! refused. Nothing is stored or sent.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test and measurement code: a failed unwrap is a failed run
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Commands (closed baskets, reanchor, create_basket), the wake-up on NOTIFY,
 //! the exact trade cursor, commission valuation, printing into a closed pipe
 //! and bad input — each against exchange-sim and a fresh database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test and measurement code: a failed unwrap is a failed run
 
 mod common;
 
@@ -14,7 +15,6 @@ use bot_daemon::cli::basket;
 use bot_daemon::run::{Sleeper, Wake};
 use bot_daemon::worker::Worker;
 use common::*;
-use diesel::prelude::*;
 use exchange_sim::config::CommissionAsset;
 use exchange_sim::server::lock;
 use exchange_sim::types::{OrderType, Side as SimSide};
@@ -287,7 +287,7 @@ fn trade_cursor_finds_a_fill_behind_a_thousand_trades() {
             } else {
                 SimSide::Sell
             };
-            let req = exchange_sim::engine::NewOrder {
+            let req = exchange_sim::OrderRequest {
                 symbol: "SOLUSDC".into(),
                 side: Some(side),
                 order_type: Some(OrderType::Market),
@@ -426,10 +426,12 @@ fn corrupt_config_row_puts_that_basket_in_error_and_the_loop_lives() {
         .unwrap_or_else(|e| panic!("{e}"));
     let good = basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
         .unwrap_or_else(|e| panic!("{e}"));
-    diesel::sql_query("UPDATE baskets SET config = '{\"levels_pct\": \"garbage\", \"budget\": [1,2]}' WHERE id = $1")
-        .bind::<diesel::sql_types::BigInt, _>(bad.id)
-        .execute(&mut conn)
-        .unwrap_or_else(|e| panic!("{e}"));
+    store::testing::overwrite_config(
+        &mut conn,
+        bad.id,
+        &json!({"levels_pct": "garbage", "budget": [1, 2]}),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let mut w = worker(&sim, "w1");
     let r = w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
     assert!(r.held.contains(&good.id));
@@ -538,22 +540,8 @@ fn a_command_taken_over_while_it_runs_is_not_recorded_and_the_cycle_goes_on() {
     w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
     // Another claimant takes the command over as soon as w1 claims it (as
     // a worker taking over an orphaned `running` command would).
-    diesel::sql_query(
-        "CREATE FUNCTION take_over() RETURNS trigger AS $$ BEGIN \
-           IF NEW.status = 'running' AND NEW.idempotency_key = 'taken' THEN \
-             NEW.claimed_by := 'other'; \
-           END IF; \
-           RETURN NEW; \
-         END; $$ LANGUAGE plpgsql",
-    )
-    .execute(&mut conn)
-    .unwrap_or_else(|e| panic!("{e}"));
-    diesel::sql_query(
-        "CREATE TRIGGER take_over BEFORE UPDATE ON commands \
-         FOR EACH ROW EXECUTE FUNCTION take_over()",
-    )
-    .execute(&mut conn)
-    .unwrap_or_else(|e| panic!("{e}"));
+    store::testing::reassign_on_claim(&mut conn, "taken", "other")
+        .unwrap_or_else(|e| panic!("{e}"));
     let taken = queue_raw(
         &mut conn,
         CommandKind::Pause,
@@ -589,16 +577,7 @@ fn a_command_taken_over_while_it_runs_is_not_recorded_and_the_cycle_goes_on() {
 /// Marks commands `running` again, as a cycle cut short after their work
 /// (a lost connection, a kill) leaves them.
 fn cut_short(conn: &mut PgConnection, ids: &[i64], claimant: &str) {
-    for id in ids {
-        diesel::sql_query(
-            "UPDATE commands SET status = 'running', result = NULL, error = NULL, \
-             finished_at = NULL, claimed_by = $2 WHERE id = $1",
-        )
-        .bind::<diesel::sql_types::BigInt, _>(*id)
-        .bind::<diesel::sql_types::Text, _>(claimant)
-        .execute(conn)
-        .unwrap_or_else(|e| panic!("{e}"));
-    }
+    store::testing::reopen_commands(conn, ids, claimant).unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// A command left `running` (its worker's cycle cut short, or its worker

@@ -2,6 +2,7 @@
 //! database per test: a scripted market, injected unknown outcomes, two
 //! workers on one database, commands, and refused basket creations.
 //! Cycles are driven directly (no sleeps), the price by the sim's engine.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test and measurement code: a failed unwrap is a failed run
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -10,7 +11,6 @@ use binance_rest::{BinanceClient, ClientConfig};
 use bot_daemon::cli::basket;
 use bot_daemon::worker::{CycleReport, Worker, WorkerConfig};
 use diesel::pg::PgConnection;
-use diesel::prelude::*;
 use exchange_sim::server::lock;
 use exchange_sim::{FaultConfig, SimConfig, SimServer};
 use grid_core::{BasketStatus, Decimal};
@@ -72,23 +72,19 @@ fn cycle(w: &mut Worker<BinanceClient>, conn: &mut PgConnection) -> CycleReport 
 /// `fills`, the database's position equal to the exchange's balance, no role
 /// with two live orders, the database's open orders equal to the exchange's.
 fn check_invariants(sim: &SimServer, conn: &mut PgConnection, strict_open: bool) {
-    use store::schema::{baskets, fills, orders};
     let engine = sim.engine();
     let st = lock(&engine).state();
-    let trade_ids: Vec<i64> = fills::table
-        .select(fills::exchange_trade_id)
-        .load(conn)
-        .unwrap_or_default();
+    let trade_ids: Vec<i64> = store::testing::all_trade_ids(conn).unwrap_or_default();
     let unique: HashSet<i64> = trade_ids.iter().copied().collect();
     assert_eq!(unique.len(), trade_ids.len(), "a trade is twice in fills");
     let sim_ids: HashSet<i64> = st.trades.iter().map(|t| t.id as i64).collect();
     if strict_open {
         assert_eq!(unique, sim_ids, "fills differ from the exchange's trades");
-        let pos: Vec<Decimal> = baskets::table
-            .select(baskets::pos)
-            .load(conn)
-            .unwrap_or_default();
-        let db_pos: Decimal = pos.iter().copied().sum();
+        let db_pos: Decimal = store::baskets::list(conn, None)
+            .unwrap_or_default()
+            .iter()
+            .map(|b| b.pos)
+            .sum();
         let bal = st
             .balances
             .get("SOL")
@@ -122,11 +118,11 @@ fn check_invariants(sim: &SimServer, conn: &mut PgConnection, strict_open: bool)
             .map(|o| o.client_order_id.clone())
             .collect();
         sim_open.sort();
-        let mut db_open: Vec<String> = orders::table
-            .filter(orders::status.eq_any(["NEW", "PARTIALLY_FILLED", "PENDING_NEW", "UNKNOWN"]))
-            .select(orders::client_order_id)
-            .load(conn)
-            .unwrap_or_default();
+        let mut db_open: Vec<String> = store::orders::list_open(conn)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| o.client_order_id)
+            .collect();
         db_open.sort();
         assert_eq!(db_open, sim_open, "open orders differ");
     }

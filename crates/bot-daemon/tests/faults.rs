@@ -4,6 +4,7 @@
 //! dropping the daemon's connections, and two workers sharing 20 baskets.
 //! Every test is bounded in cycles and time and ends with the money
 //! invariants checked against the sim's full history (`check_history`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test and measurement code: a failed unwrap is a failed run
 
 mod common;
 
@@ -114,14 +115,11 @@ fn spawn(cmd: &mut Command) -> Child {
 
 /// The pid in this worker's heartbeat row (written at the start of each cycle).
 fn heartbeat_pid(conn: &mut PgConnection, worker: &str) -> Option<i32> {
-    use store::schema::bot_status;
-    bot_status::table
-        .filter(bot_status::instance_id.eq(worker))
-        .select(bot_status::pid)
-        .first::<i32>(conn)
-        .optional()
-        .ok()
-        .flatten()
+    store::misc::statuses(conn)
+        .ok()?
+        .into_iter()
+        .find(|s| s.instance_id == worker)
+        .map(|s| s.pid)
 }
 
 /// `kill -9` of the real daemon at seeded moments while the price moves,
@@ -271,17 +269,8 @@ impl<E: Exchange> Recording<E> {
             .and_then(|s| s.parse().ok())
             .unwrap_or(-1);
         let holder: Option<String> = {
-            use store::schema::baskets;
             let mut c = self.db.lock().unwrap_or_else(|e| e.into_inner());
-            baskets::table
-                .find(id)
-                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "COALESCE(lease_until > now(), false)",
-                ))
-                .select(baskets::worker_id)
-                .first::<Option<String>>(&mut *c)
-                .ok()
-                .flatten()
+            store::leases::holder(&mut c, id).ok().flatten()
         };
         self.log.lock().unwrap_or_else(|e| e.into_inner()).push((
             self.worker.clone(),
@@ -599,13 +588,11 @@ fn postgres_drops_the_daemons_connections() {
         cycles_seen(&sim) > after + 5,
         "the daemon did not resume cycling"
     );
-    let hb: Vec<chrono::DateTime<chrono::Utc>> = {
-        use store::schema::bot_status;
-        bot_status::table
-            .select(bot_status::heartbeat_at)
-            .load(&mut conn)
-            .unwrap_or_default()
-    };
+    let hb: Vec<chrono::DateTime<chrono::Utc>> = store::misc::statuses(&mut conn)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.heartbeat_at)
+        .collect();
     assert!(
         hb.iter().any(|t| *t > since),
         "no heartbeat after the drops"
@@ -693,7 +680,9 @@ fn a_create_arriving_late_is_not_doubled() {
     // A second basket's first create is lost for good: given up after the window.
     let b2 = basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None)
         .unwrap_or_else(|e| panic!("{e}"));
-    w.cfg.arrival_window_ms = 400;
+    // Long enough that the next cycle, however slow the machine, runs
+    // inside it (a window shorter than a cycle made this test flaky).
+    w.cfg.arrival_window_ms = 3_000;
     w.exchange.hold.store(true, Ordering::SeqCst);
     w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
     let lost = w.exchange.take_held();
@@ -704,7 +693,7 @@ fn a_create_arriving_late_is_not_doubled() {
     );
     w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(live_for_role(&sim, &lost_cid), 0);
-    std::thread::sleep(Duration::from_millis(450));
+    std::thread::sleep(Duration::from_millis(3_100));
     for _ in 0..2 {
         w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
         check_history_partial(&sim, &mut conn);
@@ -810,15 +799,10 @@ fn a_close_does_not_sell_what_a_late_take_profit_already_sold() {
     store::leases::release_leases(&mut conn, "w1").unwrap_or_else(|e| panic!("{e}"));
     settle(&sim, &mut conn, 0);
     check_history_beside(&sim, &mut conn, &own);
-    let status: String = {
-        use store::schema::baskets;
-        baskets::table
-            .find(a.id)
-            .select(baskets::status)
-            .first(&mut conn)
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
-    assert_eq!(status, "emergency_closed");
+    let status = store::baskets::get(&mut conn, a.id)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .status;
+    assert_eq!(status.as_str(), "emergency_closed");
 }
 
 /// The exchange reports B1 FILLED but its trade list lags two calls behind:
@@ -827,7 +811,6 @@ fn a_close_does_not_sell_what_a_late_take_profit_already_sold() {
 /// B1 is never bought again.
 #[test]
 fn a_basket_waits_while_the_trade_list_lags_behind_the_orders() {
-    use store::schema::events;
     let sim = roomy_sim();
     let db = TestDb::new();
     let mut conn = db.connect();
@@ -848,11 +831,12 @@ fn a_basket_waits_while_the_trade_list_lags_behind_the_orders() {
         w.cycle(&mut conn).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sent(&sim), before, "an order was sent on fills missing B1");
     }
-    let waits: Vec<String> = events::table
-        .filter(events::kind.eq("fills_behind"))
-        .select(events::message)
-        .load(&mut conn)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let waits: Vec<String> = store::events::of_kind(&mut conn, b.id, "fills_behind", 500)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .rev()
+        .map(|e| e.message)
+        .collect();
     assert_eq!(waits.len(), 1, "{waits:?}");
     assert!(waits[0].contains(&b1), "{waits:?}");
     // The trades show now: the basket goes on (B3 joins the ladder).
@@ -877,15 +861,11 @@ fn a_basket_waits_while_the_trade_list_lags_behind_the_orders() {
 
 /// Baskets by holder (`baskets.worker_id`) among those that need a writer.
 fn holders(conn: &mut PgConnection) -> HashMap<String, usize> {
-    use store::schema::baskets;
-    let rows: Vec<Option<String>> = baskets::table
-        .filter(baskets::status.eq_any(["active", "paused", "stopping", "closing"]))
-        .select(baskets::worker_id)
-        .load(conn)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = store::baskets::list_live(conn).unwrap_or_else(|e| panic!("{e}"));
     let mut by: HashMap<String, usize> = HashMap::new();
-    for w in rows {
-        *by.entry(w.unwrap_or_else(|| "-".into())).or_default() += 1;
+    for b in rows {
+        *by.entry(b.worker_id.unwrap_or_else(|| "-".into()))
+            .or_default() += 1;
     }
     by
 }
@@ -961,23 +941,18 @@ fn sigkill_one_of_two_worker_processes() {
     // pa's leases run out at the latest of their expiries (database clock);
     // from then on, count pb's cycles (every openOrders call is pb's) until
     // it holds every basket. The price keeps moving meanwhile.
-    let expiry: chrono::DateTime<chrono::Utc> = {
-        use store::schema::baskets;
-        baskets::table
-            .filter(baskets::worker_id.eq("pa"))
-            .select(diesel::dsl::max(baskets::lease_until))
-            .first::<Option<chrono::DateTime<chrono::Utc>>>(&mut conn)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|| panic!("pa held nothing when killed"))
-    };
+    let expiry: chrono::DateTime<chrono::Utc> = store::baskets::list(&mut conn, None)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .filter(|b| b.worker_id.as_deref() == Some("pa"))
+        .filter_map(|b| b.lease_until)
+        .max()
+        .unwrap_or_else(|| panic!("pa held nothing when killed"));
     let mut expired_at_cycle = None;
     let took = loop {
         set_price(&sim, "SOLUSDC", path[step % path.len()]);
         step += 1;
-        let now: chrono::DateTime<chrono::Utc> =
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Timestamptz>("now()"))
-                .get_result(&mut conn)
-                .unwrap_or_else(|e| panic!("{e}"));
+        let now = store::testing::db_now(&mut conn).unwrap_or_else(|e| panic!("{e}"));
         if expired_at_cycle.is_none() && now > expiry {
             expired_at_cycle = Some(cycles_seen(&sim));
         }

@@ -3,6 +3,7 @@
 //! that acted stored its full plan input; nothing was ever deleted. Now the
 //! warnings collapse into one row per distinct message and the plan inputs
 //! are compact, replayable, and pruned to the last N per basket.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test and measurement code: a failed unwrap is a failed run
 
 mod common;
 
@@ -11,11 +12,10 @@ use std::time::Duration;
 use bot_daemon::cli::basket;
 use common::*;
 use diesel::pg::PgConnection;
-use diesel::prelude::*;
 use grid_core::{Fill, PlanInput, Side};
 use rust_decimal_macros::dec;
+use store::events::EventRow;
 use store::fills::NewFill;
-use store::schema::events as ev;
 use store::test_db::TestDb;
 use store::Writer;
 
@@ -52,14 +52,12 @@ fn short_of_base(conn: &mut PgConnection, c: &binance_rest::BinanceClient) -> i6
     b.id
 }
 
-fn kinds(conn: &mut PgConnection, basket: i64, kind: &str) -> Vec<(i64, i64)> {
-    ev::table
-        .filter(ev::basket_id.eq(basket))
-        .filter(ev::kind.eq(kind))
-        .select((ev::id, ev::repeat_count))
-        .order(ev::id)
-        .load(conn)
-        .unwrap_or_else(|e| panic!("events: {e}"))
+/// The basket's events of `kind`, oldest first.
+fn kinds(conn: &mut PgConnection, basket: i64, kind: &str) -> Vec<EventRow> {
+    let mut rows =
+        store::events::of_kind(conn, basket, kind, 500).unwrap_or_else(|e| panic!("events: {e}"));
+    rows.reverse();
+    rows
 }
 
 #[test]
@@ -73,20 +71,14 @@ fn repeated_insufficient_balance_warnings_are_one_row_each() {
         w.cycle(&mut conn).unwrap_or_else(|e| panic!("cycle: {e}"));
     }
     let warnings = kinds(&mut conn, id, "insufficient_balance");
-    let messages: Vec<String> = ev::table
-        .filter(ev::kind.eq("insufficient_balance"))
-        .select(ev::message)
-        .order(ev::id)
-        .limit(6)
-        .load(&mut conn)
-        .unwrap_or_default();
+    let messages: Vec<&str> = warnings.iter().map(|e| e.message.as_str()).collect();
     assert!(
         !warnings.is_empty() && warnings.len() <= 3,
         "one row per skipped role, not one per cycle: {} rows, first messages {messages:#?}",
         warnings.len()
     );
     assert!(
-        warnings.iter().all(|(_, n)| *n >= 11),
+        warnings.iter().all(|e| e.repeat_count >= 11),
         "each counts the cycles it repeated in: {warnings:?}"
     );
 }
@@ -112,19 +104,17 @@ fn cycle_inputs_are_compact_replayable_and_only_the_last_n_are_kept() {
         assert!(r.acted.contains(&id), "every cycle acts: {r:?}");
     }
     let cycles = kinds(&mut conn, id, "cycle");
-    assert_eq!(cycles.len(), 4, "the last 4 plan inputs: {cycles:?}");
+    let ids: Vec<i64> = cycles.iter().map(|e| e.id).collect();
+    assert_eq!(cycles.len(), 4, "the last 4 plan inputs: {ids:?}");
     let fills: Vec<Fill> = store::fills::fills_for_basket(&mut conn, id)
         .unwrap_or_default()
         .iter()
         .map(|f| f.to_core())
         .collect();
-    for (event, _) in cycles {
-        let data: Option<serde_json::Value> = ev::table
-            .find(event)
-            .select(ev::data)
-            .first(&mut conn)
-            .unwrap_or_else(|e| panic!("event {event}: {e}"));
-        let input = data
+    for row in cycles {
+        let event = row.id;
+        let input = row
+            .data
             .and_then(|d| d.get("input").cloned())
             .unwrap_or_else(|| panic!("event {event} has no input"));
         assert!(

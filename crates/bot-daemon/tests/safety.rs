@@ -8,6 +8,7 @@
 //! - a transient input problem skips the cycle; a basket in `error` keeps its
 //!   exits, can be resumed, and can be closed;
 //! - the dashboard's reanchor payload is obeyed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test and measurement code: a failed unwrap is a failed run
 
 mod common;
 
@@ -19,7 +20,6 @@ use bot_daemon::cli::basket;
 use bot_daemon::worker::Worker;
 use common::*;
 use diesel::pg::PgConnection;
-use diesel::prelude::*;
 use exchange_sim::server::lock;
 use exchange_sim::{SimConfig, SimServer};
 use grid_core::{BasketStatus, Decimal};
@@ -45,19 +45,14 @@ fn basket_row(conn: &mut PgConnection, id: i64) -> store::baskets::BasketRow {
 /// Every basket in a terminal status holds no position that could be sold
 /// (the exchange's rules decide what is dust) and has no open order.
 fn no_terminal_basket_holds_a_position(sim: &SimServer, conn: &mut PgConnection) {
-    use store::schema::baskets;
     let last = lock(&sim.engine())
         .state()
         .prices
         .get("SOLUSDC")
         .copied()
         .unwrap_or_else(|| panic!("no SOLUSDC price"));
-    let ids: Vec<i64> = baskets::table
-        .select(baskets::id)
-        .load(conn)
-        .unwrap_or_else(|e| panic!("{e}"));
-    for id in ids {
-        let b = basket_row(conn, id);
+    for b in store::baskets::list(conn, None).unwrap_or_else(|e| panic!("{e}")) {
+        let id = b.id;
         if !b.status.is_terminal() {
             continue;
         }
@@ -78,11 +73,7 @@ fn no_terminal_basket_holds_a_position(sim: &SimServer, conn: &mut PgConnection)
 }
 
 fn age_basket(conn: &mut PgConnection, id: i64, days: i64) {
-    diesel::sql_query(format!(
-        "UPDATE baskets SET created_at = now() - interval '{days} days' WHERE id = {id}"
-    ))
-    .execute(conn)
-    .unwrap_or_else(|e| panic!("{e}"));
+    store::testing::age_basket(conn, id, days).unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// A TTL reanchor with nothing bought, while B1 fills between the cycle's
@@ -241,12 +232,8 @@ fn no_cancel_is_sent_after_the_lease_is_lost() {
         .on_price_read
         .lock()
         .unwrap_or_else(|e| e.into_inner()) = Some(Box::new(move || {
-        let mut c = diesel::PgConnection::establish(&url).unwrap_or_else(|e| panic!("{e}"));
-        diesel::sql_query(format!(
-                "UPDATE baskets SET worker_id = 'w2', lease_until = now() + interval '1 minute' WHERE id = {id}"
-            ))
-            .execute(&mut c)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut c = store::connect(&url).unwrap_or_else(|e| panic!("{e}"));
+        store::testing::grant_lease(&mut c, id, "w2", 60).unwrap_or_else(|e| panic!("{e}"));
     }));
     let before = lock(&sim.engine()).state().request_counts.clone();
     let _ = w.cycle(&mut conn);
@@ -264,7 +251,6 @@ fn no_cancel_is_sent_after_the_lease_is_lost() {
 /// skipped with an event, the basket stays active and keeps its orders.
 #[test]
 fn a_bad_price_skips_the_cycle_not_the_basket() {
-    use store::schema::events;
     let sim = roomy_sim();
     let db = TestDb::new();
     let mut conn = db.connect();
@@ -296,23 +282,17 @@ fn a_bad_price_skips_the_cycle_not_the_basket() {
         .map(|o| o.client_order_id)
         .collect();
     assert_eq!(open_before, open_after);
-    let skipped: i64 = events::table
-        .filter(events::basket_id.eq(b.id))
-        .filter(events::kind.eq("cycle_skipped"))
-        .count()
-        .get_result(&mut conn)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let skipped = store::events::of_kind(&mut conn, b.id, "cycle_skipped", 500)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .len();
     assert_eq!(skipped, 1);
     store::leases::release_leases(&mut conn, "w1").unwrap_or_else(|e| panic!("{e}"));
     check_history(&sim, &mut conn);
 }
 
 fn set_status(conn: &mut PgConnection, id: i64, status: &str) {
-    diesel::sql_query(format!(
-        "UPDATE baskets SET status = '{status}', closed_reason = 'strategy_error' WHERE id = {id}"
-    ))
-    .execute(conn)
-    .unwrap_or_else(|e| panic!("{e}"));
+    store::testing::force_status(conn, id, status, Some("strategy_error"))
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 fn open_cids(conn: &mut PgConnection, id: i64) -> Vec<String> {
@@ -436,13 +416,9 @@ fn change_symbol(sim: &SimServer, change: exchange_sim::SymbolChange) {
 }
 
 fn events_of(conn: &mut PgConnection, id: i64, kind: &str) -> Vec<String> {
-    use store::schema::events;
-    events::table
-        .filter(events::basket_id.eq(id))
-        .filter(events::kind.eq(kind))
-        .select(events::message)
-        .load(conn)
-        .unwrap_or_else(|e| panic!("{e}"))
+    let mut rows = store::events::of_kind(conn, id, kind, 500).unwrap_or_else(|e| panic!("{e}"));
+    rows.reverse();
+    rows.into_iter().map(|e| e.message).collect()
 }
 
 /// Binance changes SOLUSDC's tick size under a running basket. The next

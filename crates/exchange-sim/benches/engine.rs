@@ -1,12 +1,13 @@
 //! One price step with 200 resting orders (issue 3: < 10 µs median).
 //!
 //! `cargo bench -p exchange-sim --bench engine`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use exchange_sim::{Exchange, NewOrder, Side, SimConfig};
+use exchange_sim::{Engine, OrderRequest, Side, SimConfig};
 use rust_decimal::Decimal;
 
-fn setup() -> Exchange {
+fn setup() -> Engine {
     let mut cfg = SimConfig {
         start_time_ms: Some(1_700_000_000_000),
         ..SimConfig::default()
@@ -15,15 +16,25 @@ fn setup() -> Exchange {
         .insert("USDC".into(), Decimal::from(10_000_000));
     cfg.balances.insert("SOL".into(), Decimal::from(100_000));
     cfg.limits.orders_per_10s = u64::MAX;
-    let mut ex = Exchange::new(cfg).expect("config");
+    let mut ex = Engine::new(cfg).expect("config");
     // 100 bids 100.00..149.50 and 100 asks 150.50..200.00 (SOLUSDC, last 150).
     for i in 0..100i64 {
         let bid = Decimal::new(10_000 + i * 50, 2);
         let ask = Decimal::new(15_050 + i * 50, 2);
-        ex.place_order(&NewOrder::limit("SOLUSDC", Side::Buy, bid, Decimal::ONE))
-            .expect("bid");
-        ex.place_order(&NewOrder::limit("SOLUSDC", Side::Sell, ask, Decimal::ONE))
-            .expect("ask");
+        ex.place_order(&OrderRequest::limit(
+            "SOLUSDC",
+            Side::Buy,
+            bid,
+            Decimal::ONE,
+        ))
+        .expect("bid");
+        ex.place_order(&OrderRequest::limit(
+            "SOLUSDC",
+            Side::Sell,
+            ask,
+            Decimal::ONE,
+        ))
+        .expect("ask");
     }
     ex
 }

@@ -8,6 +8,7 @@
 //! `http://127.0.0.1:8900`) it targets a running `exchange-sim` (default key).
 //! Orders alternate MARKET BUY / SELL 0.1 SOLUSDC, so they fill at once and
 //! never hit MAX_NUM_ORDERS.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

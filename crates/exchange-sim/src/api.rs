@@ -4,11 +4,18 @@
 //!
 //! Flow per request: [`prepare`] (route, admission, pre-faults) then, after an
 //! optional delay done by the server without the lock, [`execute`].
+//!
+//! The in-process client ([`crate::InProcess`]) goes through the same two
+//! phases with [`prepare_trusted`] and [`execute_trusted`]: decoded parameters
+//! instead of a query string, no API key or signature (the caller is the
+//! account), everything else — admission and weights, faults, the
+//! `timestamp`/`recvWindow` check, every endpoint and its JSON body — shared,
+//! so both paths answer the same request identically.
 
 use hmac::{Hmac, KeyInit, Mac};
 use rust_decimal::Decimal;
 
-use crate::engine::{Exchange, LostAnswer, NewOrder, Placed, PreFault};
+use crate::engine::{Engine, LostAnswer, OrderRequest, Placed, PreFault};
 use crate::error::ApiError;
 use crate::types::*;
 
@@ -28,19 +35,38 @@ pub fn sign(secret: &str, payload: &[u8]) -> String {
 /// An incoming request, as raw as received.
 #[derive(Debug, Clone, Copy)]
 pub struct ApiRequest<'a> {
+    /// `GET`, `POST`, `DELETE`.
     pub method: &'a str,
+    /// e.g. `/api/v3/order`.
     pub path: &'a str,
     /// Raw query string after `?`, still percent-encoded.
     pub query: &'a str,
+    /// Raw body (form-urlencoded parameters).
     pub body: &'a [u8],
+    /// `X-MBX-APIKEY`.
     pub api_key: Option<&'a str>,
+}
+
+/// A request of the account itself, in process ([`crate::InProcess`]):
+/// parameters decoded with [`Params::parse`] from the query the HTTP client
+/// would send, and no API key or signature, but a signed endpoint's
+/// `timestamp` and `recvWindow` are checked as for an HTTP request.
+#[derive(Debug, Clone, Copy)]
+pub struct TrustedRequest<'a> {
+    /// The endpoint.
+    pub route: Route,
+    /// Its parameters (with `timestamp` and `recvWindow` for a signed one).
+    pub params: &'a Params,
 }
 
 /// What to send back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiResponse {
+    /// HTTP status.
     pub status: u16,
+    /// JSON body (empty for a 404).
     pub body: String,
+    /// `X-MBX-USED-WEIGHT(-1M)`, `X-MBX-ORDER-COUNT-*`, `Retry-After`.
     pub headers: Vec<(String, String)>,
     /// Close the connection without a complete answer (lost-answer fault).
     pub drop_connection: bool,
@@ -62,30 +88,55 @@ impl ApiResponse {
         }
         r
     }
+
+    /// The value of header `name` (any letter case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// The endpoints served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
+    /// `GET /api/v3/ping`.
     Ping,
+    /// `GET /api/v3/time`.
     Time,
+    /// `GET /api/v3/exchangeInfo`.
     ExchangeInfo,
+    /// `GET /api/v3/ticker/price`.
     TickerPrice,
+    /// `GET /api/v3/klines`.
     Klines,
+    /// `GET /api/v3/avgPrice`.
     AvgPrice,
+    /// `GET /api/v3/account`.
     Account,
+    /// `GET /api/v3/openOrders`.
     OpenOrders,
+    /// `GET /api/v3/order`.
     GetOrder,
+    /// `GET /api/v3/myTrades`.
     MyTrades,
+    /// `GET /api/v3/allOrders`.
     AllOrders,
+    /// `GET /api/v3/rateLimit/order`.
     RateLimitOrder,
+    /// `POST /api/v3/order`.
     PostOrder,
+    /// `POST /api/v3/order/test`.
     TestOrder,
+    /// `DELETE /api/v3/order`.
     CancelOrder,
+    /// `DELETE /api/v3/openOrders`.
     CancelAll,
 }
 
 impl Route {
+    /// The route of a method and path, `None` for an unknown endpoint (404).
     pub fn lookup(method: &str, path: &str) -> Option<Route> {
         Some(match (method, path) {
             ("GET", "/api/v3/ping") => Route::Ping,
@@ -107,7 +158,8 @@ impl Route {
             _ => return None,
         })
     }
-    fn name(self) -> &'static str {
+    /// `"METHOD /path"`, the key of [`crate::SimState::request_counts`].
+    pub fn name(self) -> &'static str {
         match self {
             Route::Ping => "GET /api/v3/ping",
             Route::Time => "GET /api/v3/time",
@@ -127,7 +179,8 @@ impl Route {
             Route::CancelAll => "DELETE /api/v3/openOrders",
         }
     }
-    fn signed(self) -> bool {
+    /// Needs an API key and a signature (`SIGNED` in the API docs).
+    pub fn signed(self) -> bool {
         !matches!(
             self,
             Route::Ping
@@ -148,7 +201,8 @@ impl Route {
     fn mutates(self) -> bool {
         self.zero_on_success()
     }
-    fn weight(self, p: &Params) -> u64 {
+    /// The request weight of this endpoint with these parameters (binance-api.md §4.4).
+    pub fn weight(self, p: &Params) -> u64 {
         match self {
             Route::Ping | Route::Time => 1,
             Route::ExchangeInfo => 20,
@@ -477,7 +531,7 @@ fn render_placed(p: &Placed) -> String {
         .i("orderListId", -1)
         .s("clientOrderId", &o.client_order_id)
         .i("transactTime", o.time);
-    if p.resp_type == RespType::Ack {
+    if p.resp_type == OrderRespType::Ack {
         return j.end();
     }
     let mut j = j
@@ -492,7 +546,7 @@ fn render_placed(p: &Placed) -> String {
         .s("side", o.side.as_str())
         .i("workingTime", o.working_time);
     j = conditional(j, o, true);
-    if p.resp_type == RespType::Full {
+    if p.resp_type == OrderRespType::Full {
         let fills = arr(p.fills.iter().map(|t| {
             Obj::new()
                 .d("price", t.price)
@@ -561,7 +615,7 @@ fn dnorm(v: Decimal) -> String {
     v.normalize().to_string()
 }
 
-fn render_symbol_info(ex: &Exchange, name: &str) -> Option<String> {
+fn render_symbol_info(ex: &Engine, name: &str) -> Option<String> {
     let c = ex.symbol_config(name)?;
     let f = &c.filters;
     let filters = arr([
@@ -662,7 +716,7 @@ fn render_symbol_info(ex: &Exchange, name: &str) -> Option<String> {
     )
 }
 
-fn rate_limits_json(ex: &Exchange) -> String {
+fn rate_limits_json(ex: &Engine) -> String {
     let l = &ex.config().limits;
     format!(
         r#"[{{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":{}}},{{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":{}}},{{"rateLimitType":"ORDERS","interval":"DAY","intervalNum":1,"limit":{}}},{{"rateLimitType":"RAW_REQUESTS","interval":"MINUTE","intervalNum":5,"limit":300000}}]"#,
@@ -713,10 +767,15 @@ pub enum Prepared {
     /// Answer now (error, fault, 404).
     Done(ApiResponse),
     /// Process after waiting `delay_ms` (0 = at once).
-    Go { route: Route, delay_ms: u64 },
+    Go {
+        /// The endpoint to execute.
+        route: Route,
+        /// How long the server holds the request first (timeout fault).
+        delay_ms: u64,
+    },
 }
 
-fn with_weight(ex: &Exchange, mut r: ApiResponse) -> ApiResponse {
+fn with_weight(ex: &Engine, mut r: ApiResponse) -> ApiResponse {
     let w = ex.weight_used().to_string();
     r.headers.push(("X-MBX-USED-WEIGHT".into(), w.clone()));
     r.headers.push(("X-MBX-USED-WEIGHT-1M".into(), w));
@@ -724,7 +783,7 @@ fn with_weight(ex: &Exchange, mut r: ApiResponse) -> ApiResponse {
 }
 
 /// Phase 1: route, admission (ban, bursts, weight), pre-faults.
-pub fn prepare(ex: &mut Exchange, req: &ApiRequest<'_>) -> Prepared {
+pub fn prepare(ex: &mut Engine, req: &ApiRequest<'_>) -> Prepared {
     let Some(route) = Route::lookup(req.method, req.path) else {
         return Prepared::Done(with_weight(ex, ApiResponse::json(404, String::new())));
     };
@@ -733,6 +792,16 @@ pub fn prepare(ex: &mut Exchange, req: &ApiRequest<'_>) -> Prepared {
         Ok(p) => route.weight(&p),
         Err(_) => 1,
     };
+    admit(ex, route, weight)
+}
+
+/// Phase 1 of an in-process request: admission (ban, bursts, weight) and
+/// pre-faults, exactly as [`prepare`] for the same endpoint and parameters.
+pub fn prepare_trusted(ex: &mut Engine, req: &TrustedRequest<'_>) -> Prepared {
+    admit(ex, req.route, req.route.weight(req.params))
+}
+
+fn admit(ex: &mut Engine, route: Route, weight: u64) -> Prepared {
     let admit_weight = if route.zero_on_success() { 0 } else { weight };
     if let Err(e) = ex.admit(route.name(), admit_weight) {
         return Prepared::Done(with_weight(ex, ApiResponse::error(&e)));
@@ -759,18 +828,46 @@ pub fn prepare(ex: &mut Exchange, req: &ApiRequest<'_>) -> Prepared {
 }
 
 /// Phase 2: authenticate, execute, render, apply lost-answer faults.
-pub fn execute(ex: &mut Exchange, route: Route, req: &ApiRequest<'_>) -> ApiResponse {
+pub fn execute(ex: &mut Engine, route: Route, req: &ApiRequest<'_>) -> ApiResponse {
     let mut order_headers = false;
     let result = handle(ex, route, req, &mut order_headers);
+    let failure_weight = || {
+        let body = std::str::from_utf8(req.body).unwrap_or("");
+        Params::parse(req.query, body)
+            .map(|p| route.weight(&p))
+            .unwrap_or(1)
+    };
+    finish(ex, route, result, failure_weight, order_headers)
+}
+
+/// Phase 2 of an in-process request: the `timestamp`/`recvWindow` check of a
+/// signed endpoint, then exactly what [`execute`] does after authentication.
+pub fn execute_trusted(ex: &mut Engine, req: &TrustedRequest<'_>) -> ApiResponse {
+    let mut order_headers = false;
+    let (route, p) = (req.route, req.params);
+    let result = if route.signed() {
+        parse_timestamp(p).and_then(|ts| check_window(ex, p, ts))
+    } else {
+        Ok(())
+    }
+    .and_then(|()| endpoint(ex, route, p, &mut order_headers));
+    finish(ex, route, result, || route.weight(p), order_headers)
+}
+
+/// Charges a failed order request, adds the order-count headers, draws the
+/// lost-answer fault of a write and adds the weight headers.
+fn finish(
+    ex: &mut Engine,
+    route: Route,
+    result: Result<String, ApiError>,
+    failure_weight: impl FnOnce() -> u64,
+    order_headers: bool,
+) -> ApiResponse {
     let mut resp = match result {
         Ok(body) => ApiResponse::json(200, body),
         Err(e) => {
             if route.zero_on_success() {
-                let body = std::str::from_utf8(req.body).unwrap_or("");
-                let w = Params::parse(req.query, body)
-                    .map(|p| route.weight(&p))
-                    .unwrap_or(1);
-                ex.charge(w);
+                ex.charge(failure_weight());
             }
             ApiResponse::error(&e)
         }
@@ -810,7 +907,7 @@ pub fn execute(ex: &mut Exchange, route: Route, req: &ApiRequest<'_>) -> ApiResp
 }
 
 /// Convenience for in-process callers and tests: both phases, ignoring delays.
-pub fn process(ex: &mut Exchange, req: &ApiRequest<'_>) -> ApiResponse {
+pub fn process(ex: &mut Engine, req: &ApiRequest<'_>) -> ApiResponse {
     match prepare(ex, req) {
         Prepared::Done(r) => r,
         Prepared::Go { route, .. } => execute(ex, route, req),
@@ -818,12 +915,7 @@ pub fn process(ex: &mut Exchange, req: &ApiRequest<'_>) -> ApiResponse {
 }
 
 /// Checks API key, timestamp, signature and recvWindow (§3, §12.2).
-fn authenticate(
-    ex: &Exchange,
-    req: &ApiRequest<'_>,
-    body: &str,
-    p: &Params,
-) -> Result<(), ApiError> {
+fn authenticate(ex: &Engine, req: &ApiRequest<'_>, body: &str, p: &Params) -> Result<(), ApiError> {
     let cfg = ex.config();
     let key = req.api_key.unwrap_or("");
     if key.is_empty()
@@ -840,13 +932,7 @@ fn authenticate(
             "Invalid API-key, IP, or permissions for action.",
         ));
     }
-    let ts_raw = p.required("timestamp")?;
-    let ts = parse_i64("timestamp", ts_raw).map_err(|_| ApiError::mandatory("timestamp"))?;
-    let ts = if ts >= 100_000_000_000_000 {
-        ts / 1000
-    } else {
-        ts
-    };
+    let ts = parse_timestamp(p)?;
     let sig = p.required("signature")?;
     // Payload: raw query + raw body, each without its signature pair.
     let strip = |s: &str| -> (String, bool) {
@@ -876,6 +962,22 @@ fn authenticate(
             "Signature for this request is not valid.",
         ));
     }
+    check_window(ex, p, ts)
+}
+
+/// The `timestamp` parameter in ms (microseconds accepted).
+fn parse_timestamp(p: &Params) -> Result<i64, ApiError> {
+    let ts_raw = p.required("timestamp")?;
+    let ts = parse_i64("timestamp", ts_raw).map_err(|_| ApiError::mandatory("timestamp"))?;
+    Ok(if ts >= 100_000_000_000_000 {
+        ts / 1000
+    } else {
+        ts
+    })
+}
+
+/// `recvWindow` and the timestamp against the server's clock (`-1021`).
+fn check_window(ex: &Engine, p: &Params, ts: i64) -> Result<(), ApiError> {
     let recv = match p.opt_nonempty("recvWindow") {
         None => Decimal::from(5000),
         Some(v) => parse_decimal("recvWindow", v)?,
@@ -902,16 +1004,21 @@ fn authenticate(
     Ok(())
 }
 
-fn parse_new_order(p: &Params) -> Result<NewOrder, ApiError> {
+fn parse_new_order(p: &Params) -> Result<OrderRequest, ApiError> {
     let symbol = symbol_param(p)?.to_string();
     let side_s = p.required("side")?;
-    let side = Side::parse(side_s).ok_or_else(|| ApiError::bad(-1117, "Invalid side."))?;
+    let side = side_s
+        .parse::<Side>()
+        .map_err(|_| ApiError::bad(-1117, "Invalid side."))?;
     let type_s = p.required("type")?;
-    let t = OrderType::parse(type_s).ok_or_else(|| ApiError::bad(-1116, "Invalid orderType."))?;
+    let t = type_s
+        .parse::<OrderType>()
+        .map_err(|_| ApiError::bad(-1116, "Invalid orderType."))?;
     let tif = match p.opt_nonempty("timeInForce") {
         None => None,
         Some(v) => Some(
-            TimeInForce::parse(v).ok_or_else(|| ApiError::bad(-1115, "Invalid timeInForce."))?,
+            v.parse::<TimeInForce>()
+                .map_err(|_| ApiError::bad(-1115, "Invalid timeInForce."))?,
         ),
     };
     let dec = |k: &str| -> Result<Option<Decimal>, ApiError> {
@@ -944,7 +1051,7 @@ fn parse_new_order(p: &Params) -> Result<NewOrder, ApiError> {
     let resp_type = match p.opt_nonempty("newOrderRespType") {
         None => None,
         Some(v) => Some(
-            RespType::parse(v)
+            parse_resp_type(v)
                 .ok_or_else(|| ApiError::illegal("newOrderRespType", "ACK, RESULT, FULL"))?,
         ),
     };
@@ -959,7 +1066,7 @@ fn parse_new_order(p: &Params) -> Result<NewOrder, ApiError> {
     if strategy_type.is_some_and(|s| s < 1_000_000) {
         return Err(ApiError::bad(-1134, "strategyType was less than 1000000."));
     }
-    Ok(NewOrder {
+    Ok(OrderRequest {
         symbol,
         side: Some(side),
         order_type: Some(t),
@@ -987,7 +1094,7 @@ fn ids_param(p: &Params) -> Result<(Option<u64>, Option<String>), ApiError> {
 }
 
 fn handle(
-    ex: &mut Exchange,
+    ex: &mut Engine,
     route: Route,
     req: &ApiRequest<'_>,
     order_headers: &mut bool,
@@ -998,6 +1105,17 @@ fn handle(
     if route.signed() {
         authenticate(ex, req, body, &p)?;
     }
+    endpoint(ex, route, &p, order_headers)
+}
+
+/// One endpoint, after admission and authentication: its parameters, the
+/// engine call and the JSON body, shared by the HTTP and in-process paths.
+fn endpoint(
+    ex: &mut Engine,
+    route: Route,
+    p: &Params,
+    order_headers: &mut bool,
+) -> Result<String, ApiError> {
     match route {
         Route::Ping => Ok("{}".into()),
         Route::Time => Ok(Obj::new().i("serverTime", ex.server_time()).end()),
@@ -1055,7 +1173,7 @@ fn handle(
             }
         }
         Route::AvgPrice => {
-            let s = symbol_param(&p)?;
+            let s = symbol_param(p)?;
             let pr = ex.last_price(s).ok_or_else(ApiError::invalid_symbol)?;
             Ok(Obj::new()
                 .i("mins", 5)
@@ -1064,15 +1182,15 @@ fn handle(
                 .end())
         }
         Route::Klines => {
-            let s = symbol_param(&p)?;
+            let s = symbol_param(p)?;
             let iv = p.required("interval")?;
             let ms = interval_ms(iv).ok_or_else(|| ApiError::bad(-1120, "Invalid interval."))?;
-            let limit = limit_param(&p, 500, 1000)?;
+            let limit = limit_param(p, 500, 1000)?;
             let bars = ex.klines(
                 s,
                 ms,
-                opt_time(&p, "startTime")?,
-                opt_time(&p, "endTime")?,
+                opt_time(p, "startTime")?,
+                opt_time(p, "endTime")?,
                 limit,
             )?;
             Ok(arr(bars.iter().map(|b| {
@@ -1144,29 +1262,29 @@ fn handle(
             Ok(arr(v.iter().map(|o| render_order(o))))
         }
         Route::GetOrder => {
-            let s = symbol_param(&p)?;
-            let (oid, cid) = ids_param(&p)?;
+            let s = symbol_param(p)?;
+            let (oid, cid) = ids_param(p)?;
             let o = ex.find_order(s, oid, cid.as_deref())?;
             Ok(render_order(o))
         }
         Route::AllOrders => {
-            let s = symbol_param(&p)?;
-            let limit = limit_param(&p, 500, 1000)?;
+            let s = symbol_param(p)?;
+            let limit = limit_param(p, 500, 1000)?;
             let v = ex.all_orders(
                 s,
-                opt_u64(&p, "orderId")?,
-                opt_time(&p, "startTime")?,
-                opt_time(&p, "endTime")?,
+                opt_u64(p, "orderId")?,
+                opt_time(p, "startTime")?,
+                opt_time(p, "endTime")?,
                 limit,
             )?;
             Ok(arr(v.iter().map(|o| render_order(o))))
         }
         Route::MyTrades => {
-            let s = symbol_param(&p)?;
-            let limit = limit_param(&p, 500, 1000)?;
-            let oid = opt_u64(&p, "orderId")?;
-            let from = opt_u64(&p, "fromId")?;
-            let (st, en) = (opt_time(&p, "startTime")?, opt_time(&p, "endTime")?);
+            let s = symbol_param(p)?;
+            let limit = limit_param(p, 500, 1000)?;
+            let oid = opt_u64(p, "orderId")?;
+            let from = opt_u64(p, "fromId")?;
+            let (st, en) = (opt_time(p, "startTime")?, opt_time(p, "endTime")?);
             if from.is_some() && (st.is_some() || en.is_some()) {
                 return Err(ApiError::bad(
                     -1128,
@@ -1209,13 +1327,13 @@ fn handle(
             ))
         }
         Route::PostOrder => {
-            let no = parse_new_order(&p)?;
+            let no = parse_new_order(p)?;
             let placed = ex.place_order(&no)?;
             *order_headers = true;
             Ok(render_placed(&placed))
         }
         Route::TestOrder => {
-            let no = parse_new_order(&p)?;
+            let no = parse_new_order(p)?;
             ex.check_order(&no)?;
             if p.get("computeCommissionRates") == Some("true") {
                 let f = &ex.config().fees;
@@ -1242,20 +1360,20 @@ fn handle(
             }
         }
         Route::CancelOrder => {
-            let s = symbol_param(&p)?;
-            let (oid, cid) = ids_param(&p)?;
+            let s = symbol_param(p)?;
+            let (oid, cid) = ids_param(p)?;
             let restriction = match p.opt_nonempty("cancelRestrictions") {
                 None => None,
                 Some(v @ ("ONLY_NEW" | "ONLY_PARTIALLY_FILLED")) => Some(v),
                 Some(_) => return Err(ApiError::bad(-1145, "Invalid cancelRestrictions")),
             };
-            let cancel_id = cancel_client_id(ex, &p)?;
+            let cancel_id = cancel_client_id(ex, p)?;
             let o = ex.cancel_order(s, oid, cid.as_deref(), restriction)?;
             Ok(render_cancel(&o, &cancel_id, ex.now()))
         }
         Route::CancelAll => {
-            let s = symbol_param(&p)?;
-            let cancel_id = cancel_client_id(ex, &p)?;
+            let s = symbol_param(p)?;
+            let cancel_id = cancel_client_id(ex, p)?;
             let v = ex.cancel_all(s)?;
             let now = ex.now();
             Ok(arr(v.iter().map(|o| render_cancel(o, &cancel_id, now))))
@@ -1263,7 +1381,7 @@ fn handle(
     }
 }
 
-fn cancel_client_id(ex: &Exchange, p: &Params) -> Result<String, ApiError> {
+fn cancel_client_id(ex: &Engine, p: &Params) -> Result<String, ApiError> {
     match p.get("newClientOrderId") {
         None | Some("") => Ok(format!("cancel{}", ex.orders().len() + ex.trades().len())),
         Some(v) => {

@@ -20,13 +20,19 @@ fn d(s: &str) -> Decimal {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SimConfig {
+    /// The one API key accepted (`X-MBX-APIKEY`).
     pub api_key: String,
+    /// The HMAC secret requests are signed with.
     pub api_secret: String,
+    /// The symbols listed, with their start price, filters and status.
     pub symbols: Vec<SymbolConfig>,
     /// Starting balances, asset -> free amount.
     pub balances: BTreeMap<String, Decimal>,
+    /// Commissions.
     pub fees: FeeConfig,
+    /// How prices move with `advance`.
     pub price_path: PricePathConfig,
+    /// Request weight and order-rate limits.
     pub limits: LimitsConfig,
     /// `None`: the clock follows wall time (paper mode, real clients).
     /// `Some(ms)`: a frozen simulated clock starting there, moved only by `advance`.
@@ -120,18 +126,25 @@ impl SimConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SymbolConfig {
+    /// Symbol name, e.g. `SOLUSDC`.
     pub symbol: String,
+    /// Base asset, e.g. `SOL`.
     pub base: String,
+    /// Quote asset, e.g. `USDC`.
     pub quote: String,
     /// Starting last price.
     pub price: Decimal,
+    /// exchangeInfo filters.
     pub filters: FilterConfig,
     /// Base quantity that can trade per price step (one `set_price` or one
     /// path tick) against this account's orders; `None` = unlimited.
     pub step_volume: Option<Decimal>,
+    /// exchangeInfo `allowTrailingStop`: `trailingDelta` is accepted.
     pub allow_trailing_stop: bool,
-    /// exchangeInfo `status` (default `TRADING`); see [`SymbolStatus`] for what
-    /// the simulator does in each.
+    /// exchangeInfo `status` (default `TRADING`); see [`crate::types`] for
+    /// what the simulator does in each. A malformed name is refused when the
+    /// config is read ([`crate::types::parse_symbol_status`]).
+    #[serde(deserialize_with = "crate::types::de_symbol_status")]
     pub status: SymbolStatus,
 }
 
@@ -168,29 +181,53 @@ impl SymbolConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FilterConfig {
+    /// PRICE_FILTER `minPrice` (0 disables).
     pub min_price: Decimal,
+    /// PRICE_FILTER `maxPrice` (0 disables).
     pub max_price: Decimal,
+    /// PRICE_FILTER `tickSize`: prices are multiples of it.
     pub tick_size: Decimal,
+    /// LOT_SIZE `minQty`.
     pub min_qty: Decimal,
+    /// LOT_SIZE `maxQty` (0 disables).
     pub max_qty: Decimal,
+    /// LOT_SIZE `stepSize`: quantities are multiples of it.
     pub step_size: Decimal,
+    /// MARKET_LOT_SIZE `minQty`.
     pub market_min_qty: Decimal,
+    /// MARKET_LOT_SIZE `maxQty` (0 disables).
     pub market_max_qty: Decimal,
+    /// MARKET_LOT_SIZE `stepSize` (0: LOT_SIZE's step for `quoteOrderQty`).
     pub market_step_size: Decimal,
+    /// NOTIONAL `minNotional`.
     pub min_notional: Decimal,
+    /// NOTIONAL `maxNotional` (0 disables).
     pub max_notional: Decimal,
+    /// NOTIONAL `applyMinToMarket`.
     pub apply_min_to_market: bool,
+    /// NOTIONAL `applyMaxToMarket`.
     pub apply_max_to_market: bool,
+    /// PERCENT_PRICE_BY_SIDE `bidMultiplierUp` (0 disables the upper bound).
     pub bid_multiplier_up: Decimal,
+    /// PERCENT_PRICE_BY_SIDE `bidMultiplierDown`.
     pub bid_multiplier_down: Decimal,
+    /// PERCENT_PRICE_BY_SIDE `askMultiplierUp` (0 disables the upper bound).
     pub ask_multiplier_up: Decimal,
+    /// PERCENT_PRICE_BY_SIDE `askMultiplierDown`.
     pub ask_multiplier_down: Decimal,
+    /// `avgPriceMins` shown in exchangeInfo (the simulator uses the last price).
     pub avg_price_mins: u32,
+    /// TRAILING_DELTA `minTrailingAboveDelta` (BIPS).
     pub min_trailing_above_delta: u32,
+    /// TRAILING_DELTA `maxTrailingAboveDelta` (BIPS).
     pub max_trailing_above_delta: u32,
+    /// TRAILING_DELTA `minTrailingBelowDelta` (BIPS).
     pub min_trailing_below_delta: u32,
+    /// TRAILING_DELTA `maxTrailingBelowDelta` (BIPS).
     pub max_trailing_below_delta: u32,
+    /// MAX_NUM_ORDERS: open orders per symbol.
     pub max_num_orders: usize,
+    /// MAX_NUM_ALGO_ORDERS: open stop orders per symbol.
     pub max_num_algo_orders: usize,
 }
 
@@ -239,11 +276,15 @@ pub enum CommissionAsset {
     Bnb,
 }
 
+/// Commissions of the account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FeeConfig {
+    /// Maker rate (fraction, 0.001 = 0.1 %).
     pub maker: Decimal,
+    /// Taker rate (fraction).
     pub taker: Decimal,
+    /// Which asset pays.
     pub commission_asset: CommissionAsset,
     /// Fraction taken off the commission when paid in BNB (0.25 = 25 % off).
     pub bnb_discount: Decimal,
@@ -260,6 +301,7 @@ impl Default for FeeConfig {
     }
 }
 
+/// The kind of price path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum PathKind {
@@ -276,7 +318,9 @@ pub enum PathKind {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PricePathConfig {
+    /// Manual, random walk or klines.
     pub kind: PathKind,
+    /// Random-walk seed (default: [`SimConfig::seed`]).
     pub seed: Option<u64>,
     /// Path time per random-walk step.
     pub step_ms: i64,
@@ -291,6 +335,7 @@ pub struct PricePathConfig {
     /// When set, the server advances the path by itself every `auto_advance_ms`
     /// of wall time, by `auto_advance_ms * speed` of path time.
     pub auto_advance_ms: Option<u64>,
+    /// Path time per wall time of the server's auto-advance.
     pub speed: Decimal,
 }
 
@@ -314,11 +359,15 @@ impl Default for PricePathConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LimitsConfig {
+    /// REQUEST_WEIGHT per minute (429 `-1003` above).
     pub weight_per_minute: u64,
+    /// ORDERS per 10 s (429 `-1015` above).
     pub orders_per_10s: u64,
+    /// ORDERS per day (429 `-1015` above).
     pub orders_per_day: u64,
     /// Requests answered 429 in one window after which the IP is banned (418).
     pub ban_after_429s: u64,
+    /// Length of that ban.
     pub ban_ms: i64,
 }
 
@@ -338,6 +387,7 @@ impl Default for LimitsConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct FaultConfig {
+    /// Seed of the fault draws.
     pub seed: u64,
     /// Probability a request is answered 500 without being executed.
     pub http_500_rate: f64,
@@ -346,6 +396,7 @@ pub struct FaultConfig {
     pub unknown_outcome_rate: f64,
     /// Probability a request is held `timeout_ms` before being processed.
     pub timeout_rate: f64,
+    /// How long a held request is held.
     pub timeout_ms: u64,
     /// The next N API requests are answered 429 (-1003) with Retry-After.
     pub rate_limit_burst: u64,

@@ -10,7 +10,14 @@
 //!   FIFO within a price; untriggered stop orders in a small per-symbol list
 //!   (bounded by MAX_NUM_ALGO_ORDERS);
 //! - a price move walks from the last price to the target, so every order whose
-//!   price or trigger lies in between is handled in price order.
+//!   price or trigger lies in between is handled in price order;
+//! - time is the engine's clock: wall time, or — with `start_time_ms` or after
+//!   [`Engine::set_time`] — a simulated clock moved only by `set_time` and
+//!   [`Engine::advance`]. With a simulated clock the only wall-clock read left
+//!   is the `requests_during_retry_after` statistic (an HTTP client's
+//!   Retry-After runs on wall time), and none after
+//!   [`Engine::time_retry_after_on_engine_clock`]; randomness comes only from
+//!   seeded generators.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -26,44 +33,66 @@ use crate::types::*;
 
 const MAX_BARS: usize = 20_000;
 
-/// A new-order request after syntactic parsing (see `api.rs`).
+/// The parameters of a new order as the exchange received them
+/// (`POST /api/v3/order`, `/order/test`), after syntactic parsing in
+/// [`crate::api`]: nothing defaulted, so the engine answers a missing
+/// `side`/`type`/`timeInForce` with `-1102` as Binance does.
+///
+/// Not [`binance_rest::NewOrder`]: that is the client's builder (it defaults
+/// `timeInForce`, generates a client order id, carries the request's
+/// `timestamp`, and knows no `strategyId`); the client turns it into the
+/// parameters this is parsed from.
 #[derive(Debug, Clone, Default)]
-pub struct NewOrder {
+pub struct OrderRequest {
+    /// `symbol`.
     pub symbol: String,
+    /// `side` (`None`: not sent).
     pub side: Option<Side>,
+    /// `type` (`None`: not sent).
     pub order_type: Option<OrderType>,
+    /// `timeInForce`.
     pub time_in_force: Option<TimeInForce>,
+    /// `quantity`.
     pub quantity: Option<Decimal>,
+    /// `quoteOrderQty` (MARKET only).
     pub quote_order_qty: Option<Decimal>,
+    /// `price`.
     pub price: Option<Decimal>,
+    /// `stopPrice`.
     pub stop_price: Option<Decimal>,
+    /// `trailingDelta` (BIPS).
     pub trailing_delta: Option<u32>,
+    /// `newClientOrderId` (`None`: the engine generates one).
     pub new_client_order_id: Option<String>,
-    pub resp_type: Option<RespType>,
+    /// `newOrderRespType` (`None`: [`default_resp_type`] of the type).
+    pub resp_type: Option<OrderRespType>,
+    /// `strategyId`.
     pub strategy_id: Option<i64>,
+    /// `strategyType` (>= 1000000).
     pub strategy_type: Option<i64>,
 }
 
-impl NewOrder {
-    /// Convenience constructor for in-process use and tests.
-    pub fn limit(symbol: &str, side: Side, price: Decimal, qty: Decimal) -> NewOrder {
-        NewOrder {
+impl OrderRequest {
+    /// A LIMIT GTC order (convenience for in-process use and tests).
+    pub fn limit(symbol: &str, side: Side, price: Decimal, qty: Decimal) -> OrderRequest {
+        OrderRequest {
             symbol: symbol.into(),
             side: Some(side),
             order_type: Some(OrderType::Limit),
             time_in_force: Some(TimeInForce::Gtc),
             quantity: Some(qty),
             price: Some(price),
-            ..NewOrder::default()
+            ..OrderRequest::default()
         }
     }
 }
 
 /// A run-time change of one symbol's filters and/or status
-/// ([`Exchange::set_symbol`], `POST /sim/symbol`). `None` keeps the current value.
+/// ([`Engine::set_symbol`], `POST /sim/symbol`). `None` keeps the current value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SymbolChange {
+    /// The symbol to change.
     pub symbol: String,
     /// PRICE_FILTER `tickSize` (> 0, at most 8 decimals).
     #[serde(default)]
@@ -83,8 +112,8 @@ pub struct SymbolChange {
     /// NOTIONAL `maxNotional` (>= 0; 0 disables).
     #[serde(default)]
     pub max_notional: Option<Decimal>,
-    /// exchangeInfo `status`.
-    #[serde(default)]
+    /// exchangeInfo `status` (a malformed name is refused when deserialized).
+    #[serde(default, deserialize_with = "crate::types::de_opt_symbol_status")]
     pub status: Option<SymbolStatus>,
 }
 
@@ -101,35 +130,50 @@ impl SymbolChange {
 /// The result of an accepted order.
 #[derive(Debug, Clone)]
 pub struct Placed {
+    /// The order after placement (taker fills applied).
     pub order: Order,
     /// Fills that happened during placement (taker fills).
     pub fills: Vec<Trade>,
-    pub resp_type: RespType,
+    /// The answer's shape (`newOrderRespType` or the type's default).
+    pub resp_type: OrderRespType,
 }
 
 /// Everything, for invariant checks (GET /sim/state).
 #[derive(Debug, Clone, Serialize)]
 pub struct SimState {
+    /// The engine's clock, epoch ms.
     pub time: i64,
+    /// The clock the server reports (`time` + clock-skew fault).
     pub server_time: i64,
+    /// Last price per symbol.
     pub prices: BTreeMap<String, Decimal>,
+    /// Balance per asset.
     pub balances: BTreeMap<String, Balance>,
+    /// Every order ever accepted, by id.
     pub orders: Vec<Order>,
+    /// Every trade, by id.
     pub trades: Vec<Trade>,
+    /// API requests admitted per endpoint (`"GET /api/v3/time"` …), refused ones included.
     pub request_counts: BTreeMap<String, u64>,
+    /// Request weight used in the current minute.
     pub weight_used: u64,
     /// 429/418 answers to request weight so far.
     pub answered_429: u64,
-    /// Requests received while a 429/418's Retry-After (wall clock) ran.
+    /// Requests received while a 429/418's Retry-After ran (on the wall
+    /// clock, or the engine's after [`Engine::time_retry_after_on_engine_clock`]).
     pub requests_during_retry_after: u64,
+    /// Orders placed in the current 10 s window.
     pub order_count_10s: u64,
+    /// Orders placed today.
     pub order_count_1d: u64,
+    /// The fault configuration in force.
     pub faults: FaultConfig,
 }
 
 /// A fault decided before a request is processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PreFault {
+    /// Process normally.
     None,
     /// Answer 500 without executing.
     Http500,
@@ -140,8 +184,11 @@ pub enum PreFault {
 /// How an executed order's answer is lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LostAnswer {
+    /// HTTP 500 with `-1006`.
     Http5xx,
+    /// HTTP 503 with `-1007`.
     Timeout1007,
+    /// The connection is closed before a complete answer.
     DropConnection,
 }
 
@@ -165,8 +212,12 @@ struct RateState {
     weight_used: u64,
     rejected_429: u64,
     banned_until: i64,
-    /// Wall-clock end (ms) of the longest Retry-After answered with a 429/418.
+    /// End (ms, on [`RateState::retry_on_engine_clock`]'s clock) of the
+    /// longest Retry-After answered with a 429/418.
     retry_until_wall: i64,
+    /// Retry-After runs on the engine's clock (in-process clients, whose
+    /// governors wait on it) rather than the wall clock (HTTP clients).
+    retry_on_engine_clock: bool,
     /// 429/418 answers to request weight (bursts, the limit, the ban).
     answered_429: u64,
     /// Requests that arrived while a Retry-After was still running: a client
@@ -192,9 +243,11 @@ enum PathState {
     },
 }
 
-/// The simulated exchange.
+/// The simulated exchange for one account: a pure state machine. Named
+/// `Engine` so it does not collide with the [`binance_rest::Exchange`] trait,
+/// which [`crate::InProcess`] implements over it.
 #[derive(Debug, Clone)]
-pub struct Exchange {
+pub struct Engine {
     cfg: SimConfig,
     fixed_now: Option<i64>,
     path_elapsed: i64,
@@ -224,13 +277,13 @@ fn bps(delta: u32) -> Decimal {
     Decimal::from(delta) / Decimal::from(10_000)
 }
 
-impl Exchange {
+impl Engine {
     /// Builds the exchange from a config.
     ///
     /// # Errors
     /// [`SimError::Config`] for an inconsistent config, [`SimError::Klines`] when
     /// a kline path file cannot be loaded.
-    pub fn new(cfg: SimConfig) -> Result<Exchange, SimError> {
+    pub fn new(cfg: SimConfig) -> Result<Engine, SimError> {
         cfg.validate()?;
         let mut symbols = Vec::new();
         let mut sym_index = HashMap::new();
@@ -308,7 +361,7 @@ impl Exchange {
                 }
             }
         };
-        let mut ex = Exchange {
+        let mut ex = Engine {
             fixed_now: cfg.start_time_ms,
             path_elapsed: 0,
             symbols,
@@ -333,14 +386,19 @@ impl Exchange {
         Ok(ex)
     }
 
-    /// Back to the configured starting state (faults cleared).
+    /// Back to the configured starting state (faults cleared; the clock
+    /// Retry-After is timed on is kept).
     pub fn reset(&mut self) {
-        match Exchange::new(self.cfg.clone()) {
-            Ok(fresh) => *self = fresh,
+        match Engine::new(self.cfg.clone()) {
+            Ok(mut fresh) => {
+                fresh.rate.retry_on_engine_clock = self.rate.retry_on_engine_clock;
+                *self = fresh;
+            }
             Err(e) => log::error!("Reset failed, state kept: {e}"),
         }
     }
 
+    /// The configuration it was built from (symbols as configured, not as changed).
     pub fn config(&self) -> &SimConfig {
         &self.cfg
     }
@@ -360,36 +418,68 @@ impl Exchange {
         self.fixed_now = Some(ms);
     }
 
+    /// Whether the clock is simulated (moved only by [`Engine::set_time`] and
+    /// [`Engine::advance`]) rather than wall time.
+    pub fn has_simulated_clock(&self) -> bool {
+        self.fixed_now.is_some()
+    }
+
+    /// A fresh client order id in the format the HTTP client generates for an
+    /// order sent without one (`x-` + 20 base-62 characters), drawn from the
+    /// engine's seeded generator (deterministic for a seed).
+    pub fn generate_client_order_id(&mut self) -> String {
+        const ALPHABET: &[u8; 62] =
+            b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let mut out = String::from("x-");
+        let mut r = self.id_rng.next_u64();
+        for i in 0..20 {
+            if i == 10 {
+                r = self.id_rng.next_u64();
+            }
+            out.push(char::from(ALPHABET[(r % 62) as usize]));
+            r /= 62;
+        }
+        out
+    }
+
+    /// A symbol's current configuration (filters and status as changed at run time).
     pub fn symbol_config(&self, symbol: &str) -> Option<&SymbolConfig> {
         self.sym_index.get(symbol).map(|&i| &self.symbols[i].cfg)
     }
 
+    /// The symbols listed, in config order.
     pub fn symbol_names(&self) -> Vec<String> {
         self.symbols.iter().map(|s| s.cfg.symbol.clone()).collect()
     }
 
+    /// A symbol's last price.
     pub fn last_price(&self, symbol: &str) -> Option<Decimal> {
         self.sym_index.get(symbol).map(|&i| self.symbols[i].last)
     }
 
+    /// Every asset's balance.
     pub fn balances(&self) -> &BTreeMap<String, Balance> {
         &self.balances
     }
 
+    /// One asset's balance (zero when the account never held it).
     pub fn balance(&self, asset: &str) -> Balance {
         self.balances.get(asset).cloned().unwrap_or_default()
     }
 
+    /// An order by exchange id.
     pub fn order(&self, order_id: u64) -> Option<&Order> {
         order_id
             .checked_sub(1)
             .and_then(|i| self.orders.get(i as usize))
     }
 
+    /// Every trade, by id.
     pub fn trades(&self) -> &[Trade] {
         &self.trades
     }
 
+    /// Every order, by id.
     pub fn orders(&self) -> &[Order] {
         &self.orders
     }
@@ -593,13 +683,18 @@ impl Exchange {
     pub fn admit(&mut self, endpoint: &str, weight: u64) -> Result<(), ApiError> {
         self.roll_windows();
         *self.request_counts.entry(endpoint.to_string()).or_insert(0) += 1;
-        if wall_ms() < self.rate.retry_until_wall {
+        let now = if self.rate.retry_on_engine_clock {
+            self.now()
+        } else {
+            wall_ms()
+        };
+        if now < self.rate.retry_until_wall {
             self.rate.during_retry_after += 1;
         }
         let res = self.admit_weight(weight);
         if let Err(e) = &res {
             if let Some(s) = e.retry_after {
-                let until = wall_ms() + i64::try_from(s).unwrap_or(i64::MAX / 2) * 1000;
+                let until = now + i64::try_from(s).unwrap_or(i64::MAX / 2) * 1000;
                 self.rate.retry_until_wall = self.rate.retry_until_wall.max(until);
                 self.rate.answered_429 += 1;
             }
@@ -658,8 +753,27 @@ impl Exchange {
         self.rate.weight_used += weight;
     }
 
+    /// Request weight used in the current minute (`X-MBX-USED-WEIGHT-1M`).
     pub fn weight_used(&self) -> u64 {
         self.rate.weight_used
+    }
+
+    /// 429/418 answers to request weight so far (bursts, the limit, the ban).
+    pub fn answered_429(&self) -> u64 {
+        self.rate.answered_429
+    }
+
+    /// Times Retry-After on the engine's clock: for clients that wait on it
+    /// (`InProcess`), not on the wall clock as HTTP clients do.
+    pub fn time_retry_after_on_engine_clock(&mut self) {
+        self.rate.retry_on_engine_clock = true;
+    }
+
+    /// Requests received while a 429/418's Retry-After ran (a client that
+    /// ignores Retry-After); [`SimState::requests_during_retry_after`]
+    /// without copying the state.
+    pub fn requests_during_retry_after(&self) -> u64 {
+        self.rate.during_retry_after
     }
 
     /// (orders in the current 10 s window, orders today).
@@ -705,6 +819,7 @@ impl Exchange {
         self.faults = f;
     }
 
+    /// The fault configuration in force.
     pub fn faults(&self) -> &FaultConfig {
         &self.faults
     }
@@ -754,7 +869,7 @@ impl Exchange {
     /// # Errors
     /// The Binance error the request would get (-1102/-1106/-1013/-2010/-1121),
     /// `-1013 "Market is closed."` when the symbol is not `TRADING`.
-    pub fn check_order(&self, req: &NewOrder) -> Result<Decimal, ApiError> {
+    pub fn check_order(&self, req: &OrderRequest) -> Result<Decimal, ApiError> {
         let si = self.sym(&req.symbol)?;
         let side = req.side.ok_or_else(|| ApiError::mandatory("side"))?;
         let t = req.order_type.ok_or_else(|| ApiError::mandatory("type"))?;
@@ -939,10 +1054,10 @@ impl Exchange {
     /// Validates and places an order; marketable orders fill at once as taker.
     ///
     /// # Errors
-    /// Any Binance rejection (see [`Exchange::check_order`]), -2010 for duplicate
+    /// Any Binance rejection (see [`Engine::check_order`]), -2010 for duplicate
     /// client id / LIMIT_MAKER crossing / stop that would trigger / balance,
     /// 429 -1015 over the order rate limits.
-    pub fn place_order(&mut self, req: &NewOrder) -> Result<Placed, ApiError> {
+    pub fn place_order(&mut self, req: &OrderRequest) -> Result<Placed, ApiError> {
         let qty = self.check_order(req)?;
         let si = self.sym(&req.symbol)?;
         let side = req.side.ok_or_else(|| ApiError::mandatory("side"))?;
@@ -1105,7 +1220,7 @@ impl Exchange {
         Ok(Placed {
             order,
             fills,
-            resp_type: req.resp_type.unwrap_or(RespType::default_for(t)),
+            resp_type: req.resp_type.unwrap_or(default_resp_type(t)),
         })
     }
 
@@ -1122,7 +1237,7 @@ impl Exchange {
         restriction: Option<&str>,
     ) -> Result<Order, ApiError> {
         let si = self.sym(symbol)?;
-        if !self.symbols[si].cfg.status.allows_cancel() {
+        if !self.symbols[si].cfg.status.allows_cancels() {
             return Err(ApiError::cancel_market_closed());
         }
         let id = match self.find_order(symbol, order_id, client_id) {
@@ -1161,7 +1276,7 @@ impl Exchange {
     /// when the symbol is neither `TRADING` nor `CANCEL_ONLY`.
     pub fn cancel_all(&mut self, symbol: &str) -> Result<Vec<Order>, ApiError> {
         let si = self.sym(symbol)?;
-        if !self.symbols[si].cfg.status.allows_cancel() {
+        if !self.symbols[si].cfg.status.allows_cancels() {
             return Err(ApiError::cancel_market_closed());
         }
         let ids: Vec<u64> = self
@@ -1499,7 +1614,7 @@ impl Exchange {
     /// resting stay as they are (also at prices off the new tick); new orders
     /// and `/order/test` meet the new filters; exchangeInfo shows them. The
     /// change is validated as a whole first: on an error nothing changes.
-    /// [`Exchange::reset`] goes back to the configured symbols.
+    /// [`Engine::reset`] goes back to the configured symbols.
     ///
     /// Returns the symbol's configuration after the change.
     ///

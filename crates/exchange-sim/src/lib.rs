@@ -1,17 +1,31 @@
 //! `exchange-sim`: a Binance-compatible spot exchange on loopback.
 //!
-//! - [`Exchange`]: the engine, a pure state machine (accounts, filters,
+//! - [`Engine`]: the engine, a pure state machine (accounts, filters,
 //!   matching against a price path, stop/trailing orders, fees, rate limits,
 //!   seeded faults, a controllable clock).
 //! - [`api`]: the Binance REST surface (parsing, signing, weights, JSON bodies),
 //!   independent of the HTTP library.
 //! - [`SimServer`]: actix-web serving the API and the `/sim/` control API on a
-//!   background thread.
+//!   background thread (paper mode, and tests of the HTTP client).
+//! - [`InProcess`]: the engine behind the [`binance_rest::Exchange`] trait,
+//!   without HTTP: tests, the simulation harness and backtests call it
+//!   directly, with the engine's simulated clock as the only clock.
+//!
+//! Invariants: the engine is only ever reached through a [`SharedEngine`]
+//! lock (or owned by one caller); every answer of [`InProcess`] is the one
+//! [`binance_rest::BinanceClient`] gives for the same request against a
+//! [`SimServer`] on an engine in the same state (see [`in_process`] for the
+//! few documented exceptions). The domain enums are the workspace's
+//! (grid-core, binance-rest): this crate defines no second `Side`,
+//! `OrderStatus`, `SymbolStatus`…
+
+#![deny(missing_docs)]
 
 pub mod api;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod in_process;
 pub mod path;
 pub mod server;
 pub mod types;
@@ -20,9 +34,11 @@ pub use config::{
     CommissionAsset, FaultConfig, FeeConfig, FilterConfig, LimitsConfig, PathKind, PricePathConfig,
     SimConfig, SymbolConfig,
 };
-pub use engine::{Exchange, NewOrder, Placed, SimState, SymbolChange};
+pub use engine::{Engine, OrderRequest, Placed, SimState, SymbolChange};
 pub use error::{ApiError, SimError, SymbolChangeError};
-pub use server::{Engine, SimServer};
+pub use in_process::{EngineClock, InProcess};
+pub use server::{SharedEngine, SimServer};
 pub use types::{
-    Balance, Order, OrderStatus, OrderType, RespType, Side, SymbolStatus, TimeInForce, Trade,
+    parse_symbol_status, Balance, Order, OrderRespType, OrderStatus, OrderType, OrderTypeExt, Side,
+    SymbolStatus, TimeInForce, Trade,
 };

@@ -10,9 +10,11 @@ use crate::error::SimError;
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator for `seed`.
     pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -37,11 +39,17 @@ impl Rng {
 /// One kline row (prices only; the rest of the CSV is ignored).
 #[derive(Debug, Clone)]
 pub struct Kline {
+    /// Open time, epoch ms.
     pub open_time: i64,
+    /// Close time, epoch ms (open time + interval - 1).
     pub close_time: i64,
+    /// Open price.
     pub open: Decimal,
+    /// High price.
     pub high: Decimal,
+    /// Low price.
     pub low: Decimal,
+    /// Close price.
     pub close: Decimal,
 }
 

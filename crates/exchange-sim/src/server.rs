@@ -18,17 +18,18 @@ use serde::Deserialize;
 
 use crate::api::{self, ApiRequest, ApiResponse, Prepared};
 use crate::config::{FaultConfig, SimConfig};
-use crate::engine::{Exchange, SymbolChange};
+use crate::engine::SymbolChange;
 use crate::error::SimError;
-use crate::types::SymbolStatus;
+use crate::types::symbol_status_from;
 
-/// Shared engine handle.
-pub type Engine = Arc<Mutex<Exchange>>;
+/// Shared engine handle: the server's threads, [`crate::InProcess`] and a
+/// test's hands all reach one engine through it.
+pub type SharedEngine = Arc<Mutex<crate::engine::Engine>>;
 
 /// Locks the engine, recovering from a poisoned lock (the state machine has no
 /// invariants that a panic in another request could leave half-applied across
 /// the lock boundary other than the one being logged).
-pub fn lock(e: &Engine) -> MutexGuard<'_, Exchange> {
+pub fn lock(e: &SharedEngine) -> MutexGuard<'_, crate::engine::Engine> {
     match e.lock() {
         Ok(g) => g,
         Err(p) => {
@@ -41,13 +42,13 @@ pub fn lock(e: &Engine) -> MutexGuard<'_, Exchange> {
 /// A running simulator HTTP server.
 pub struct SimServer {
     addr: SocketAddr,
-    engine: Engine,
+    engine: SharedEngine,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 struct AppState {
-    engine: Engine,
+    engine: SharedEngine,
 }
 
 impl SimServer {
@@ -56,12 +57,12 @@ impl SimServer {
     ///
     /// # Errors
     /// [`SimError::Bind`] when the address cannot be bound, config/klines errors
-    /// from [`Exchange::new`], [`SimError::Server`] when the server fails to start.
+    /// from [`crate::Engine::new`], [`SimError::Server`] when the server fails to start.
     pub fn start(config: SimConfig, bind: &str) -> Result<SimServer, SimError> {
         let workers = config.workers.max(1);
         let auto = config.price_path.auto_advance_ms.filter(|&ms| ms > 0);
         let speed = config.price_path.speed;
-        let engine: Engine = Arc::new(Mutex::new(Exchange::new(config)?));
+        let engine: SharedEngine = Arc::new(Mutex::new(crate::engine::Engine::new(config)?));
         let listener = std::net::TcpListener::bind(bind).map_err(|source| SimError::Bind {
             addr: bind.to_string(),
             source,
@@ -141,12 +142,13 @@ impl SimServer {
         format!("http://{}", self.addr)
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The engine, for in-process control (lock it with [`lock`] or `.lock()`).
-    pub fn engine(&self) -> Engine {
+    pub fn engine(&self) -> SharedEngine {
         self.engine.clone()
     }
 
@@ -300,7 +302,7 @@ pub fn parse_symbol_change(body: &[u8]) -> Result<SymbolChange, String> {
     let r: SymbolReq = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let status = match r.status {
         None => None,
-        Some(s) => Some(SymbolStatus::try_from(s)?),
+        Some(s) => Some(symbol_status_from(&s)?),
     };
     Ok(SymbolChange {
         tick_size: json_decimal("tick_size", r.tick_size.as_ref())?,
@@ -325,7 +327,7 @@ fn bad(msg: &str) -> HttpResponse {
 }
 
 /// The control API (unsigned, loopback only).
-fn control(req: &HttpRequest, path: &str, body: &[u8], engine: &Engine) -> HttpResponse {
+fn control(req: &HttpRequest, path: &str, body: &[u8], engine: &SharedEngine) -> HttpResponse {
     let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
     if !loopback {
         return json_resp(403, r#"{"error":"control API is loopback-only"}"#.into());

@@ -1,6 +1,7 @@
 //! Engine-level scenarios: Binance's trailing-stop FAQ scenarios A–E, stop
 //! triggers, partial fills, commissions, balance conservation over a long
 //! seeded random walk, and determinism.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
@@ -23,8 +24,8 @@ fn cfg() -> SimConfig {
     c
 }
 
-fn ex_at(symbol: &str, price: Decimal) -> Exchange {
-    let mut ex = Exchange::new(cfg()).unwrap();
+fn ex_at(symbol: &str, price: Decimal) -> Engine {
+    let mut ex = Engine::new(cfg()).unwrap();
     ex.set_price(symbol, price).unwrap();
     ex
 }
@@ -35,8 +36,8 @@ fn stop_order(
     stop: Option<Decimal>,
     td: Option<u32>,
     price: Decimal,
-) -> NewOrder {
-    NewOrder {
+) -> OrderRequest {
+    OrderRequest {
         symbol: "BTCUSDC".into(),
         side: Some(side),
         order_type: Some(t),
@@ -45,12 +46,12 @@ fn stop_order(
         price: Some(price),
         stop_price: stop,
         trailing_delta: td,
-        ..NewOrder::default()
+        ..OrderRequest::default()
     }
 }
 
 /// Moves through `legs`, asserting no trade happens before the last one.
-fn walk(ex: &mut Exchange, legs: &[Decimal]) {
+fn walk(ex: &mut Engine, legs: &[Decimal]) {
     for p in legs {
         let t = ex.set_price("BTCUSDC", *p).unwrap();
         assert!(t.is_empty(), "unexpected trade at {p}: {t:?}");
@@ -217,7 +218,7 @@ fn plain_stops_trigger_at_stop_price_and_market_stop_fills() {
         None,
         dec!(0),
     );
-    let sl = NewOrder {
+    let sl = OrderRequest {
         price: None,
         time_in_force: None,
         ..sl
@@ -238,7 +239,7 @@ fn plain_stops_trigger_at_stop_price_and_market_stop_fills() {
 fn walk_fills_in_price_order() {
     let mut ex = ex_at("SOLUSDC", dec!(150));
     for p in [dec!(149), dec!(147), dec!(148)] {
-        ex.place_order(&NewOrder::limit("SOLUSDC", Side::Buy, p, dec!(1)))
+        ex.place_order(&OrderRequest::limit("SOLUSDC", Side::Buy, p, dec!(1)))
             .unwrap();
     }
     let t = ex.set_price("SOLUSDC", dec!(140)).unwrap();
@@ -251,9 +252,14 @@ fn walk_fills_in_price_order() {
 fn partial_fills_with_step_volume() {
     let mut c = cfg();
     c.symbols[0].step_volume = Some(dec!(0.3));
-    let mut ex = Exchange::new(c).unwrap();
+    let mut ex = Engine::new(c).unwrap();
     let o = ex
-        .place_order(&NewOrder::limit("SOLUSDC", Side::Buy, dec!(140), dec!(1)))
+        .place_order(&OrderRequest::limit(
+            "SOLUSDC",
+            Side::Buy,
+            dec!(140),
+            dec!(1),
+        ))
         .unwrap()
         .order;
     let t = ex.set_price("SOLUSDC", dec!(139)).unwrap();
@@ -280,12 +286,12 @@ fn partial_fills_with_step_volume() {
     assert_eq!(ex.balance("USDC").locked, dec!(0));
 
     // A MARKET order larger than the step volume expires partially filled.
-    let m = NewOrder {
+    let m = OrderRequest {
         symbol: "SOLUSDC".into(),
         side: Some(Side::Buy),
         order_type: Some(OrderType::Market),
         quantity: Some(dec!(1)),
-        ..NewOrder::default()
+        ..OrderRequest::default()
     };
     let p = ex.place_order(&m).unwrap();
     assert_eq!(p.order.status, OrderStatus::Expired);
@@ -303,13 +309,13 @@ fn commissions_by_mode() {
     ] {
         let mut c = cfg();
         c.fees.commission_asset = mode;
-        let mut ex = Exchange::new(c).unwrap();
-        let m = NewOrder {
+        let mut ex = Engine::new(c).unwrap();
+        let m = OrderRequest {
             symbol: "SOLUSDC".into(),
             side: Some(Side::Buy),
             order_type: Some(OrderType::Market),
             quantity: Some(dec!(1)),
-            ..NewOrder::default()
+            ..OrderRequest::default()
         };
         let p = ex.place_order(&m).unwrap();
         assert_eq!(p.fills[0].commission_asset, asset, "{mode:?}");
@@ -317,7 +323,7 @@ fn commissions_by_mode() {
     }
 }
 
-fn run_random(seed: u64, steps: usize) -> (Exchange, usize) {
+fn run_random(seed: u64, steps: usize) -> (Engine, usize) {
     let mut c = cfg();
     c.price_path.kind = PathKind::RandomWalk;
     c.price_path.seed = Some(seed);
@@ -325,7 +331,7 @@ fn run_random(seed: u64, steps: usize) -> (Exchange, usize) {
     c.symbols[0].step_volume = Some(dec!(0.5));
     c.fees.commission_asset = CommissionAsset::Received;
     let start = c.balances.clone();
-    let mut ex = Exchange::new(c).unwrap();
+    let mut ex = Engine::new(c).unwrap();
     let mut rng = Rng::new(seed ^ 99);
     let mut placed = 0;
     let mut expected: BTreeMap<String, Decimal> = start.clone();
@@ -345,14 +351,14 @@ fn run_random(seed: u64, steps: usize) -> (Exchange, usize) {
         let qty = Decimal::new(rng.range_i64(100, 2000), 3);
         let r = rng.next_u64() % 10;
         let res = if r < 7 {
-            ex.place_order(&NewOrder::limit("SOLUSDC", side, price, qty))
+            ex.place_order(&OrderRequest::limit("SOLUSDC", side, price, qty))
         } else if r < 8 {
-            ex.place_order(&NewOrder {
+            ex.place_order(&OrderRequest {
                 symbol: "SOLUSDC".into(),
                 side: Some(side),
                 order_type: Some(OrderType::Market),
                 quantity: Some(qty),
-                ..NewOrder::default()
+                ..OrderRequest::default()
             })
         } else {
             let open: Vec<u64> = ex
@@ -440,7 +446,7 @@ fn klines_path_replays_file() {
         env!("CARGO_MANIFEST_DIR")
     ));
     c.price_path.symbol = Some("BTCUSDC".into());
-    let Ok(mut ex) = Exchange::new(c) else {
+    let Ok(mut ex) = Engine::new(c) else {
         eprintln!("kline file not present; skipping");
         return;
     };

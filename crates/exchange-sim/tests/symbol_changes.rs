@@ -1,8 +1,9 @@
 //! Symbol rules and status changed at run time (`POST /sim/symbol`,
-//! `Exchange::set_symbol`): new orders meet the new filters with Binance's
+//! `Engine::set_symbol`): new orders meet the new filters with Binance's
 //! codes, resting orders stay, exchangeInfo shows the change, and a symbol
 //! that is not TRADING refuses new orders (and, except CANCEL_ONLY, cancels)
 //! and does not trade.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
@@ -356,11 +357,11 @@ fn http_reset_restores_the_configured_symbols() {
 }
 
 // ----------------------------------------------------------------------
-// In process: Exchange::set_symbol
+// In process: Engine::set_symbol
 // ----------------------------------------------------------------------
 
-fn engine(cfg: SimConfig) -> Exchange {
-    Exchange::new(SimConfig {
+fn engine(cfg: SimConfig) -> Engine {
+    Engine::new(SimConfig {
         start_time_ms: Some(1_700_000_000_000),
         ..cfg
     })
@@ -371,7 +372,7 @@ fn engine(cfg: SimConfig) -> Exchange {
 fn engine_resting_orders_stay_and_fill_after_a_tick_change() {
     let mut ex = engine(SimConfig::default());
     let placed = ex
-        .place_order(&NewOrder::limit(
+        .place_order(&OrderRequest::limit(
             "SOLUSDC",
             Side::Buy,
             dec!(140.05),
@@ -390,7 +391,7 @@ fn engine_resting_orders_stay_and_fill_after_a_tick_change() {
     );
 
     let e = ex
-        .place_order(&NewOrder::limit(
+        .place_order(&OrderRequest::limit(
             "SOLUSDC",
             Side::Buy,
             dec!(140.05),
@@ -402,7 +403,7 @@ fn engine_resting_orders_stay_and_fill_after_a_tick_change() {
         (-1013, "Filter failure: PRICE_FILTER")
     );
     let e = ex
-        .place_order(&NewOrder::limit(
+        .place_order(&OrderRequest::limit(
             "SOLUSDC",
             Side::Buy,
             dec!(140),
@@ -432,8 +433,13 @@ fn engine_halt_blocks_matching_in_the_price_path_too() {
     let mut twin = engine(cfg);
     // A BUY just below and a SELL just above: a 2 % random walk crosses one quickly.
     for e in [&mut ex, &mut twin] {
-        e.place_order(&NewOrder::limit("SOLUSDC", Side::Buy, dec!(149.9), dec!(1)))
-            .expect("buy");
+        e.place_order(&OrderRequest::limit(
+            "SOLUSDC",
+            Side::Buy,
+            dec!(149.9),
+            dec!(1),
+        ))
+        .expect("buy");
     }
     let mut halt = SymbolChange::new("SOLUSDC");
     halt.status = Some(SymbolStatus::Halt);
@@ -507,12 +513,17 @@ fn config_can_start_a_symbol_halted_and_other_statuses_round_trip() {
         Some(SymbolStatus::EndOfDay)
     );
     let e = ex
-        .place_order(&NewOrder::limit("SOLUSDC", Side::Buy, dec!(140), dec!(1)))
+        .place_order(&OrderRequest::limit(
+            "SOLUSDC",
+            Side::Buy,
+            dec!(140),
+            dec!(1),
+        ))
         .expect_err("closed");
     assert_eq!((e.code, e.msg.as_str()), (-1013, "Market is closed."));
     // A status Binance may add later is accepted and treated as closed.
     let mut ch = SymbolChange::new("SOLUSDC");
-    ch.status = SymbolStatus::parse("MAINTENANCE_2027");
+    ch.status = parse_symbol_status("MAINTENANCE_2027");
     ex.set_symbol(&ch).expect("other status");
     let e = ex.cancel_all("SOLUSDC").expect_err("closed");
     assert_eq!((e.code, e.msg.as_str()), (-2011, "Market is closed."));
@@ -527,10 +538,10 @@ fn config_can_start_a_symbol_halted_and_other_statuses_round_trip() {
         "AUCTION_MATCH",
     ] {
         assert_eq!(
-            SymbolStatus::parse(s).map(|x| x.to_string()),
+            parse_symbol_status(s).map(|x| x.to_string()),
             Some(s.to_string())
         );
     }
-    assert_eq!(SymbolStatus::parse("halt"), None);
-    assert_eq!(SymbolStatus::parse(""), None);
+    assert_eq!(parse_symbol_status("halt"), None);
+    assert_eq!(parse_symbol_status(""), None);
 }

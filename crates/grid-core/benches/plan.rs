@@ -9,6 +9,9 @@
 //! which about 150 per fill in `PlanInput::validate` (the fill loop is ~45% of
 //! the time); the rest is the ladder, the reconciler's new ids and allocation.
 
+// Bench setup: a failed unwrap/expect stops the bench with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use grid_core::plan;
 

@@ -1,6 +1,6 @@
 //! The basket configuration of strategy.md §2, its defaults and its validation.
 //!
-//! Invariant: a [`GridConfig`] that passed [`GridConfig::validate`] against a
+//! Invariant: a [`GridConfig`] that passed [`GridConfig::validate_with_rules`] against a
 //! symbol's rules can be planned without any arithmetic error (no division by
 //! zero, no overflow) and never produces an order the exchange must refuse for
 //! a config reason.
@@ -13,26 +13,41 @@ use crate::ids::{ClientOrderId, Role};
 use crate::num::dec_gt as gt;
 use crate::rules::{SymbolRules, MAX_MAGNITUDE};
 
+/// Zone protection below the ladder (strategy.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HardStopMode {
+    /// No protection: every active base level may be bought.
     None,
+    /// No BUY below `P0 * (1 - hard_stop_pct)`: levels under that line are inactive.
     Hard,
+    /// Once every active base level is done, `extend_levels` sparser levels open
+    /// down to `extend_zone_bottom_pct`, funded by `extend_capital_quote`.
     ExtendZone,
 }
 
+/// Which buy candidates are placed at once (strategy.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaceMode {
+    /// Every active level that is not done.
     AllUnfilled,
+    /// At most `k_next` candidates priced at or below the last price, highest first.
     OnlyNextK,
 }
 
+/// When a reanchor is suggested (strategy.md §9); a field left out takes its default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReanchorRules {
+    /// Fraction of `net_bought` sold at or above which a basket that bought
+    /// suggests `closed_ratio`; in (0, 1], default 0.7.
     pub close_ratio: Decimal,
+    /// Seconds after creation after which a basket that bought nothing suggests
+    /// `ttl`; > 0, default 86,400.
     pub time_ttl_s: i64,
+    /// Rise above `P0` (a fraction) at which a basket that bought nothing suggests
+    /// `price_up`; `None` (default) never.
     pub up_pct: Option<Decimal>,
 }
 
@@ -50,29 +65,61 @@ impl Default for ReanchorRules {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GridConfig {
+    /// The exchange symbol (`SOLUSDC`); `plan` overwrites it with the basket's.
     pub symbol: String,
+    /// Deepest base-level drop below `P0`, in (0, 1).
     pub zone_bottom_pct: Decimal,
+    /// Drop below `P0` of each base level: 1 to 50 entries, strictly increasing,
+    /// each in (0, `zone_bottom_pct`].
     pub levels_pct: Vec<Decimal>,
+    /// Share of `max_grid_capital_quote` of each level: one per `levels_pct`
+    /// entry, each in (0, 1], summing to exactly 1.
     pub alloc_weights: Vec<Decimal>,
+    /// Quote amount the base levels may spend, in (0, 1e11].
     pub max_grid_capital_quote: Decimal,
+    /// Take-profit margin over `avg_price` with one level filled, in (0, 1).
     pub tp_start_pct: Decimal,
+    /// Decrease of the take-profit margin per further filled level, in [0, 1).
     pub tp_step_pct: Decimal,
+    /// Floor of the take-profit margin, in (0, `tp_start_pct`] and at least
+    /// `2 * fee_rate`.
     pub tp_min_pct: Decimal,
+    /// TP2's margin above TP1's (TP2 at `avg_price * (1 + tp_n + tp2_delta_pct)`), in (0, 1).
     pub tp2_delta_pct: Decimal,
+    /// Share of everything bought (`net_bought`) that TP1 sells, in [0, 1].
     pub tp1_share: Decimal,
+    /// Share of `net_bought` that TP2 sells, in [0, 1].
     pub tp2_share: Decimal,
+    /// Share of `net_bought` that the TRAIL sells, in [0, 1]; the three shares sum
+    /// to exactly 1.
     pub trail_share: Decimal,
+    /// The TRAIL's callback from the highest price, a fraction that is a whole
+    /// number of BIPS; `None`: no TRAIL, its share goes to TP2.
     pub trailing_callback_pct: Option<Decimal>,
+    /// Zone protection below the ladder.
     pub hard_stop_mode: HardStopMode,
+    /// Drop below `P0` under which `hard` mode buys nothing, in (0, 1).
     pub hard_stop_pct: Decimal,
+    /// Deepest extension-level drop (`extend_zone` mode), in (`zone_bottom_pct`, 1).
     pub extend_zone_bottom_pct: Decimal,
+    /// Number of extension levels (`extend_zone` mode), in [1, 50].
     pub extend_levels: u32,
+    /// Quote amount of the extension levels, split evenly and part of the budget
+    /// from the start (`extend_zone` mode), in (0, 1e11].
     pub extend_capital_quote: Decimal,
+    /// Drop below `P0` at which an active or paused basket goes `stopping`;
+    /// `None`: no stop loss. In (0, 1).
     pub stop_loss_pct: Option<Decimal>,
+    /// Fee rate of one trade, in [0, 0.01]: bounds `tp_min_pct` from below (fees
+    /// themselves come from the fills).
     pub fee_rate: Decimal,
+    /// Which buy candidates are placed at once.
     pub place_mode: PlaceMode,
+    /// Most buys open at once in `only_next_k` mode, >= 1.
     pub k_next: u32,
+    /// When a reanchor is suggested.
     pub reanchor_rules: ReanchorRules,
+    /// How far below the last price the EXIT sell is priced, in [0, 0.5].
     pub emergency_safety_pct: Decimal,
 }
 

@@ -20,13 +20,18 @@ pub const BOT_PREFIX: &str = "BOT_";
 pub enum Role {
     /// BUY of ladder level `i` (1-based; extension levels follow the base levels).
     Buy(u32),
+    /// The first take-profit (`TP1`): a LIMIT SELL at `tp1_price`.
     Tp1,
+    /// The second take-profit (`TP2`): a LIMIT SELL at `tp2_price`.
     Tp2,
+    /// The native trailing stop (`TRAIL`): a TAKE_PROFIT_LIMIT SELL with `trailingDelta`.
     Trail,
+    /// The stop-loss or emergency-close sell (`EXIT`) of the whole tradable position.
     Exit,
 }
 
 impl Role {
+    /// Whether this is a BUY role (`B{i}`); every other role sells.
     pub fn is_buy(self) -> bool {
         matches!(self, Role::Buy(_))
     }
@@ -55,6 +60,7 @@ impl fmt::Display for Role {
     }
 }
 
+/// Why a role or a clientOrderId does not parse, or why Binance would refuse an id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseIdError(pub String);
 
@@ -111,9 +117,13 @@ impl<'de> Deserialize<'de> for Role {
 /// `BOT_{symbol}_{basket_id}_{role}_{seq}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClientOrderId {
+    /// The exchange symbol, e.g. `SOLUSDC`.
     pub symbol: String,
+    /// The basket's id (`baskets.id`).
     pub basket_id: i64,
+    /// What the order is for.
     pub role: Role,
+    /// The basket's order number of this order (1, 2, …), never reused within the basket.
     pub seq: u64,
 }
 
@@ -128,6 +138,8 @@ fn valid_chars(s: &str) -> bool {
 }
 
 impl ClientOrderId {
+    /// The id of `role`'s order number `seq` of basket `basket_id` on `symbol`
+    /// (not checked: see [`ClientOrderId::check_len`]).
     pub fn new(symbol: &str, basket_id: i64, role: Role, seq: u64) -> Self {
         Self {
             symbol: symbol.to_string(),
@@ -178,6 +190,8 @@ impl ClientOrderId {
         })
     }
 
+    /// Checks that the printed id is one Binance accepts.
+    ///
     /// # Errors
     /// When the printed id would be longer than Binance accepts or has a
     /// character outside `[a-zA-Z0-9-_]`.

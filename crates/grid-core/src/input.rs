@@ -23,13 +23,19 @@ pub const MAX_FILLS: usize = 100_000;
 /// Most open orders one plan input may carry.
 pub const MAX_OPEN_ORDERS: usize = 10_000;
 
+/// The basket as the plan sees it (the `basket` object of strategy.md §14).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BasketInput {
+    /// The basket's id (`baskets.id`), > 0: part of every clientOrderId.
     pub id: i64,
+    /// The exchange symbol, upper-case letters and digits (`SOLUSDC`).
     pub symbol: String,
+    /// The anchor `P0` in quote per base unit, > 0: the ladder hangs below it.
     pub anchor_price: Decimal,
+    /// The status before this plan (strategy.md §8).
     pub status: BasketStatus,
+    /// When the basket was created, in Unix milliseconds (for the `ttl` reanchor).
     pub created_at_ms: i64,
     /// Orders already sent for this basket (the last `seq` used).
     pub order_seq: u64,
@@ -38,23 +44,34 @@ pub struct BasketInput {
     pub config: GridConfig,
 }
 
+/// Everything one plan reads (strategy.md §14); nothing else is consulted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
+    /// The current time in Unix milliseconds, passed in (the core reads no clock).
     pub now_ms: i64,
+    /// The basket being planned.
     pub basket: BasketInput,
+    /// The symbol's exchange filters, checked by [`PlanInput::validate`].
     pub rules: SymbolRules,
+    /// Every fill of the basket's orders, normally in trade-id order; at most
+    /// [`MAX_FILLS`], trade ids unique.
     #[serde(default)]
     pub fills: Vec<Fill>,
+    /// The symbol's open orders; only those with the basket's prefix are
+    /// considered, at most [`MAX_OPEN_ORDERS`].
     #[serde(default)]
     pub open_orders: Vec<OpenOrder>,
+    /// The last trade price in quote per base unit, > 0.
     pub last_price: Decimal,
 }
 
 /// A fill with its role, parsed once from its clientOrderId.
 #[derive(Debug, Clone)]
 pub struct RoleFill<'a> {
+    /// The role read from the fill's clientOrderId.
     pub role: Role,
+    /// The fill, borrowed from the input.
     pub fill: &'a Fill,
 }
 
@@ -63,15 +80,20 @@ pub struct RoleFill<'a> {
 pub struct BasketOrder<'a> {
     /// `None` when the id has the basket's prefix but does not parse.
     pub role: Option<(Role, u64)>,
+    /// The order as the exchange reported it.
     pub order: &'a OpenOrder,
 }
 
 /// Validated input with its fills and the basket's open orders parsed.
 #[derive(Debug)]
 pub struct ValidInput<'a> {
+    /// The current time in Unix milliseconds.
     pub now_ms: i64,
+    /// The basket as given.
     pub basket: &'a BasketInput,
+    /// The basket's config, validated against the rules, `symbol` set to the basket's.
     pub config: GridConfig,
+    /// The symbol's rules, validated.
     pub rules: SymbolRules,
     /// Every fill with its role ([`PlanInput::validate`]); empty when the
     /// strategy declared it does not read them ([`Strategy::needs_fills`]).
@@ -80,7 +102,9 @@ pub struct ValidInput<'a> {
     pub state: BasketState,
     /// Open orders with the basket's prefix; every other order is ignored.
     pub orders: Vec<BasketOrder<'a>>,
+    /// The last trade price, > 0 and at most [`MAX_MAGNITUDE`].
     pub last: Decimal,
+    /// The basket's clientOrderId prefix, `BOT_{symbol}_{basket_id}_`.
     pub prefix: String,
 }
 

@@ -12,20 +12,27 @@ use crate::config::{GridConfig, HardStopMode};
 use crate::num::{dec_gt, dec_lt, mul_dec, sub_dec};
 use crate::rules::SymbolRules;
 
+/// One planned BUY level of the ladder below the anchor (strategy.md §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Level {
     /// 1-based level number (the `i` of role `B{i}`).
     pub index: u32,
+    /// Drop below the anchor, a fraction (`0.05` = 5 %).
     pub drop_pct: Decimal,
+    /// Limit price: `rd(P0 * (1 - drop_pct), tick_size)`, in quote per base unit.
     pub price: Decimal,
+    /// Quote amount the level is funded with (its share of the capital).
     pub quote: Decimal,
+    /// Base quantity to buy: `rd(quote / price, step_size)`; zero when the price is not positive.
     pub qty: Decimal,
+    /// Whether this is an `extend_zone` extension level rather than a base level.
     pub extension: bool,
     /// Why the level is never placed; `None` when active.
     pub inactive: Option<String>,
 }
 
 impl Level {
+    /// Whether the level may be placed (`inactive` is `None`).
     pub fn is_active(&self) -> bool {
         self.inactive.is_none()
     }
@@ -34,7 +41,9 @@ impl Level {
 /// `{"level": i, "reason": "…"}` of `meta.inactive_levels`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InactiveLevel {
+    /// The level number `i`.
     pub level: u32,
+    /// The failing filter or the hard-stop line, as in [`Level::inactive`].
     pub reason: String,
 }
 

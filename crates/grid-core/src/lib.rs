@@ -6,6 +6,8 @@
 //!
 //! Entry point: [`plan()`] (strategy.md §14): [`PlanInput`] in, [`Plan`] out.
 
+#![deny(missing_docs)]
+
 pub mod config;
 pub mod error;
 pub mod ids;

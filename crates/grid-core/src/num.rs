@@ -351,6 +351,7 @@ impl<const S: u32> Sum<S> {
         Some(if neg { -u } else { u })
     }
 
+    /// Adds `v` exactly (as an integer when it has at most `S` decimals).
     #[inline(always)]
     pub fn add(&mut self, v: Decimal) {
         if let Some(n) = Self::units(v, S).and_then(|u| self.units.checked_add(u)) {
@@ -384,6 +385,8 @@ impl<const S: u32> Sum<S> {
         self.rest += a * b;
     }
 
+    /// The exact sum so far: equal to the `Decimal` sum of the values added
+    /// (its scale may differ).
     pub fn get(&self) -> Decimal {
         let p = POW10[S as usize];
         // Without a `Decimal` remainder and within 64 bits, the additions below

@@ -22,36 +22,56 @@ pub struct PnlTotals {
     pub pos: Decimal,
     /// Quote cost of `pos`, fees included.
     pub cost: Decimal,
+    /// Realized P&L of every SELL so far, in quote, fees deducted.
     pub realized: Decimal,
     /// Every fee, valued in the quote asset.
     pub fees: Decimal,
+    /// Gross base quantity bought (before base-asset fees).
     pub bought_qty: Decimal,
+    /// Quote spent on buys: sum of `price * qty`, fees excluded.
     pub bought_quote: Decimal,
+    /// Base quantity sold.
     pub sold_qty: Decimal,
+    /// Quote received from sells: sum of `price * qty`, fees not deducted.
     pub sold_quote: Decimal,
     /// SELL fills applied (each is a trade).
     pub sells: u64,
+    /// SELL fills that realized more than zero.
     pub wins: u64,
+    /// SELL fills that realized less than zero.
     pub losses: u64,
+    /// Sum of the winning trades' realized P&L (a positive number or zero).
     pub sum_wins: Decimal,
     /// Sum of the losing trades' realized P&L (a negative number or zero).
     pub sum_losses: Decimal,
+    /// Trade id of the last fill applied; `None` before the first, and for sums of baskets.
     pub last_trade_id: Option<i64>,
 }
 
 /// The figures the dashboard shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PnlSummary {
+    /// Realized P&L in quote.
     pub realized: Decimal,
+    /// `pos * last - cost`, in quote.
     pub unrealized: Decimal,
+    /// `realized + unrealized`, in quote.
     pub total: Decimal,
+    /// `total / budget * 100`; `None` without a positive budget.
     pub roi_pct: Option<Decimal>,
+    /// SELL fills applied.
     pub trades: u64,
+    /// SELL fills that realized more than zero.
     pub wins: u64,
+    /// SELL fills that realized less than zero.
     pub losses: u64,
+    /// `wins / (wins + losses) * 100`; `None` before a decided trade.
     pub win_rate_pct: Option<Decimal>,
+    /// Average realized P&L of a win, in quote; `None` without wins.
     pub avg_win: Option<Decimal>,
+    /// Average realized P&L of a loss (negative), in quote; `None` without losses.
     pub avg_loss: Option<Decimal>,
+    /// Every fee, valued in the quote asset.
     pub fees: Decimal,
 }
 

@@ -22,13 +22,22 @@ use crate::plan::{Actions, PlannedOrder, Replace};
 /// What the strategy wants for one role: `want` is still to buy or sell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Desired {
+    /// What the order is for; at most one `Desired` per role.
     pub role: Role,
+    /// BUY for `B{i}`, SELL for the other roles.
     pub side: Side,
+    /// `LIMIT`, or `TAKE_PROFIT_LIMIT` for the TRAIL.
     pub order_type: OrderType,
+    /// Limit price in quote per base unit, on the tick.
     pub price: Decimal,
+    /// Base quantity still to buy or sell, on the step and tradable at `price`
+    /// (the role's open order's `executedQty` is added by the reconciler).
     pub want: Decimal,
+    /// Activation price for a new TRAIL; never compared with an open order.
     pub stop_price: Option<Decimal>,
+    /// Trailing delta in BIPS (the TRAIL only).
     pub trailing_delta: Option<u32>,
+    /// Time in force of the order.
     pub time_in_force: TimeInForce,
 }
 

@@ -15,10 +15,15 @@ use crate::num::{dec_gt as gt, dec_lt as lt, mul_dec};
 /// PERCENT_PRICE_BY_SIDE multipliers (relative to the symbol's average price).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PercentPriceBySide {
+    /// A BUY's price must be at most `weighted average * bid_multiplier_up`.
     pub bid_multiplier_up: Decimal,
+    /// A BUY's price must be at least `weighted average * bid_multiplier_down`.
     pub bid_multiplier_down: Decimal,
+    /// A SELL's price must be at most `weighted average * ask_multiplier_up`.
     pub ask_multiplier_up: Decimal,
+    /// A SELL's price must be at least `weighted average * ask_multiplier_down`.
     pub ask_multiplier_down: Decimal,
+    /// Minutes the weighted average price is taken over (0: the last trade price).
     pub avg_price_mins: u32,
 }
 
@@ -26,14 +31,23 @@ pub struct PercentPriceBySide {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SymbolRules {
+    /// The traded asset (`SOL` of `SOLUSDC`): quantities are in it.
     pub base_asset: String,
+    /// The pricing asset (`USDC` of `SOLUSDC`): prices and notionals are in it.
     pub quote_asset: String,
+    /// PRICE_FILTER `tickSize`, > 0: every price is a multiple of it.
     pub tick_size: Decimal,
+    /// LOT_SIZE `stepSize`, > 0: every quantity is a multiple of it.
     pub step_size: Decimal,
+    /// LOT_SIZE `minQty`, in base.
     pub min_qty: Decimal,
+    /// LOT_SIZE `maxQty`, in base.
     pub max_qty: Decimal,
+    /// PRICE_FILTER `minPrice`, in quote per base unit.
     pub min_price: Decimal,
+    /// PRICE_FILTER `maxPrice`, in quote per base unit.
     pub max_price: Decimal,
+    /// Least `qty * price` of an order, in quote (NOTIONAL or MIN_NOTIONAL).
     pub min_notional: Decimal,
     /// NOTIONAL's `maxNotional`, when the symbol has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,9 +56,14 @@ pub struct SymbolRules {
     pub trailing_delta_min: u32,
     /// TRAILING_DELTA `maxTrailingAboveDelta` (BIPS).
     pub trailing_delta_max: u32,
+    /// MAX_NUM_ORDERS `maxNumOrders`: most open orders on the symbol per account
+    /// (200 when the symbol has no such filter).
     pub max_num_orders: u32,
+    /// MAX_NUM_ALGO_ORDERS `maxNumAlgoOrders`: most open stop and take-profit orders
+    /// on the symbol per account, when the symbol has the filter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_num_algo_orders: Option<u32>,
+    /// PERCENT_PRICE_BY_SIDE, when present; not checked by [`SymbolRules::is_tradable`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent_price_by_side: Option<PercentPriceBySide>,
 }
@@ -54,22 +73,32 @@ pub struct SymbolRules {
 /// (`none` for an absent optional filter).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleChange {
+    /// The field name as in the JSON (`tick_size`).
     pub field: String,
+    /// The value before, as text.
     pub old: String,
+    /// The value after, as text.
     pub new: String,
 }
 
 /// Why a quantity at a price cannot be traded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotTradable {
+    /// The price is not positive, outside `[min_price, max_price]`, or off the tick.
     PriceFilter,
+    /// The quantity is below `min_qty`.
     MinQty,
+    /// The quantity is above `max_qty`.
     MaxQty,
+    /// `qty * price` is below `min_notional`.
     MinNotional,
+    /// `qty * price` is above `max_notional`.
     MaxNotional,
 }
 
 impl NotTradable {
+    /// The filter and the reason, as shown in `meta.inactive_levels`
+    /// (`LOT_SIZE: quantity below min_qty`).
     pub fn as_str(self) -> &'static str {
         match self {
             NotTradable::PriceFilter => "PRICE_FILTER: price outside [min_price, max_price]",
@@ -316,13 +345,15 @@ impl SymbolRules {
 
     /// `rd(quote / price, step_size)`: the quantity `quote` buys at `price`,
     /// with `/` the `Decimal` division. Same digits and scale as
-    /// `round_qty_down(quote / price)` (see [`floor_quotient`] for why).
+    /// `round_qty_down(quote / price)` (see `floor_quotient` for why).
     pub fn qty_for_quote(&self, quote: Decimal, price: Decimal) -> Decimal {
         neg_pow10_exp(self.step_size)
             .and_then(|e| floor_quotient(quote, price, e).and_then(|k| from_units(k, e)))
             .unwrap_or_else(|| self.round_qty_down(quote / price))
     }
 
+    /// Whether `price` passes PRICE_FILTER: > 0, within `[min_price, max_price]`
+    /// and a multiple of `tick_size`.
     pub fn price_in_range(&self, price: Decimal) -> bool {
         gt(price, Decimal::ZERO)
             && !lt(price, self.min_price)

@@ -13,20 +13,33 @@ use crate::ids::Role;
 use crate::input::RoleFill;
 use crate::model::{Fill, Side};
 
+/// The basket's state derived from its fills (strategy.md §4); quantities in base, money in quote.
 #[derive(Debug, Clone, Default)]
 pub struct BasketState {
     /// `filled[i]` = BUY quantity of role `B{i}` (index 0 unused).
     pub filled: Vec<Decimal>,
+    /// Gross BUY quantity (before base-asset fees).
     pub bought_qty: Decimal,
+    /// Quote spent on buys: sum of BUY `price * qty`.
     pub spent_quote: Decimal,
+    /// `bought_qty` minus BUY commission paid in the base asset: what the account received.
     pub net_bought: Decimal,
+    /// SELL quantity of every role.
     pub sold: Decimal,
+    /// SELL quantity of role TP1.
     pub sold_tp1: Decimal,
+    /// SELL quantity of role TP2.
     pub sold_tp2: Decimal,
+    /// SELL quantity of role TRAIL.
     pub sold_trail: Decimal,
+    /// Base held: `net_bought - sold`, never negative.
     pub position: Decimal,
+    /// VWAP of the BUY fills (`spent_quote / bought_qty`), rounded half-even once;
+    /// `None` before any buy.
     pub avg_price: Option<Decimal>,
+    /// Whether any BUY fill exists.
     pub has_buys: bool,
+    /// Whether any SELL fill exists.
     pub has_sells: bool,
 }
 
@@ -58,6 +71,7 @@ fn sold_slot(role: Role) -> Option<usize> {
 }
 
 impl StateBuilder {
+    /// An empty builder for levels `1..=max_level`.
     pub fn new(max_level: u32) -> Self {
         Self {
             bought: Sum::default(),
@@ -151,6 +165,8 @@ impl StateBuilder {
         }
     }
 
+    /// The state of every fill added.
+    ///
     /// # Errors
     /// A [`StrategyError`] when more was sold than bought.
     pub fn finish(self) -> Result<BasketState, StrategyError> {
@@ -199,6 +215,7 @@ impl BasketState {
         b.finish()
     }
 
+    /// BUY quantity of level `level` (0 for a level without fills or out of range).
     pub fn filled(&self, level: u32) -> Decimal {
         self.filled
             .get(level as usize)

@@ -26,11 +26,16 @@ use crate::state::BasketState;
 /// (`order_seq_after` is filled in by the reconciler).
 #[derive(Debug, Clone)]
 pub struct Intent {
+    /// One entry per role the strategy wants open, in any order (the reconciler sorts).
     pub desired: Vec<Desired>,
+    /// The plan's meta; `order_seq_after` is overwritten by the reconciler.
     pub meta: PlanMeta,
 }
 
+/// A strategy: validated input in, desired orders and meta out, with no I/O,
+/// clock or randomness ([`crate::plan_with`] runs it).
 pub trait Strategy {
+    /// A short, stable name of the strategy (`grid`).
     fn name(&self) -> &'static str;
 
     /// Whether [`Strategy::intent`] reads `ValidInput::fills` (each fill with
@@ -40,6 +45,8 @@ pub trait Strategy {
         true
     }
 
+    /// The desired orders and meta for one validated input.
+    ///
     /// # Errors
     /// A `StrategyError` when the history contradicts itself.
     fn intent(&self, input: &ValidInput<'_>) -> Result<Intent, PlanError>;

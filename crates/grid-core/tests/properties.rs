@@ -4,6 +4,9 @@
 //! -> move the price -> plan again, feeding `status_after` and `order_seq_after`
 //! back. Every plan met on the way is checked.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use grid_core::*;
 use proptest::prelude::{
     any, prop, prop_assert, prop_assert_eq, prop_assume, prop_compose, proptest, ProptestConfig,

@@ -7,6 +7,9 @@
 //! 135.000/0.88 (118.8), 127.500/1.17 (149.175), 120.000/1.50 (180),
 //! 112.500/1.95 (219.375), 105.000/2.38 (249.9).
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,9 @@
 //! `ConfigError` naming the field path (`levels_pct[2]`) and the reason.
 //! Baseline: the default config against the §12 rules (valid).
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

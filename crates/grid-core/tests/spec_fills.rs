@@ -4,6 +4,9 @@
 //! `remaining_quote_budget`, `closed_ratio`, and a negative position refused.
 //! Default config, §12 rules (tick 0.001, step 0.01, min_notional 5), P0 = 150.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

@@ -3,6 +3,9 @@
 //! order is not tradable at its price is inactive, never placed, and listed in
 //! `meta.inactive_levels` with the failing filter.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

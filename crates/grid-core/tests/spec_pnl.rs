@@ -5,6 +5,9 @@
 //! is a trade (win > 0, loss < 0). Known deliberate deviation (pnl.rs doc): a
 //! fee paid in the base asset is counted once, by the quantity, not also in cost.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

@@ -4,6 +4,9 @@
 //! basket (`reanchored` or `completed`). Default config (close_ratio 0.7,
 //! ttl 86400 s), §12 rules, P0 = 150, created_at 1_760_600_000_000.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

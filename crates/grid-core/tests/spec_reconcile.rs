@@ -6,6 +6,9 @@
 //! B3 1.17@127.500, TP1 0.22@144.210, TP2 0.19@145.350,
 //! TRAIL 0.15@144.210 stop 145.350 delta 180.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

@@ -9,6 +9,9 @@
 //! tp1 = ru(142.5 * 1.012 = 144.21) = 144.210, tp2 = ru(142.5 * 1.020 = 145.35) = 145.350;
 //! tp1_total = rd(0.224) = 0.22, tp2_total = rd(0.196) = 0.19, trail_total = 0.15.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

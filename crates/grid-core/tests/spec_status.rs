@@ -4,6 +4,9 @@
 //! EXIT price, terminal statuses cancel every open order of the basket (and
 //! never touch others), cycle complete. Default config, §12 rules, P0 = 150.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

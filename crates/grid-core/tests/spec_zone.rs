@@ -11,6 +11,9 @@
 //! -> price 90.000, quote 150, qty rd(1.666) = 1.66; drop_2 = 0.50 -> 75.000,
 //! qty 150 / 75 = 2.00.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

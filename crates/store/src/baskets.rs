@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
-use grid_core::{BasketStatus, GridConfig, PnlTotals, SymbolRules};
+use grid_core::{BasketStatus, GridConfig, PlanMeta, PnlTotals, SymbolRules};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
@@ -37,37 +37,69 @@ pub(crate) fn live_status_strs() -> Vec<&'static str> {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = baskets, check_for_backend(Pg))]
 pub struct BasketRow {
+    /// Row id (part of the basket's clientOrderIds).
     pub id: i64,
+    /// The symbol it trades (`SOLUSDC`).
     pub symbol: String,
+    /// The symbol's base asset (`SOL`).
     pub base_asset: String,
+    /// The symbol's quote asset (`USDC`).
     pub quote_asset: String,
+    /// The grid's anchor price P0.
     pub anchor_price: Decimal,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Last change of the row.
     pub updated_at: DateTime<Utc>,
+    /// When it first reached a terminal status.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Its status.
     #[diesel(deserialize_as = DbBasketStatus)]
     pub status: BasketStatus,
+    /// Why it ended (`completed`, `reanchored`, `stop_loss`, …).
     pub closed_reason: Option<String>,
+    /// Its `GridConfig` as JSON (read it with [`BasketRow::config`]).
     pub config: Value,
+    /// Its `SymbolRules` as JSON (read it with [`BasketRow::rules`]).
     pub rules: Value,
+    /// The last plan's `PlanMeta` as JSON, `{}` before the first plan (read
+    /// it with [`BasketRow::plan_meta`]).
     pub state: Value,
+    /// The quote budget of its config.
     pub budget_quote: Decimal,
+    /// The highest clientOrderId sequence number used; never decreases.
     pub order_seq: i64,
+    /// Position held (base asset).
     pub pos: Decimal,
+    /// Cost of the position (quote asset, fees included).
     pub cost: Decimal,
+    /// Realized P&L (quote asset).
     pub realized: Decimal,
+    /// Fees paid (quote asset).
     pub fees: Decimal,
+    /// Base quantity bought.
     pub bought_qty: Decimal,
+    /// Quote spent buying.
     pub bought_quote: Decimal,
+    /// Base quantity sold.
     pub sold_qty: Decimal,
+    /// Quote received selling.
     pub sold_quote: Decimal,
+    /// Number of sell fills.
     pub sells: i64,
+    /// Sell fills with a positive realized P&L.
     pub wins: i64,
+    /// Sell fills with a negative realized P&L.
     pub losses: i64,
+    /// Sum of the winning sells' realized P&L.
     pub sum_wins: Decimal,
+    /// Sum of the losing sells' realized P&L.
     pub sum_losses: Decimal,
+    /// The trade cursor: the last exchange trade id read for the basket.
     pub last_trade_id: Option<i64>,
+    /// The worker holding (or last holding) its lease.
     pub worker_id: Option<String>,
+    /// When that lease expires.
     pub lease_until: Option<DateTime<Utc>>,
 }
 
@@ -117,6 +149,36 @@ impl BasketRow {
         serde_json::from_value(self.rules.clone())
             .map_err(|e| Error::corrupt("baskets", self.id, format!("rules: {e}")))
     }
+
+    /// The last plan's meta (TP prices, stop price, reanchor suggestion, halt
+    /// reason, …); `None` before the basket's first plan (`state` is `{}`).
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when the stored JSON is not a valid `PlanMeta`.
+    pub fn plan_meta(&self) -> Result<Option<PlanMeta>, Error> {
+        match &self.state {
+            Value::Null => Ok(None),
+            Value::Object(m) if m.is_empty() => Ok(None),
+            v => serde_json::from_value(v.clone())
+                .map(Some)
+                .map_err(|e| Error::corrupt("baskets", self.id, format!("state: {e}"))),
+        }
+    }
+}
+
+/// A basket's id, symbol and assets — without its config, rules or state
+/// (what a worker needs to value the account).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = baskets, check_for_backend(Pg))]
+pub struct BasketSymbol {
+    /// The basket.
+    pub id: i64,
+    /// The symbol it trades.
+    pub symbol: String,
+    /// The symbol's base asset.
+    pub base_asset: String,
+    /// The symbol's quote asset.
+    pub quote_asset: String,
 }
 
 #[derive(Insertable)]
@@ -183,6 +245,8 @@ pub fn create(
     })
 }
 
+/// The basket with this id.
+///
 /// # Errors
 /// [`Error::NotFound`] when there is no such basket.
 pub fn get(conn: &mut PgConnection, id: i64) -> Result<BasketRow, Error> {
@@ -236,6 +300,28 @@ pub fn list_live(conn: &mut PgConnection) -> Result<Vec<BasketRow>, Error> {
         .load(conn)?)
 }
 
+/// The symbol and assets of every basket that still trades
+/// ([`LIVE_STATUSES`]), ascending id (`idx_baskets_status`).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn list_live_symbols(conn: &mut PgConnection) -> Result<Vec<BasketSymbol>, Error> {
+    Ok(baskets::table
+        .filter(baskets::status.eq_any(live_status_strs()))
+        .select(BasketSymbol::as_select())
+        .order(baskets::id)
+        .load(conn)?)
+}
+
+/// Whether the database holds any basket at all (whatever its status): the
+/// daemon creates the default paper basket only in an empty one.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn any_exists(conn: &mut PgConnection) -> Result<bool, Error> {
+    Ok(diesel::select(diesel::dsl::exists(baskets::table.select(baskets::id))).get_result(conn)?)
+}
+
 /// Every basket an emergency close must reach: those that trade, those in
 /// `error`, and any other that holds a position or has an order that may be
 /// live — whatever its status. Ascending id.
@@ -262,7 +348,8 @@ pub struct PlanUpdate {
     pub status: BasketStatus,
     /// Why the basket closed (`completed`, `reanchored`, …); kept when `None`.
     pub closed_reason: Option<String>,
-    /// The plan's meta.
+    /// The plan's `grid_core::PlanMeta` as JSON (`serde_json::to_value`),
+    /// read back by [`BasketRow::plan_meta`].
     pub state: Value,
     /// `meta.order_seq_after`: the stored counter never goes below it (nor back).
     pub order_seq: i64,

@@ -5,11 +5,15 @@
 //! (`FOR UPDATE SKIP LOCKED`); only its claimant can finish it. Every insert
 //! fires `NOTIFY bot_commands` (a trigger), so a listening daemon wakes at once.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
+use grid_core::BasketStatus;
+use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -24,26 +28,58 @@ pub const NOTIFY_CHANNEL: &str = "bot_commands";
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = commands, check_for_backend(Pg))]
 pub struct CommandRow {
+    /// Row id.
     pub id: i64,
+    /// What the command asks.
     pub kind: CommandKind,
+    /// The basket it is about, if any.
     pub basket_id: Option<i64>,
+    /// Its kind's [`Payload`] as stored (read it with [`Payload::parse`]).
     pub payload: Value,
+    /// The key that makes a repeated submission one command.
     pub idempotency_key: String,
+    /// Its progress.
     pub status: CommandStatus,
+    /// Its kind's [`CommandResult`] as stored once done (read it with [`CommandRow::outcome`]).
     pub result: Option<Value>,
+    /// Why it failed.
     pub error: Option<String>,
+    /// When it was written.
     pub created_at: DateTime<Utc>,
+    /// The worker that claimed it.
     pub claimed_by: Option<String>,
+    /// When it was (last) claimed.
     pub started_at: Option<DateTime<Utc>>,
+    /// When it finished (done or failed).
     pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl CommandRow {
+    /// The stored result, read as its kind's [`CommandResult`]; `None` while
+    /// the command has none (not done, or failed).
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when the stored result is not its kind's shape
+    /// (e.g. written by an older version).
+    pub fn outcome(&self) -> Result<Option<CommandResult>, Error> {
+        match &self.result {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => CommandResult::parse(self.kind, v)
+                .map(Some)
+                .map_err(|e| Error::corrupt("commands", self.id, format!("result: {e}"))),
+        }
+    }
 }
 
 /// A command to write.
 #[derive(Debug, Clone, PartialEq, Insertable)]
 #[diesel(table_name = commands)]
 pub struct NewCommand {
+    /// What the command asks (must match the payload's kind).
     pub kind: CommandKind,
+    /// The basket it is about, if any.
     pub basket_id: Option<i64>,
+    /// Its kind's [`Payload`] as JSON ([`Payload::to_json`]).
     pub payload: Value,
     /// The same key twice means the same request (a double click, a retried POST).
     pub idempotency_key: String,
@@ -173,43 +209,65 @@ fn finish(
     id: i64,
     worker_id: &str,
     status: CommandStatus,
-    result: Option<&Value>,
+    result: Option<(CommandKind, &Value)>,
     error: Option<&str>,
 ) -> Result<CommandRow, Error> {
-    let row: Option<CommandRow> = diesel::update(
-        commands::table
-            .find(id)
-            .filter(commands::status.eq(CommandStatus::Running))
-            .filter(commands::claimed_by.eq(worker_id)),
-    )
-    .set((
-        commands::status.eq(status),
-        commands::result.eq(result),
-        commands::error.eq(error),
-        commands::finished_at.eq(diesel::dsl::now),
-    ))
-    .returning(CommandRow::as_returning())
-    .get_result(conn)
-    .optional()?;
+    let kinds: &[CommandKind] = match &result {
+        Some((kind, _)) => std::slice::from_ref(kind),
+        None => CommandKind::ALL,
+    };
+    let target = commands::table
+        .find(id)
+        .filter(commands::status.eq(CommandStatus::Running))
+        .filter(commands::claimed_by.eq(worker_id))
+        .filter(commands::kind.eq_any(kinds));
+    let row: Option<CommandRow> = diesel::update(target)
+        .set((
+            commands::status.eq(status),
+            commands::result.eq(result.map(|(_, v)| v)),
+            commands::error.eq(error),
+            commands::finished_at.eq(diesel::dsl::now),
+        ))
+        .returning(CommandRow::as_returning())
+        .get_result(conn)
+        .optional()?;
     row.ok_or_else(|| {
         Error::invalid(
             format!("command {id}"),
-            format!("is not running under worker `{worker_id}` (finished, reclaimed or unknown)"),
+            match result {
+                Some(_) => format!(
+                    "is not a running command of worker `{worker_id}` of this result's kind \
+                     (finished, reclaimed, unknown or of another kind)"
+                ),
+                None => format!(
+                    "is not running under worker `{worker_id}` (finished, reclaimed or unknown)"
+                ),
+            },
         )
     })
 }
 
-/// Marks a claimed command `done` with its result.
+/// Marks a claimed command `done` with its result, which must be of the
+/// command's kind.
 ///
 /// # Errors
-/// [`Error::Invalid`] when `worker_id` does not hold it (any more).
+/// [`Error::Invalid`] when `worker_id` does not hold it (any more), or the
+/// command is of another kind than `result`.
 pub fn complete(
     conn: &mut PgConnection,
     id: i64,
     worker_id: &str,
-    result: &Value,
+    result: &CommandResult,
 ) -> Result<CommandRow, Error> {
-    finish(conn, id, worker_id, CommandStatus::Done, Some(result), None)
+    let json = result.to_json()?;
+    finish(
+        conn,
+        id,
+        worker_id,
+        CommandStatus::Done,
+        Some((result.kind(), &json)),
+        None,
+    )
 }
 
 /// Marks a claimed command `failed` with the reason.
@@ -232,6 +290,8 @@ pub fn fail(
     )
 }
 
+/// The command with this id.
+///
 /// # Errors
 /// [`Error::NotFound`].
 pub fn get(conn: &mut PgConnection, id: i64) -> Result<CommandRow, Error> {
@@ -253,6 +313,62 @@ pub fn recent(conn: &mut PgConnection, limit: i64) -> Result<Vec<CommandRow>, Er
         .order((commands::created_at.desc(), commands::id.desc()))
         .limit(crate::page_limit(limit))
         .load(conn)?)
+}
+
+/// The commands written by one form submission: key `key` itself or
+/// `key:…` (one per basket), oldest first, at most 500. `key` must hold no
+/// `LIKE` wildcard (`%`, `_`, `\`): the dashboard's keys are
+/// letters, digits and `-`.
+///
+/// # Errors
+/// [`Error::Invalid`] for a key with a wildcard; [`Error::Query`].
+pub fn by_key(conn: &mut PgConnection, key: &str) -> Result<Vec<CommandRow>, Error> {
+    if key.contains(['%', '_', '\\']) {
+        return Err(Error::invalid(
+            "idempotency_key",
+            "a submission key may not hold `%`, `_` or `\\`",
+        ));
+    }
+    Ok(commands::table
+        .filter(
+            commands::idempotency_key
+                .eq(key)
+                .or(commands::idempotency_key.like(format!("{key}:%"))),
+        )
+        .select(CommandRow::as_select())
+        .order(commands::id)
+        .limit(crate::MAX_PAGE)
+        .load(conn)?)
+}
+
+/// The newest commands of one basket, at most `limit` (≤ 500)
+/// (`idx_commands_basket`).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn of_basket(
+    conn: &mut PgConnection,
+    basket_id: i64,
+    limit: i64,
+) -> Result<Vec<CommandRow>, Error> {
+    Ok(commands::table
+        .filter(commands::basket_id.eq(basket_id))
+        .select(CommandRow::as_select())
+        .order(commands::id.desc())
+        .limit(crate::page_limit(limit))
+        .load(conn)?)
+}
+
+/// Whether any command waits to be claimed (`pending`): the daemon's
+/// sleeper wakes early for one (`idx_commands_pending`).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn any_pending(conn: &mut PgConnection) -> Result<bool, Error> {
+    Ok(diesel::select(diesel::dsl::exists(
+        commands::table.filter(commands::status.eq(CommandStatus::Pending)),
+    ))
+    .get_result(conn)?)
 }
 
 /// Commands not finished yet (pending or running), oldest first.
@@ -301,11 +417,17 @@ pub fn drain_notifications(conn: &mut PgConnection) -> Result<Vec<i64>, Error> {
 /// refused). [`insert`] refuses a payload that does not parse for its kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
+    /// `pause`.
     Pause(Origin),
+    /// `resume`.
     Resume(Origin),
+    /// `close_basket`.
     CloseBasket(ClosePayload),
+    /// `close_all`.
     CloseAll(Origin),
+    /// `reanchor`.
     Reanchor(ReanchorPayload),
+    /// `create_basket`.
     CreateBasket(CreateBasketPayload),
 }
 
@@ -313,6 +435,7 @@ pub enum Payload {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Origin {
+    /// `web`, `cli`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
@@ -321,6 +444,7 @@ pub struct Origin {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClosePayload {
+    /// `web`, `cli`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Part of a close-all from the dashboard.
@@ -336,8 +460,10 @@ pub struct ClosePayload {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReanchorPayload {
+    /// `web`, `cli`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The new basket's anchor; `None`: the last price.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -350,9 +476,12 @@ pub struct ReanchorPayload {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBasketPayload {
+    /// `web`, `cli`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The symbol to trade (`SOLUSDC`).
     pub symbol: String,
+    /// The anchor price; `None`: the last price.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -425,26 +554,13 @@ impl Payload {
     /// [`Error::Invalid`] naming the payload field that is unknown, missing
     /// or malformed.
     pub fn parse(kind: CommandKind, v: &Value) -> Result<Payload, Error> {
-        fn read<T: serde::de::DeserializeOwned + Default>(
-            kind: CommandKind,
-            v: &Value,
-        ) -> Result<T, Error> {
+        fn read<T: serde::de::DeserializeOwned>(kind: CommandKind, v: &Value) -> Result<T, Error> {
             let v = if v.is_null() {
                 Value::Object(Default::default())
             } else {
                 v.clone()
             };
-            // The error names the field (`config: invalid type …`).
-            serde_path_to_error::deserialize(v).map_err(|e| {
-                let path = e.path().to_string();
-                let msg = e.into_inner().to_string();
-                let reason = if path == "." || msg.starts_with(&path) {
-                    msg
-                } else {
-                    format!("{path}: {msg}")
-                };
-                Error::invalid(format!("{kind} payload"), reason)
-            })
+            read_named(format!("{kind} payload"), v)
         }
         Ok(match kind {
             CommandKind::Pause => Payload::Pause(read(kind, v)?),
@@ -490,4 +606,172 @@ impl NewCommand {
             idempotency_key: idempotency_key.into(),
         })
     }
+}
+
+/// What a finished command did, one shape per kind: written by the worker
+/// ([`complete`]), read by the dashboard and the CLI ([`CommandRow::outcome`]),
+/// both through this type (unknown fields are refused, as for [`Payload`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommandResult {
+    /// `pause`: the basket's status after it.
+    Pause(StatusResult),
+    /// `resume`: the basket's status after it.
+    Resume(StatusResult),
+    /// `close_basket`: the basket's status after it.
+    CloseBasket(StatusResult),
+    /// `close_all`: the `close_basket` commands it queued.
+    CloseAll(CloseAllResult),
+    /// `reanchor`: the closed basket and its successor.
+    Reanchor(ReanchorResult),
+    /// `create_basket`: the basket created.
+    CreateBasket(CreateBasketResult),
+}
+
+/// `pause`, `resume`, `close_basket`: the basket's status once the command
+/// ran (the status it set, or the one it already had when there was nothing
+/// to do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusResult {
+    /// The basket.
+    pub basket_id: i64,
+    /// Its status after the command.
+    pub status: BasketStatus,
+}
+
+/// `close_all`: the ids of the `close_basket` commands it queued (one per
+/// basket that may hold something; those already queued by an earlier run
+/// are listed again).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseAllResult {
+    /// The `close_basket` commands, ascending basket id.
+    pub queued: Vec<i64>,
+}
+
+/// `reanchor`: the basket closed (`reanchored`) and the one opened in its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReanchorResult {
+    /// The reanchored basket.
+    pub basket_id: i64,
+    /// Its status after the command (`closed`).
+    pub status: BasketStatus,
+    /// The basket opened in its place.
+    pub new_basket_id: i64,
+    /// The new basket's anchor.
+    pub anchor: Decimal,
+}
+
+/// `create_basket`: the basket created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBasketResult {
+    /// The new basket.
+    pub basket_id: i64,
+    /// Its symbol.
+    pub symbol: String,
+    /// Its anchor price.
+    pub anchor: Decimal,
+}
+
+impl CommandResult {
+    /// The command kind this result belongs to.
+    pub fn kind(&self) -> CommandKind {
+        match self {
+            CommandResult::Pause(_) => CommandKind::Pause,
+            CommandResult::Resume(_) => CommandKind::Resume,
+            CommandResult::CloseBasket(_) => CommandKind::CloseBasket,
+            CommandResult::CloseAll(_) => CommandKind::CloseAll,
+            CommandResult::Reanchor(_) => CommandKind::Reanchor,
+            CommandResult::CreateBasket(_) => CommandKind::CreateBasket,
+        }
+    }
+
+    /// Reads a stored result as its kind's shape.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the field that is unknown, missing or malformed.
+    pub fn parse(kind: CommandKind, v: &Value) -> Result<CommandResult, Error> {
+        fn read<T: serde::de::DeserializeOwned>(kind: CommandKind, v: &Value) -> Result<T, Error> {
+            read_named(format!("{kind} result"), v.clone())
+        }
+        Ok(match kind {
+            CommandKind::Pause => CommandResult::Pause(read(kind, v)?),
+            CommandKind::Resume => CommandResult::Resume(read(kind, v)?),
+            CommandKind::CloseBasket => CommandResult::CloseBasket(read(kind, v)?),
+            CommandKind::CloseAll => CommandResult::CloseAll(read(kind, v)?),
+            CommandKind::Reanchor => CommandResult::Reanchor(read(kind, v)?),
+            CommandKind::CreateBasket => CommandResult::CreateBasket(read(kind, v)?),
+        })
+    }
+
+    /// The result as stored.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] if it cannot be written as JSON (it always can).
+    pub fn to_json(&self) -> Result<Value, Error> {
+        let v = match self {
+            CommandResult::Pause(r) | CommandResult::Resume(r) | CommandResult::CloseBasket(r) => {
+                serde_json::to_value(r)
+            }
+            CommandResult::CloseAll(r) => serde_json::to_value(r),
+            CommandResult::Reanchor(r) => serde_json::to_value(r),
+            CommandResult::CreateBasket(r) => serde_json::to_value(r),
+        };
+        v.map_err(|e| Error::invalid("result", e.to_string()))
+    }
+}
+
+/// One line for people (the dashboard's command list): `basket 3 is paused`,
+/// `queued 2 close commands (#7, #8)`, …
+impl fmt::Display for CommandResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandResult::Pause(r) | CommandResult::Resume(r) | CommandResult::CloseBasket(r) => {
+                write!(f, "basket {} is {}", r.basket_id, r.status)
+            }
+            CommandResult::CloseAll(r) if r.queued.is_empty() => f.write_str("nothing to close"),
+            CommandResult::CloseAll(r) => {
+                let ids: Vec<String> = r.queued.iter().map(|id| format!("#{id}")).collect();
+                write!(
+                    f,
+                    "queued {} close command{} ({})",
+                    ids.len(),
+                    if ids.len() == 1 { "" } else { "s" },
+                    ids.join(", ")
+                )
+            }
+            CommandResult::Reanchor(r) => write!(
+                f,
+                "basket {} is {}; new basket {} at {}",
+                r.basket_id,
+                r.status,
+                r.new_basket_id,
+                r.anchor.normalize()
+            ),
+            CommandResult::CreateBasket(r) => write!(
+                f,
+                "basket {} created: {} at {}",
+                r.basket_id,
+                r.symbol,
+                r.anchor.normalize()
+            ),
+        }
+    }
+}
+
+/// Reads `v` as `T`; the error names `what` and the field that is unknown,
+/// missing or malformed (`config: invalid type …`).
+fn read_named<T: serde::de::DeserializeOwned>(what: String, v: Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        let reason = if path == "." || msg.starts_with(&path) {
+            msg
+        } else {
+            format!("{path}: {msg}")
+        };
+        Error::invalid(what, reason)
+    })
 }

@@ -17,13 +17,16 @@ use crate::baskets::{live_status_strs, BasketRow};
 use crate::error::Error;
 use crate::misc::Point;
 use crate::schema::{baskets, market_prices, orders};
-use crate::types::OrderStatus;
+use crate::types::OrderRowStatus;
 
 /// One basket's line on the dashboard.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BasketSummary {
+    /// The basket's row.
     pub basket: BasketRow,
+    /// Its symbol's last price, if any.
     pub last_price: Option<Decimal>,
+    /// When that price was read.
     pub price_at: Option<DateTime<Utc>>,
     /// Orders that are or may be live (`PENDING_NEW`, `NEW`, `PARTIALLY_FILLED`, `PENDING_CANCEL`, `UNKNOWN`).
     pub open_orders: i64,
@@ -33,6 +36,7 @@ pub struct BasketSummary {
     pub avg_cost: Option<Decimal>,
     /// `pos * last - cost` (0 without a price).
     pub unrealized: Decimal,
+    /// Realized, unrealized and total P&L, ROI and win rate.
     pub pnl: PnlSummary,
 }
 
@@ -76,7 +80,7 @@ pub fn basket_summaries(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let counts: HashMap<i64, i64> = orders::table
         .filter(orders::basket_id.eq_any(&ids))
-        .filter(orders::status.eq_any(OrderStatus::OPEN))
+        .filter(orders::status.eq_any(OrderRowStatus::OPEN))
         .group_by(orders::basket_id)
         .select((orders::basket_id, diesel::dsl::count_star()))
         .load::<(i64, i64)>(conn)?
@@ -107,14 +111,17 @@ pub fn basket_summaries(
 /// The portfolio in one quote asset (P&L in different quote assets is never added up).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Portfolio {
+    /// The quote asset.
     pub quote_asset: String,
     /// Sum of every basket's totals (closed ones included).
     pub totals: PnlTotals,
     /// Budget of the live baskets: the ROI denominator.
     pub live_budget: Decimal,
+    /// Number of live baskets.
     pub live_baskets: i64,
     /// Symbols with a position but no last price (their unrealized P&L is counted as 0).
     pub unpriced: Vec<String>,
+    /// Realized, unrealized and total P&L, ROI and win rate.
     pub summary: PnlSummary,
 }
 
@@ -236,6 +243,7 @@ pub fn portfolio(conn: &mut PgConnection) -> Result<Vec<Portfolio>, Error> {
 /// Whose realized P&L a series shows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scope {
+    /// One basket.
     Basket(i64),
     /// Every basket quoted in this asset.
     Quote(String),

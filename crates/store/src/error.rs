@@ -5,49 +5,95 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use grid_core::PnlError;
 
+/// Everything a store call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The server could not be reached.
     #[error("cannot connect to PostgreSQL at {url}: {reason}; check DATABASE_URL and that the server is running and accepts connections")]
-    Connect { url: String, reason: String },
+    Connect {
+        /// The URL tried, password redacted.
+        url: String,
+        /// Why the connection failed.
+        reason: String,
+    },
 
     #[error("no database connection available: {0}; check that PostgreSQL is reachable (the pool retries) and that the pool is large enough")]
+    /// No pooled connection could be had in time.
     Pool(#[from] r2d2::Error),
 
     #[error("database error: {0}; the transaction was rolled back, nothing was written; retry, and if it persists check the server log")]
+    /// A statement failed; its transaction was rolled back.
     Query(DieselError),
 
     #[error("{what} already exists: {detail}")]
-    Conflict { what: String, detail: String },
+    /// The row exists already (a unique key), or holds another value than the one written.
+    Conflict {
+        /// The row (`order BOT_…`, `command key …`).
+        what: String,
+        /// What conflicts and what to do.
+        detail: String,
+    },
 
     #[error("{what} not found; check the id (it may have been created in another database)")]
-    NotFound { what: String },
+    /// No such row.
+    NotFound {
+        /// The row looked for (`basket 7`).
+        what: String,
+    },
 
     #[error("migrations failed: {0}; fix the migration or the database by hand (see `diesel migration list`), then start again")]
+    /// A migration failed (the message says which and why).
     Migration(String),
 
     #[error("invalid database URL `{url}`: {reason}; use postgres://user[:password]@host[:port]/database")]
-    Url { url: String, reason: String },
+    /// The database URL is malformed.
+    Url {
+        /// The URL, password redacted.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     #[error("{0}; fix the basket configuration and try again (nothing was stored)")]
+    /// A basket config that does not validate against its symbol's rules.
     Config(#[from] grid_core::ConfigError),
 
     #[error("invalid {field}: {reason}")]
-    Invalid { field: String, reason: String },
+    /// A value the store refuses (out of its column's range, malformed, not allowed now).
+    Invalid {
+        /// The field or value refused.
+        field: String,
+        /// Why.
+        reason: String,
+    },
 
     #[error("basket {basket_id} is not leased by worker `{worker_id}` any more (another worker took it or the lease expired); stop acting on it and acquire leases again")]
-    LeaseLost { basket_id: i64, worker_id: String },
+    /// A leased write by a worker that does not hold the basket's lease (any more).
+    LeaseLost {
+        /// The basket.
+        basket_id: i64,
+        /// The worker that asked.
+        worker_id: String,
+    },
 
     #[error("P&L of basket {basket_id} cannot account for its fills: {source}; nothing was recorded — put the basket in `error` and compare its fills with the exchange")]
+    /// The basket's fills cannot be walked into P&L (a sell above the position).
     Pnl {
+        /// The basket.
         basket_id: i64,
+        /// grid-core's reason.
         #[source]
         source: PnlError,
     },
 
     #[error("corrupt row in `{table}` id {id}: {reason}; fix the row by hand (or pause the basket) — the store will not guess")]
+    /// A stored value that does not read back (bad JSON, negative counter, unknown enum text).
     Corrupt {
+        /// The table.
         table: &'static str,
+        /// The row's id.
         id: String,
+        /// What is wrong.
         reason: String,
     },
 }

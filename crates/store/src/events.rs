@@ -64,11 +64,17 @@ const CID_SEQ: &str = "(BOT_[A-Z0-9]+_[0-9]+_[A-Z0-9]+)_[0-9]+";
 #[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Serialize)]
 #[diesel(table_name = events, check_for_backend(Pg))]
 pub struct EventRow {
+    /// Row id.
     pub id: i64,
+    /// The basket it is about, if any.
     pub basket_id: Option<i64>,
+    /// Severity.
     pub level: EventLevel,
+    /// Short machine-readable kind (`cycle`, `order_rejected`, …).
     pub kind: String,
+    /// The message for people (of the last occurrence).
     pub message: String,
+    /// Structured details (of the last occurrence), e.g. a cycle's plan input.
     pub data: Option<Value>,
     /// When the event was first seen.
     pub created_at: DateTime<Utc>,
@@ -92,11 +98,15 @@ impl EventRow {
 #[derive(Debug, Clone, PartialEq, Insertable)]
 #[diesel(table_name = events)]
 pub struct NewEvent {
+    /// The basket it is about, if any.
     pub basket_id: Option<i64>,
+    /// Severity.
     pub level: EventLevel,
     /// Short machine-readable kind (`cycle`, `order_rejected`, `lease_taken`, …), ≤ 50 characters.
     pub kind: String,
+    /// The message for people.
     pub message: String,
+    /// Structured details, e.g. a cycle's plan input.
     pub data: Option<Value>,
 }
 
@@ -413,6 +423,26 @@ pub fn recent(
         rows.extend(recent_class(conn, false, basket_id, rest)?);
     }
     Ok(rows)
+}
+
+/// The basket's events of one kind, newest first, at most `limit` (≤ 500):
+/// one index range of `idx_events_basket_kind`.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn of_kind(
+    conn: &mut PgConnection,
+    basket_id: i64,
+    kind: &str,
+    limit: i64,
+) -> Result<Vec<EventRow>, Error> {
+    Ok(events::table
+        .filter(events::basket_id.eq(basket_id))
+        .filter(events::kind.eq(kind))
+        .select(EventRow::as_select())
+        .order(events::id.desc())
+        .limit(crate::page_limit(limit))
+        .load(conn)?)
 }
 
 /// The event of `kind` that command `command_id` wrote (its data holds

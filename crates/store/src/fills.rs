@@ -36,27 +36,45 @@ use crate::{page_limit, Cursor, Page, Writer};
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = fills, check_for_backend(Pg))]
 pub struct FillRow {
+    /// Row id.
     pub id: i64,
+    /// The `orders` row of the trade's order, when the bot has it.
     pub order_id: Option<i64>,
+    /// The basket the trade belongs to.
     pub basket_id: i64,
+    /// The symbol traded.
     pub symbol: String,
+    /// The exchange's trade id (unique per symbol).
     pub exchange_trade_id: i64,
+    /// The exchange's order id.
     pub exchange_order_id: i64,
+    /// The order's clientOrderId.
     pub client_order_id: String,
+    /// The order's grid role.
     #[diesel(deserialize_as = DbRole)]
     pub role: Role,
+    /// Buy or sell.
     #[diesel(deserialize_as = DbSide)]
     pub side: Side,
+    /// Trade price.
     pub price: Decimal,
+    /// Base quantity traded.
     pub quantity: Decimal,
+    /// Quote quantity traded.
     pub quote_qty: Decimal,
+    /// Commission paid, in `commission_asset`.
     pub commission: Decimal,
+    /// The asset the commission was paid in.
     pub commission_asset: String,
+    /// The commission valued in the quote asset.
     pub commission_quote: Decimal,
+    /// Whether the bot's order was the maker.
     pub is_maker: bool,
     /// Realized P&L of a SELL (strategy.md §11), `None` for a BUY.
     pub realized_pnl: Option<Decimal>,
+    /// The trade's time on the exchange.
     pub executed_at: DateTime<Utc>,
+    /// When the row was written.
     pub created_at: DateTime<Utc>,
 }
 
@@ -80,9 +98,11 @@ impl FillRow {
 /// A trade to record: grid-core's fill plus what only the exchange knows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewFill {
+    /// The trade as grid-core sees it.
     pub fill: Fill,
     /// The trade's quote quantity as the exchange reports it; `price * qty` when `None`.
     pub quote_qty: Option<Decimal>,
+    /// Whether the bot's order was the maker.
     pub is_maker: bool,
     /// The trade's time on the exchange.
     pub executed_at: DateTime<Utc>,
@@ -471,6 +491,35 @@ pub fn last_trade_id(conn: &mut PgConnection, symbol: &str) -> Result<Option<i64
         .filter(fills::symbol.eq(symbol))
         .select(diesel::dsl::max(fills::exchange_trade_id))
         .first(conn)?)
+}
+
+/// Realized P&L and fill count per order, for a page of orders (the
+/// dashboard's order history; `idx_fills_order_id`): order row id →
+/// (sum of its fills' realized P&L, `None` for a buy; its number of fills).
+/// Orders without a fill are absent.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn realized_by_order(
+    conn: &mut PgConnection,
+    order_ids: &[i64],
+) -> Result<HashMap<i64, (Option<Decimal>, i64)>, Error> {
+    if order_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Option<i64>, Option<Decimal>, i64)> = fills::table
+        .filter(fills::order_id.eq_any(order_ids))
+        .group_by(fills::order_id)
+        .select((
+            fills::order_id,
+            diesel::dsl::sum(fills::realized_pnl),
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, pnl, n)| id.map(|id| (id, (pnl, n))))
+        .collect())
 }
 
 /// Fills, newest first (`executed_at DESC, id DESC`), optionally of one

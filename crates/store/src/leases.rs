@@ -68,6 +68,21 @@ pub fn holds(conn: &mut PgConnection, worker_id: &str, basket_id: i64) -> Result
         .unwrap_or(false))
 }
 
+/// The worker holding an unexpired lease on the basket now, if any (the
+/// database's clock decides).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn holder(conn: &mut PgConnection, basket_id: i64) -> Result<Option<String>, Error> {
+    Ok(baskets::table
+        .find(basket_id)
+        .filter(sql::<Bool>("COALESCE(lease_until > now(), false)"))
+        .select(baskets::worker_id)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
 /// Whether the basket still needs a writer ([`NEEDS_WRITER`]).
 fn needs_writer(conn: &mut PgConnection, basket_id: i64) -> Result<bool, Error> {
     Ok(baskets::table

@@ -14,6 +14,11 @@
 //!   lease ([`Writer::Lease`]) and fail with [`Error::LeaseLost`] otherwise.
 //! - Dashboard reads are O(baskets) or bounded index ranges, never a scan of
 //!   all fills ([`dashboard`]).
+//! - The diesel schema is private: every query on the store's tables is a
+//!   named function of one of these modules (test-only helpers live in
+//!   `testing`, behind the `testing` feature).
+
+#![deny(missing_docs)]
 
 pub mod baskets;
 pub mod commands;
@@ -26,8 +31,11 @@ pub mod misc;
 pub mod money;
 pub mod orders;
 pub mod retention;
-pub mod schema;
+pub(crate) mod schema;
+#[cfg(any(test, feature = "testing"))]
 pub mod test_db;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod types;
 pub mod web_sessions;
 
@@ -43,7 +51,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use serde::{Deserialize, Serialize};
 
 pub use error::Error;
-pub use types::{CommandKind, CommandStatus, EventLevel, OrderStatus};
+pub use types::{CommandKind, CommandStatus, EventLevel, OrderRowStatus};
 
 /// The connection pool shared by a process.
 pub type Pool = r2d2::Pool<ConnectionManager<PgConnection>>;
@@ -75,14 +83,18 @@ pub enum Writer<'a> {
 /// Keyset cursor of a newest-first history: the last row's `(created_at, id)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
+    /// The last row's time (`created_at`, or `executed_at` for fills).
     pub at: DateTime<Utc>,
+    /// The last row's id.
     pub id: i64,
 }
 
 /// One page of a keyset-paginated history; `next` is `None` on the last page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
+    /// The rows, newest first.
     pub rows: Vec<T>,
+    /// Where the next page starts; `None` on the last page.
     pub next: Option<Cursor>,
 }
 

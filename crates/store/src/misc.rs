@@ -24,17 +24,27 @@ use crate::schema::{account_snapshots, bot_config, bot_status, market_prices};
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = bot_status, check_for_backend(Pg))]
 pub struct BotStatusRow {
+    /// The worker id.
     pub instance_id: String,
     /// `paper`, `testnet`, `custom` or `production`.
     pub mode: String,
+    /// The exchange's base URL.
     pub base_url: String,
+    /// The process id.
     pub pid: i32,
+    /// When the process started.
     pub started_at: DateTime<Utc>,
+    /// Its last heartbeat (the database's clock).
     pub heartbeat_at: DateTime<Utc>,
+    /// When its last cycle finished.
     pub last_cycle_at: Option<DateTime<Utc>>,
+    /// How long its last cycle took.
     pub last_cycle_ms: Option<i64>,
+    /// Its current error, if any.
     pub last_error: Option<String>,
+    /// When it last had an error.
     pub last_error_at: Option<DateTime<Utc>>,
+    /// The exchange request weight used in the current minute.
     pub weight_used: Option<i32>,
 }
 
@@ -43,15 +53,25 @@ pub struct BotStatusRow {
 #[derive(Debug, Clone, PartialEq, Insertable)]
 #[diesel(table_name = bot_status)]
 pub struct Heartbeat {
+    /// The worker id.
     pub instance_id: String,
+    /// `paper`, `testnet`, `custom` or `production`.
     pub mode: String,
+    /// The exchange's base URL.
     pub base_url: String,
+    /// The process id.
     pub pid: i32,
+    /// When the process started.
     pub started_at: DateTime<Utc>,
+    /// When its last cycle finished (`None` keeps the stored value).
     pub last_cycle_at: Option<DateTime<Utc>>,
+    /// How long its last cycle took (`None` keeps the stored value).
     pub last_cycle_ms: Option<i64>,
+    /// Its current error (`None` clears it).
     pub last_error: Option<String>,
+    /// When it last had an error (`None` keeps the stored value).
     pub last_error_at: Option<DateTime<Utc>>,
+    /// The exchange request weight used in the current minute.
     pub weight_used: Option<i32>,
 }
 
@@ -103,6 +123,22 @@ pub fn statuses(conn: &mut PgConnection) -> Result<Vec<BotStatusRow>, Error> {
         .load(conn)?)
 }
 
+/// Whether any instance's row says it trades production (real money),
+/// however old its heartbeat: a stopped worker removes its row on a clean
+/// exit, a crashed one trades production again when it restarts. The
+/// dashboard then refuses its password-less mode. One small table (one row
+/// per worker).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn any_production_worker(conn: &mut PgConnection) -> Result<bool, Error> {
+    let production = sql::<diesel::sql_types::Bool>("lower(mode) = 'production'");
+    Ok(
+        diesel::select(diesel::dsl::exists(bot_status::table.filter(production)))
+            .get_result(conn)?,
+    )
+}
+
 /// Removes an instance's row (clean shutdown, or a dead instance's leftovers).
 ///
 /// # Errors
@@ -115,8 +151,11 @@ pub fn remove_status(conn: &mut PgConnection, instance_id: &str) -> Result<usize
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = market_prices, check_for_backend(Pg))]
 pub struct MarketPriceRow {
+    /// The symbol.
     pub symbol: String,
+    /// Its last price.
     pub price: Decimal,
+    /// When the price was read.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -176,12 +215,19 @@ pub fn prices(conn: &mut PgConnection) -> Result<Vec<MarketPriceRow>, Error> {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = account_snapshots, check_for_backend(Pg))]
 pub struct SnapshotRow {
+    /// Row id.
     pub id: i64,
+    /// When it was taken (the database's clock).
     pub timestamp: DateTime<Utc>,
+    /// The currency the account is valued in.
     pub quote_asset: String,
+    /// Free + locked quote balance.
     pub quote_balance: Decimal,
+    /// Free + locked base balance of the main symbol.
     pub base_balance: Decimal,
+    /// Account value in `quote_asset` (of the valued assets).
     pub total_value: Decimal,
+    /// Every asset: `{"SOL": {"free": "1.2", "locked": "0"}, …}`.
     pub balances: Value,
     /// Held but not valued in `quote_asset` (not in `total_value`).
     pub unvalued: Value,
@@ -195,6 +241,7 @@ pub struct SnapshotRow {
 #[derive(Debug, Clone, PartialEq, Insertable)]
 #[diesel(table_name = account_snapshots)]
 pub struct NewSnapshot {
+    /// The currency the account is valued in.
     pub quote_asset: String,
     /// Free + locked quote balance.
     pub quote_balance: Decimal,
@@ -232,10 +279,27 @@ impl SnapshotValuation {
     }
 }
 
+/// Writes a snapshot without valuation details.
+///
 /// # Errors
 /// [`Error::Invalid`] for a value its column cannot hold.
 pub fn insert_snapshot(conn: &mut PgConnection, s: &NewSnapshot) -> Result<SnapshotRow, Error> {
     insert_valued_snapshot(conn, s, &SnapshotValuation::empty())
+}
+
+/// The newest snapshot, if any (`idx_account_snapshots_timestamp`).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn latest_snapshot(conn: &mut PgConnection) -> Result<Option<SnapshotRow>, Error> {
+    Ok(account_snapshots::table
+        .select(SnapshotRow::as_select())
+        .order((
+            account_snapshots::timestamp.desc(),
+            account_snapshots::id.desc(),
+        ))
+        .first(conn)
+        .optional()?)
 }
 
 /// [`insert_snapshot`] with how the total was made.
@@ -342,8 +406,10 @@ pub fn delete_snapshots_before(
 /// One point of a time series.
 #[derive(Debug, Clone, PartialEq, QueryableByName, Serialize)]
 pub struct Point {
+    /// The point's time.
     #[diesel(sql_type = Timestamptz)]
     pub at: DateTime<Utc>,
+    /// The value then.
     #[diesel(sql_type = Numeric)]
     pub value: Decimal,
 }
@@ -379,12 +445,18 @@ pub fn equity_series(
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = bot_config, check_for_backend(Pg))]
 pub struct BotConfigRow {
+    /// Row id.
     pub id: i64,
+    /// The setting's key (`default_basket_config`, …).
     pub key: String,
+    /// Its value.
     pub value: Value,
+    /// When it was last set.
     pub updated_at: DateTime<Utc>,
 }
 
+/// The value stored under `key`, if any.
+///
 /// # Errors
 /// [`Error::Query`].
 pub fn get_config(conn: &mut PgConnection, key: &str) -> Result<Option<Value>, Error> {
@@ -395,6 +467,8 @@ pub fn get_config(conn: &mut PgConnection, key: &str) -> Result<Option<Value>, E
         .optional()?)
 }
 
+/// Stores `value` under `key` (replacing the old one).
+///
 /// # Errors
 /// [`Error::Invalid`] for a key longer than 100 characters.
 pub fn set_config(conn: &mut PgConnection, key: &str, value: &Value) -> Result<(), Error> {

@@ -32,11 +32,14 @@ pub const EXCHANGE_SCALE: u32 = 8;
 /// The two money column classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Col {
+    /// `NUMERIC(28,8)`: prices, quantities, commissions, as Binance sends them.
     Exchange,
+    /// `NUMERIC(28,16)`: products and P&L (`price * qty` has 16 decimals).
     Quote,
 }
 
 impl Col {
+    /// The column's scale (decimal places).
     pub fn scale(self) -> u32 {
         match self {
             Col::Exchange => EXCHANGE_SCALE,

@@ -17,6 +17,8 @@
 //! stale snapshot and is ignored); `executed_qty` and the cumulative quote
 //! quantity never decrease; an order's exchange id, once known, never changes.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::pg::{Pg, PgConnection};
@@ -31,37 +33,56 @@ use crate::error::Error;
 use crate::leases::lock_basket;
 use crate::money::{check_non_negative, Col};
 use crate::schema::{baskets, orders};
-use crate::types::{DbOptTif, DbOrderType, DbRole, DbSide, OrderStatus};
+use crate::types::{DbOptTif, DbOrderType, DbRole, DbSide, OrderRowStatus};
 use crate::{page_limit, Cursor, Page, Writer};
 
 /// An `orders` row.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = orders, check_for_backend(Pg))]
 pub struct OrderRow {
+    /// Row id.
     pub id: i64,
+    /// The basket the order belongs to.
     pub basket_id: i64,
+    /// The basket's symbol (`SOLUSDC`).
     pub symbol: String,
+    /// The exchange's order id, once the exchange reported it.
     pub exchange_order_id: Option<i64>,
+    /// `BOT_{symbol}_{basket_id}_{role}_{seq}`, unique.
     pub client_order_id: String,
+    /// The grid role (`B1`, `TP1`, …) read from the clientOrderId.
     #[diesel(deserialize_as = DbRole)]
     pub role: Role,
+    /// Buy or sell.
     #[diesel(deserialize_as = DbSide)]
     pub side: Side,
+    /// Limit, stop-loss limit, …
     #[diesel(column_name = type_, deserialize_as = DbOrderType)]
     pub order_type: OrderType,
+    /// Limit price.
     pub price: Decimal,
     /// Original quantity.
     pub quantity: Decimal,
+    /// Stop price of a stop order.
     pub stop_price: Option<Decimal>,
+    /// Trailing delta (basis points) of a trailing stop.
     pub trailing_delta: Option<i32>,
+    /// Time in force, when the order type has one.
     #[diesel(deserialize_as = DbOptTif)]
     pub time_in_force: Option<TimeInForce>,
-    pub status: OrderStatus,
+    /// The row's status (the bot's view, see [`OrderRowStatus`]).
+    pub status: OrderRowStatus,
+    /// Executed quantity as last reported; never decreases.
     pub executed_qty: Decimal,
+    /// Executed quote quantity as last reported (Binance's spelling); never decreases.
     pub cummulative_quote_qty: Decimal,
+    /// Why the order was rejected or its outcome is unknown.
     pub error: Option<String>,
+    /// When the row was written (before the request was sent).
     pub created_at: DateTime<Utc>,
+    /// Last change of the row.
     pub updated_at: DateTime<Utc>,
+    /// When the bot first saw it `FILLED`.
     pub filled_at: Option<DateTime<Utc>>,
     /// The `timestamp` (exchange clock, epoch ms) its create request
     /// carries; `None` for rows written before it was recorded.
@@ -85,18 +106,27 @@ impl OrderRow {
     }
 }
 
-/// An order about to be sent.
+/// The `PENDING_NEW` row of an order about to be sent ([`insert_pending`]);
+/// not the exchange's create request (`binance_rest::NewOrder`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewOrder {
+pub struct NewOrderRow {
+    /// The basket the order belongs to.
     pub basket_id: i64,
     /// `BOT_{symbol}_{basket_id}_{role}_{seq}`: symbol, basket and role are read from it.
     pub client_order_id: String,
+    /// Buy or sell (must fit the role).
     pub side: Side,
+    /// Order type.
     pub order_type: OrderType,
+    /// Limit price.
     pub price: Decimal,
+    /// Quantity.
     pub quantity: Decimal,
+    /// Stop price of a stop order.
     pub stop_price: Option<Decimal>,
+    /// Trailing delta (basis points) of a trailing stop.
     pub trailing_delta: Option<u32>,
+    /// Time in force, when the order type has one.
     pub time_in_force: Option<TimeInForce>,
 }
 
@@ -119,7 +149,7 @@ struct OrderInsert<'a> {
     trailing_delta: Option<i32>,
     #[diesel(serialize_as = DbOptTif)]
     time_in_force: Option<TimeInForce>,
-    status: OrderStatus,
+    status: OrderRowStatus,
     executed_qty: Decimal,
     cummulative_quote_qty: Decimal,
     filled_at: Option<DateTime<Utc>>,
@@ -204,7 +234,7 @@ fn raise_order_seq(conn: &mut PgConnection, basket_id: i64, seq: u64) -> Result<
 pub fn insert_pending(
     conn: &mut PgConnection,
     writer: Writer<'_>,
-    order: &NewOrder,
+    order: &NewOrderRow,
 ) -> Result<OrderRow, Error> {
     insert_pending_at(conn, writer, order, None)
 }
@@ -219,7 +249,7 @@ pub fn insert_pending(
 pub fn insert_pending_at(
     conn: &mut PgConnection,
     writer: Writer<'_>,
-    order: &NewOrder,
+    order: &NewOrderRow,
     request_ts_ms: Option<i64>,
 ) -> Result<OrderRow, Error> {
     check_prices(order.price, order.quantity, order.stop_price)?;
@@ -241,7 +271,7 @@ pub fn insert_pending_at(
                 stop_price: order.stop_price,
                 trailing_delta: trailing,
                 time_in_force: order.time_in_force,
-                status: OrderStatus::PendingNew,
+                status: OrderRowStatus::PendingNew,
                 executed_qty: Decimal::ZERO,
                 cummulative_quote_qty: Decimal::ZERO,
                 filled_at: None,
@@ -265,27 +295,32 @@ pub fn insert_pending_at(
 }
 
 /// What the exchange says about an order (a create/cancel response, a lookup
-/// or an open-orders snapshot).
+/// or an open-orders snapshot), as the row stores it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExchangeState {
+    /// The exchange's order id.
     pub exchange_order_id: i64,
-    pub status: OrderStatus,
+    /// The reported status as a row status (the exchange's `PENDING_NEW` is
+    /// `NEW`; never `PENDING_NEW` nor `UNKNOWN`).
+    pub status: OrderRowStatus,
+    /// Executed quantity.
     pub executed_qty: Decimal,
+    /// Executed quote quantity.
     pub cummulative_quote_qty: Decimal,
 }
 
-fn rank(s: OrderStatus) -> u8 {
+fn rank(s: OrderRowStatus) -> u8 {
     match s {
-        OrderStatus::PendingNew | OrderStatus::Unknown => 0,
-        OrderStatus::New => 1,
-        OrderStatus::PartiallyFilled | OrderStatus::PendingCancel => 2,
+        OrderRowStatus::PendingNew | OrderRowStatus::Unknown => 0,
+        OrderRowStatus::New => 1,
+        OrderRowStatus::PartiallyFilled | OrderRowStatus::PendingCancel => 2,
         _ => 3,
     }
 }
 
 /// The status an order moves to when the exchange reports `reported`: final
 /// statuses stay, and a status never goes back.
-pub fn next_status(current: OrderStatus, reported: OrderStatus) -> OrderStatus {
+pub fn next_status(current: OrderRowStatus, reported: OrderRowStatus) -> OrderRowStatus {
     if current.is_final() || rank(reported) < rank(current) {
         current
     } else {
@@ -343,7 +378,7 @@ fn apply_state(
     // A row given up as "never arrived" (REJECTED without an exchange id) was
     // our judgment, not the exchange's: an order the exchange reports under
     // its clientOrderId is adopted, never ignored, so its fills are synced.
-    let given_up = row.status == OrderStatus::Rejected && row.exchange_order_id.is_none();
+    let given_up = row.status == OrderRowStatus::Rejected && row.exchange_order_id.is_none();
     let status = if given_up {
         log::warn!(
             "Order given up as never arrived is on the exchange, adopted basket={} cid={} status={}",
@@ -363,7 +398,7 @@ fn apply_state(
             st.status
         );
     }
-    let filled_at = if status == OrderStatus::Filled {
+    let filled_at = if status == OrderRowStatus::Filled {
         row.filled_at.or_else(|| Some(Utc::now()))
     } else {
         row.filled_at
@@ -431,12 +466,12 @@ pub fn mark_unknown(
 ) -> Result<OrderRow, Error> {
     conn.transaction(|conn| {
         let row = lock_order(conn, writer, client_order_id)?;
-        if row.status != OrderStatus::PendingNew {
+        if row.status != OrderRowStatus::PendingNew {
             return Ok(row);
         }
         Ok(diesel::update(orders::table.find(row.id))
             .set((
-                orders::status.eq(OrderStatus::Unknown),
+                orders::status.eq(OrderRowStatus::Unknown),
                 orders::error.eq(Some(error)),
                 orders::updated_at.eq(diesel::dsl::now),
             ))
@@ -459,7 +494,7 @@ pub fn mark_rejected(
 ) -> Result<OrderRow, Error> {
     conn.transaction(|conn| {
         let row = lock_order(conn, writer, client_order_id)?;
-        if row.status == OrderStatus::Rejected {
+        if row.status == OrderRowStatus::Rejected {
             return Ok(row);
         }
         if !row.status.is_unconfirmed() {
@@ -473,7 +508,7 @@ pub fn mark_rejected(
         }
         Ok(diesel::update(orders::table.find(row.id))
             .set((
-                orders::status.eq(OrderStatus::Rejected),
+                orders::status.eq(OrderRowStatus::Rejected),
                 orders::error.eq(Some(error)),
                 orders::updated_at.eq(diesel::dsl::now),
             ))
@@ -482,17 +517,29 @@ pub fn mark_rejected(
     })
 }
 
-/// An order as the exchange reports it in full (open-orders snapshot or lookup).
+/// An order as the exchange reports it in full (open-orders snapshot,
+/// lookup, cancel answer), in the store's terms: what
+/// [`upsert_from_exchange`] writes. Not the exchange client's own
+/// `binance_rest::ExchangeOrder`, which the daemon converts into it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExchangeOrder {
+pub struct ExchangeReport {
+    /// `BOT_{symbol}_{basket_id}_{role}_{seq}`.
     pub client_order_id: String,
+    /// Buy or sell.
     pub side: Side,
+    /// Order type.
     pub order_type: OrderType,
+    /// Limit price.
     pub price: Decimal,
+    /// Original quantity.
     pub orig_qty: Decimal,
+    /// Stop price of a stop order.
     pub stop_price: Option<Decimal>,
+    /// Trailing delta (basis points) of a trailing stop.
     pub trailing_delta: Option<u32>,
+    /// Time in force, when the order type has one.
     pub time_in_force: Option<TimeInForce>,
+    /// Id, status and executed quantities.
     pub state: ExchangeState,
 }
 
@@ -507,7 +554,7 @@ pub struct ExchangeOrder {
 pub fn upsert_from_exchange(
     conn: &mut PgConnection,
     writer: Writer<'_>,
-    order: &ExchangeOrder,
+    order: &ExchangeReport,
 ) -> Result<OrderRow, Error> {
     let id = ClientOrderId::parse(&order.client_order_id)
         .map_err(|e| Error::invalid("client_order_id", e.0))?;
@@ -560,7 +607,7 @@ pub fn upsert_from_exchange(
                 status: st.status,
                 executed_qty: st.executed_qty,
                 cummulative_quote_qty: st.cummulative_quote_qty,
-                filled_at: (st.status == OrderStatus::Filled).then(Utc::now),
+                filled_at: (st.status == OrderRowStatus::Filled).then(Utc::now),
                 request_ts_ms: None,
             })
             .returning(OrderRow::as_returning())
@@ -596,7 +643,7 @@ pub fn list_open_for_basket(
 ) -> Result<Vec<OrderRow>, Error> {
     Ok(orders::table
         .filter(orders::basket_id.eq(basket_id))
-        .filter(orders::status.eq_any(OrderStatus::OPEN))
+        .filter(orders::status.eq_any(OrderRowStatus::OPEN))
         .select(OrderRow::as_select())
         .order(orders::id)
         .load(conn)?)
@@ -620,13 +667,74 @@ pub fn executed_for_basket(
         .load(conn)?)
 }
 
+/// Whether the basket has any order row at all (whatever its status): a
+/// basket without one has never sent anything, so its trade cursor may
+/// start at the symbol's latest trade. One index probe
+/// (`idx_orders_basket_id`).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn any_for_basket(conn: &mut PgConnection, basket_id: i64) -> Result<bool, Error> {
+    Ok(diesel::select(diesel::dsl::exists(
+        orders::table.filter(orders::basket_id.eq(basket_id)),
+    ))
+    .get_result(conn)?)
+}
+
+/// The basket's orders among `exchange_order_ids`, as exchange order id →
+/// clientOrderId: which of a page of the account's trades are this
+/// basket's. Ids of no order of the basket are absent.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn client_ids_by_exchange_id(
+    conn: &mut PgConnection,
+    basket_id: i64,
+    exchange_order_ids: &[i64],
+) -> Result<HashMap<i64, String>, Error> {
+    if exchange_order_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Option<i64>, String)> = orders::table
+        .filter(orders::basket_id.eq(basket_id))
+        .filter(orders::exchange_order_id.eq_any(exchange_order_ids))
+        .select((orders::exchange_order_id, orders::client_order_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, cid)| id.map(|id| (id, cid)))
+        .collect())
+}
+
+/// Per BUY role of a basket (`B1`, `B2`, …): the executed quantity of its
+/// orders (the dashboard ladder's "filled" marks). Reads the basket's orders
+/// only (`idx_orders_basket_id`).
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn bought_by_role(
+    conn: &mut PgConnection,
+    basket_id: i64,
+) -> Result<HashMap<String, Decimal>, Error> {
+    let rows: Vec<(String, Option<Decimal>)> = orders::table
+        .filter(orders::basket_id.eq(basket_id))
+        .filter(orders::side.eq(Side::Buy.as_str()))
+        .group_by(orders::role)
+        .select((orders::role, diesel::dsl::sum(orders::executed_qty)))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(r, q)| (r, q.unwrap_or_default()))
+        .collect())
+}
+
 /// Every basket's possibly-live orders (the dashboard's open-orders table), oldest first.
 ///
 /// # Errors
 /// [`Error::Query`].
 pub fn list_open(conn: &mut PgConnection) -> Result<Vec<OrderRow>, Error> {
     Ok(orders::table
-        .filter(orders::status.eq_any(OrderStatus::OPEN))
+        .filter(orders::status.eq_any(OrderRowStatus::OPEN))
         .select(OrderRow::as_select())
         .order(orders::id)
         .load(conn)?)
@@ -642,7 +750,7 @@ pub fn list_unknown(
     basket_id: Option<i64>,
 ) -> Result<Vec<OrderRow>, Error> {
     let mut q = orders::table
-        .filter(orders::status.eq_any([OrderStatus::PendingNew, OrderStatus::Unknown]))
+        .filter(orders::status.eq_any([OrderRowStatus::PendingNew, OrderRowStatus::Unknown]))
         .select(OrderRow::as_select())
         .order(orders::id)
         .into_boxed();
@@ -655,9 +763,12 @@ pub fn list_unknown(
 /// Filters of the order history (all optional).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderFilter {
+    /// Only this basket's orders.
     pub basket_id: Option<i64>,
+    /// Only buys or only sells.
     pub side: Option<Side>,
-    pub status: Option<OrderStatus>,
+    /// Only orders with this status.
+    pub status: Option<OrderRowStatus>,
 }
 
 /// `(created_at, id) < (c.at, c.id)`: the keyset condition of newest-first

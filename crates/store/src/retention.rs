@@ -152,6 +152,7 @@ pub struct Report {
     pub events_deleted: usize,
     /// Snapshots thinned to hourly or older than `snapshot_days`.
     pub snapshots_deleted: usize,
+    /// How long the pass took.
     pub elapsed_ms: u64,
 }
 

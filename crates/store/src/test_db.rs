@@ -1,5 +1,6 @@
 //! One fresh, migrated PostgreSQL database per test — for this crate's tests
-//! and for the daemon's and the web's (it is public for that reason).
+//! and for the daemon's and the web's (public behind the `testing` feature
+//! for that reason).
 //!
 //! A template database `store_tpl_<hash of the migrations>` is built once
 //! (per migrations version, across processes: under an advisory lock on the
@@ -128,6 +129,10 @@ impl TestDb {
     /// # Panics
     /// When the test database cannot be created (the message says why) — this
     /// is test support.
+    #[allow(
+        clippy::panic,
+        reason = "test support: a missing database fails the test"
+    )]
     pub fn new() -> TestDb {
         match TestDb::try_new() {
             Ok(db) => db,
@@ -205,6 +210,10 @@ impl TestDb {
     ///
     /// # Panics
     /// When no connection can be had (test support).
+    #[allow(
+        clippy::panic,
+        reason = "test support: a missing connection fails the test"
+    )]
     pub fn conn(&self) -> PooledConn {
         match self.pool().get() {
             Ok(c) => c,
@@ -216,6 +225,10 @@ impl TestDb {
     ///
     /// # Panics
     /// When the connection fails (test support).
+    #[allow(
+        clippy::panic,
+        reason = "test support: a missing connection fails the test"
+    )]
     pub fn connect(&self) -> PgConnection {
         match connect(&self.url) {
             Ok(c) => c,

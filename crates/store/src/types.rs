@@ -32,8 +32,10 @@ macro_rules! store_enum {
         }
 
         impl $name {
+            /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$v),+];
 
+            /// The value as stored in its column (and as serialized).
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$v => $s),+ }
             }
@@ -71,59 +73,79 @@ macro_rules! store_enum {
 }
 
 store_enum!(
-    /// An order's status: Binance's, plus `PENDING_NEW` (written before the
-    /// request is sent) and `UNKNOWN` (sent, outcome not known yet).
-    OrderStatus {
+    /// The status of an `orders` row — not the exchange's order status
+    /// (`binance_rest::OrderStatus`): Binance's final and live statuses, plus
+    /// the bot's own `PENDING_NEW` (written before the request is sent; the
+    /// exchange's `PENDING_NEW` is stored as `NEW`) and `UNKNOWN` (sent,
+    /// outcome not known yet); `REJECTED` without an exchange id is the bot's
+    /// "never arrived, given up".
+    OrderRowStatus {
+        /// Written ahead, request not (known to be) sent yet.
         PendingNew => "PENDING_NEW",
+        /// Live on the exchange, nothing executed.
         New => "NEW",
+        /// Live on the exchange, partly executed.
         PartiallyFilled => "PARTIALLY_FILLED",
+        /// Fully executed (final).
         Filled => "FILLED",
+        /// Canceled (final).
         Canceled => "CANCELED",
+        /// Cancel requested, not confirmed yet.
         PendingCancel => "PENDING_CANCEL",
+        /// Refused by the exchange, or given up as never arrived (final).
         Rejected => "REJECTED",
+        /// Expired (final).
         Expired => "EXPIRED",
+        /// Expired by self-trade prevention (final).
         ExpiredInMatch => "EXPIRED_IN_MATCH",
+        /// Sent, outcome unknown: to be looked up by clientOrderId.
         Unknown => "UNKNOWN",
     }
 );
 
-impl OrderStatus {
+impl OrderRowStatus {
     /// Statuses of an order that may still be (or become) live on the exchange.
-    pub const OPEN: &'static [OrderStatus] = &[
-        OrderStatus::PendingNew,
-        OrderStatus::New,
-        OrderStatus::PartiallyFilled,
-        OrderStatus::PendingCancel,
-        OrderStatus::Unknown,
+    pub const OPEN: &'static [OrderRowStatus] = &[
+        OrderRowStatus::PendingNew,
+        OrderRowStatus::New,
+        OrderRowStatus::PartiallyFilled,
+        OrderRowStatus::PendingCancel,
+        OrderRowStatus::Unknown,
     ];
 
     /// Final: the exchange will never change the order again.
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            OrderStatus::Filled
-                | OrderStatus::Canceled
-                | OrderStatus::Rejected
-                | OrderStatus::Expired
-                | OrderStatus::ExpiredInMatch
+            OrderRowStatus::Filled
+                | OrderRowStatus::Canceled
+                | OrderRowStatus::Rejected
+                | OrderRowStatus::Expired
+                | OrderRowStatus::ExpiredInMatch
         )
     }
 
     /// Not yet confirmed by the exchange: must be looked up by clientOrderId
     /// before anything is planned for its role.
     pub fn is_unconfirmed(self) -> bool {
-        matches!(self, OrderStatus::PendingNew | OrderStatus::Unknown)
+        matches!(self, OrderRowStatus::PendingNew | OrderRowStatus::Unknown)
     }
 }
 
 store_enum!(
     /// What a `commands` row asks the daemon to do.
     CommandKind {
+        /// Close every basket that may hold something (queues one `close_basket` each).
         CloseAll => "close_all",
+        /// Close one basket: cancel its buys, sell its position.
         CloseBasket => "close_basket",
+        /// Pause an active basket.
         Pause => "pause",
+        /// Resume a paused basket, or one in error once it plans again.
         Resume => "resume",
+        /// Close a basket whose position is dust and open a new one at a new anchor.
         Reanchor => "reanchor",
+        /// Create a basket, validated like `bot-daemon basket create`.
         CreateBasket => "create_basket",
     }
 );
@@ -131,9 +153,13 @@ store_enum!(
 store_enum!(
     /// A command's progress.
     CommandStatus {
+        /// Written, not claimed yet.
         Pending => "pending",
+        /// Claimed by a worker (`claimed_by`), not finished.
         Running => "running",
+        /// Finished; its result is stored.
         Done => "done",
+        /// Finished with an error; the reason is stored.
         Failed => "failed",
     }
 );
@@ -141,8 +167,11 @@ store_enum!(
 store_enum!(
     /// Severity of an `events` row.
     EventLevel {
+        /// Something done as planned.
         Info => "info",
+        /// Something that needs no action yet but may need attention.
         Warn => "warn",
+        /// Something failed (pinned by retention when of a basket).
         Error => "error",
     }
 );
@@ -150,6 +179,7 @@ store_enum!(
 /// Local wrappers for grid-core's string enums (orphan rule).
 macro_rules! core_wrapper {
     ($wrapper:ident => $inner:ty) => {
+        #[doc = concat!("`", stringify!($inner), "` as a `VARCHAR` column value (orphan-rule wrapper).")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
         #[diesel(sql_type = Text)]
         pub struct $wrapper(pub $inner);
@@ -190,7 +220,7 @@ core_wrapper!(DbTimeInForce => TimeInForce);
 core_wrapper!(DbBasketStatus => BasketStatus);
 core_wrapper!(DbRole => Role);
 
-/// `Option<TimeInForce>` column helper.
+/// `Option<TimeInForce>` as a nullable `VARCHAR` column value (orphan-rule wrapper).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
 #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
 pub struct DbOptTif(pub Option<TimeInForce>);

@@ -20,8 +20,8 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use store::baskets::PlanUpdate;
 use store::fills::NewFill;
-use store::orders::{ExchangeState, NewOrder};
-use store::{EventLevel, OrderStatus, Writer};
+use store::orders::{ExchangeState, NewOrderRow};
+use store::{EventLevel, OrderRowStatus, Writer};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -48,7 +48,7 @@ fn order(
     role: &str,
     price: &str,
     qty: &str,
-    status: OrderStatus,
+    status: OrderRowStatus,
     executed: &str,
 ) -> Res<String> {
     seq.0 += 1;
@@ -61,7 +61,7 @@ fn order(
     store::orders::insert_pending(
         c,
         Writer::Unleased,
-        &NewOrder {
+        &NewOrderRow {
             basket_id: basket,
             client_order_id: cid.clone(),
             side,
@@ -73,7 +73,7 @@ fn order(
             time_in_force: Some(TimeInForce::Gtc),
         },
     )?;
-    if status != OrderStatus::PendingNew {
+    if status != OrderRowStatus::PendingNew {
         store::orders::update_from_exchange(
             c,
             Writer::Unleased,
@@ -132,7 +132,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "B1",
         "142.5",
         "0.56",
-        OrderStatus::Filled,
+        OrderRowStatus::Filled,
         "0.56",
     )?;
     let b2 = order(
@@ -142,7 +142,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "B2",
         "135",
         "0.88",
-        OrderStatus::Filled,
+        OrderRowStatus::Filled,
         "0.88",
     )?;
     let tp = order(
@@ -152,7 +152,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "TP1",
         "140.2",
         "0.4",
-        OrderStatus::Filled,
+        OrderRowStatus::Filled,
         "0.4",
     )?;
     store::fills::record_fills(
@@ -173,10 +173,19 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "B3",
         "127.5",
         "1.17",
-        OrderStatus::New,
+        OrderRowStatus::New,
         "0",
     )?;
-    order(c, &mut seq, a.id, "B4", "120", "1.5", OrderStatus::New, "0")?;
+    order(
+        c,
+        &mut seq,
+        a.id,
+        "B4",
+        "120",
+        "1.5",
+        OrderRowStatus::New,
+        "0",
+    )?;
     order(
         c,
         &mut seq,
@@ -184,7 +193,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "TP1",
         "139.853",
         "0.41",
-        OrderStatus::New,
+        OrderRowStatus::New,
         "0",
     )?;
     order(
@@ -194,7 +203,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "TP2",
         "140.96",
         "0.36",
-        OrderStatus::PendingNew,
+        OrderRowStatus::PendingNew,
         "0",
     )?;
     store::baskets::update_after_plan(
@@ -204,7 +213,11 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         &PlanUpdate {
             status: BasketStatus::Active,
             closed_reason: None,
+            // A whole `PlanMeta`: the dashboard reads it typed.
             state: json!({"avg_price": "137.9166", "tp1_price": "139.853", "tp2_price": "140.96",
+                "position": "1.5", "net_bought": "1.5", "filled_levels": 2, "planned_levels_n": 5,
+                "inactive_levels": [], "remaining_quote_budget": "600", "tp_n": null, "dust": "0",
+                "order_seq_after": seq.0, "status_after": "active", "closed_reason": null,
                 "stop_loss_price": "97.5", "halted": false, "halt_reason": null,
                 "reanchor": {"suggested": false, "reasons": [], "actionable": false, "new_anchor": null}}),
             order_seq: i64::try_from(seq.0)?,
@@ -219,7 +232,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "B1",
         "138.7",
         "0.57",
-        OrderStatus::Filled,
+        OrderRowStatus::Filled,
         "0.57",
     )?;
     let ps = order(
@@ -229,7 +242,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "TP1",
         "140.36",
         "0.4",
-        OrderStatus::Filled,
+        OrderRowStatus::Filled,
         "0.4",
     )?;
     store::fills::record_fills(
@@ -249,7 +262,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "TP2",
         "141.45",
         "0.17",
-        OrderStatus::New,
+        OrderRowStatus::New,
         "0",
     )?;
     store::baskets::update_after_plan(
@@ -260,6 +273,9 @@ fn demo(c: &mut PgConnection) -> Res<()> {
             status: BasketStatus::Paused,
             closed_reason: None,
             state: json!({"avg_price": "138.7", "tp1_price": null, "tp2_price": "141.45",
+                "position": "1", "net_bought": "1", "filled_levels": 1, "planned_levels_n": 5,
+                "inactive_levels": [], "remaining_quote_budget": "700", "tp_n": null, "dust": "0",
+                "order_seq_after": seq.0, "status_after": "paused", "closed_reason": null,
                 "stop_loss_price": "94.9", "halted": true, "halt_reason": "paused",
                 "reanchor": {"suggested": true, "reasons": ["closed_ratio"], "actionable": false, "new_anchor": "139.9"}}),
             order_seq: i64::try_from(seq.0)?,
@@ -274,7 +290,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "B1",
         "152",
         "0.52",
-        OrderStatus::Filled,
+        OrderRowStatus::Filled,
         "0.52",
     )?;
     let xe = order(
@@ -284,7 +300,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "EXIT",
         "147.1",
         "0.52",
-        OrderStatus::Filled,
+        OrderRowStatus::Filled,
         "0.52",
     )?;
     order(
@@ -294,7 +310,7 @@ fn demo(c: &mut PgConnection) -> Res<()> {
         "B2",
         "144",
         "0.83",
-        OrderStatus::Canceled,
+        OrderRowStatus::Canceled,
         "0",
     )?;
     store::fills::record_fills(

@@ -15,12 +15,12 @@ use grid_core::Side;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::commands::{ClosePayload, NewCommand, Origin, Payload, ReanchorPayload};
-use store::{CommandKind, Cursor, EventLevel, OrderStatus};
+use store::{CommandKind, Cursor, EventLevel, OrderRowStatus};
 use tera::Context;
 
 use crate::auth::{self, Session};
 use crate::views::{self, BasketView};
-use crate::{limiter, queries, AppState};
+use crate::{limiter, AppState};
 
 type Data = web::Data<AppState>;
 
@@ -206,6 +206,7 @@ pub async fn api_summary(req: HttpRequest, state: Data) -> Result<HttpResponse, 
         let baskets: Vec<Value> = baskets
             .iter()
             .map(|s| {
+                let meta = s.basket.plan_meta().ok().flatten();
                 json!({
                     "id": s.basket.id,
                     "symbol": s.basket.symbol,
@@ -218,10 +219,10 @@ pub async fn api_summary(req: HttpRequest, state: Data) -> Result<HttpResponse, 
                     "open_orders": s.open_orders,
                     "unrealized": s.unrealized,
                     "pnl": s.pnl,
-                    "tp1_price": s.basket.state.get("tp1_price"),
-                    "tp2_price": s.basket.state.get("tp2_price"),
-                    "stop_loss_price": s.basket.state.get("stop_loss_price"),
-                    "reanchor": s.basket.state.get("reanchor"),
+                    "tp1_price": meta.as_ref().and_then(|m| m.tp1_price),
+                    "tp2_price": meta.as_ref().and_then(|m| m.tp2_price),
+                    "stop_loss_price": meta.as_ref().and_then(|m| m.stop_loss_price),
+                    "reanchor": meta.as_ref().map(|m| &m.reanchor),
                 })
             })
             .collect();
@@ -564,7 +565,7 @@ pub async fn history(
         .transpose()?;
     let status = non_empty(&q.status)
         .map(|v| {
-            OrderStatus::from_str(v)
+            OrderRowStatus::from_str(v)
                 .map_err(|_| AppError::BadRequest(format!("unknown order status `{v}`")))
         })
         .transpose()?;
@@ -586,7 +587,7 @@ pub async fn history(
             };
             let page = store::orders::history(c, &filter, before, PAGE)?;
             let ids: Vec<i64> = page.rows.iter().map(|o| o.id).collect();
-            let realized = queries::realized_by_order(c, &ids)?;
+            let realized = store::fills::realized_by_order(c, &ids)?;
             let orders: Vec<_> = page
                 .rows
                 .iter()
@@ -606,7 +607,7 @@ pub async fn history(
     ctx.insert("f_basket", &basket);
     ctx.insert("f_side", &side.map(|s| s.to_string()));
     ctx.insert("f_status", &status.map(|s| s.as_str()));
-    let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let statuses: Vec<&str> = OrderRowStatus::ALL.iter().map(|s| s.as_str()).collect();
     ctx.insert("all_statuses", &statuses);
     render(&state, "history.html", &ctx)
 }
@@ -636,7 +637,7 @@ pub async fn basket(
         let meta = serde_json::to_string_pretty(&row.state).unwrap_or_default();
         let open_n = i64::try_from(open.len()).unwrap_or(i64::MAX);
         let summary = views::summary_of(row, price, open_n)?;
-        let bought = queries::bought_by_role(c, id)?;
+        let bought = store::orders::bought_by_role(c, id)?;
         let bv = views::basket_view(&summary, Some(&bought), now, false);
         let filter = store::orders::OrderFilter {
             basket_id: Some(id),
@@ -644,7 +645,7 @@ pub async fn basket(
         };
         let orders_page = store::orders::history(c, &filter, None, PAGE)?;
         let oids: Vec<i64> = orders_page.rows.iter().map(|o| o.id).collect();
-        let realized = queries::realized_by_order(c, &oids)?;
+        let realized = store::fills::realized_by_order(c, &oids)?;
         let open_v: Vec<_> = open
             .iter()
             .map(|o| views::order_view(o, Some(&summary), None))
@@ -661,7 +662,7 @@ pub async fn basket(
             .map(|e| views::event_view(e, now))
             .collect();
         let status_str = summary.basket.status.as_str();
-        let cmds: Vec<_> = queries::commands_of_basket(c, id, 10)?
+        let cmds: Vec<_> = store::commands::of_basket(c, id, 10)?
             .iter()
             .map(|cmd| views::command_view(cmd, now, Some(status_str)))
             .collect();
@@ -847,12 +848,7 @@ async fn basket_action(
             // The anchor the operator saw on the page and confirmed.
             CommandKind::Reanchor => Payload::Reanchor(ReanchorPayload {
                 source,
-                new_anchor: b
-                    .state
-                    .get("reanchor")
-                    .and_then(|r| r.get("new_anchor"))
-                    .and_then(|a| a.as_str())
-                    .and_then(|a| a.parse().ok()),
+                new_anchor: b.plan_meta()?.and_then(|m| m.reanchor.new_anchor),
             }),
             CommandKind::Pause => Payload::Pause(Origin { source }),
             CommandKind::Resume => Payload::Resume(Origin { source }),
@@ -909,7 +905,7 @@ async fn load_commands(
     db(state, move |c| {
         let now = Utc::now();
         let st = views::status_view(&store::misc::statuses(c)?, now);
-        let rows = queries::commands_by_key(c, &key)?;
+        let rows = store::commands::by_key(c, &key)?;
         let ids: Vec<i64> = rows.iter().filter_map(|r| r.basket_id).collect();
         let statuses: HashMap<i64, String> = store::baskets::list_by_ids(c, &ids)?
             .into_iter()

@@ -32,7 +32,6 @@ pub mod fmt;
 pub mod handlers;
 pub mod hosts;
 pub mod limiter;
-pub mod queries;
 pub mod svg;
 pub mod views;
 
@@ -299,8 +298,8 @@ async fn db_verdict(
             Some(n) => store::web_sessions::is_revoked(&mut c, n).map_err(|e| e.to_string())?,
             None => false,
         };
-        let production =
-            check_production && queries::production_worker(&mut c).map_err(|e| e.to_string())?;
+        let production = check_production
+            && store::misc::any_production_worker(&mut c).map_err(|e| e.to_string())?;
         Ok(DbVerdict {
             revoked,
             production,

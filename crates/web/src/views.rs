@@ -3,12 +3,11 @@
 //! it is formatted here.
 
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::pg::PgConnection;
 use grid_core::ladder::{base_levels, extension_levels};
-use grid_core::{BasketStatus, GridConfig, HardStopMode, SymbolRules};
+use grid_core::{BasketStatus, GridConfig, HardStopMode, PlanMeta, SymbolRules};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
@@ -21,7 +20,6 @@ use store::misc::BotStatusRow;
 use store::orders::OrderRow;
 
 use crate::fmt;
-use crate::queries;
 use crate::svg;
 
 /// A heartbeat older than this means the daemon is not running.
@@ -132,14 +130,6 @@ pub struct BasketView {
     pub ladder_svg: Option<String>,
 }
 
-fn dec_field(state: &Value, key: &str) -> Option<Decimal> {
-    match state.get(key)? {
-        Value::String(s) => Decimal::from_str(s).ok(),
-        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
-        _ => None,
-    }
-}
-
 /// The summary figures of one basket (the store's `basket_summaries` logic,
 /// for a single row).
 ///
@@ -168,6 +158,7 @@ pub fn summary_of(
 
 fn ladder_of(
     b: &BasketRow,
+    meta: Option<&PlanMeta>,
     config: Option<&GridConfig>,
     bought: &HashMap<String, Decimal>,
     stop: Option<Decimal>,
@@ -193,9 +184,9 @@ fn ladder_of(
                 active: l.is_active(),
             })
             .collect(),
-        avg: dec_field(&b.state, "avg_price"),
-        tp1: dec_field(&b.state, "tp1_price"),
-        tp2: dec_field(&b.state, "tp2_price"),
+        avg: meta.and_then(|m| m.avg_price),
+        tp1: meta.and_then(|m| m.tp1_price),
+        tp2: meta.and_then(|m| m.tp2_price),
         stop,
         last,
     })
@@ -210,9 +201,10 @@ pub fn basket_view(
 ) -> BasketView {
     let b = &s.basket;
     let config = b.config().ok();
-    let state = &b.state;
+    // The last plan's meta; none before the first plan (or if unreadable).
+    let meta = b.plan_meta().ok().flatten();
     let live = !b.status.is_terminal();
-    let stop = dec_field(state, "stop_loss_price").or_else(|| {
+    let stop = meta.as_ref().and_then(|m| m.stop_loss_price).or_else(|| {
         config
             .as_ref()
             .and_then(|c| c.stop_loss_pct)
@@ -229,23 +221,11 @@ pub fn basket_view(
         (Some(_), None) => (None, "no price yet".to_string()),
         _ => (None, "no stop loss configured".to_string()),
     };
-    let reanchor = state.get("reanchor").and_then(|r| {
-        (r.get("suggested")?.as_bool()? && live).then(|| ReanchorView {
-            reasons: r
-                .get("reasons")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default(),
-            actionable: r
-                .get("actionable")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            new_anchor: dec_field(r, "new_anchor").map(fmt::num),
+    let reanchor = meta.as_ref().map(|m| &m.reanchor).and_then(|r| {
+        (r.suggested && live).then(|| ReanchorView {
+            reasons: r.reasons.join(", "),
+            actionable: r.actionable,
+            new_anchor: r.new_anchor.map(fmt::num),
         })
     });
     let emergency = config
@@ -255,7 +235,7 @@ pub fn basket_view(
         .last_price
         .map(|p| fmt::num((p * (Decimal::ONE - emergency)).round_dp(8)));
     let ladder_svg = bought
-        .and_then(|bq| ladder_of(b, config.as_ref(), bq, stop, s.last_price))
+        .and_then(|bq| ladder_of(b, meta.as_ref(), config.as_ref(), bq, stop, s.last_price))
         .map(|l| svg::ladder(&l, compact_ladder));
     BasketView {
         id: b.id,
@@ -285,15 +265,12 @@ pub fn basket_view(
         trades: s.pnl.trades,
         win_rate: s.pnl.win_rate_pct.map(fmt::pct),
         open_orders: s.open_orders,
-        tp1: dec_field(state, "tp1_price").map(fmt::num),
-        tp2: dec_field(state, "tp2_price").map(fmt::num),
+        tp1: meta.as_ref().and_then(|m| m.tp1_price).map(fmt::num),
+        tp2: meta.as_ref().and_then(|m| m.tp2_price).map(fmt::num),
         stop: stop.map(|p| fmt::num(p.round_dp(8))),
         stop_distance,
         stop_note,
-        halt_reason: state
-            .get("halt_reason")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        halt_reason: meta.as_ref().and_then(|m| m.halt_reason.clone()),
         reanchor,
         emergency_pct: fmt::pct(emergency * Decimal::from(100)),
         exit_price,
@@ -530,7 +507,11 @@ pub fn command_view(
         status_class: fmt::command_status_class(status),
         finished: matches!(status, "done" | "failed"),
         error: c.error.clone(),
-        result: c.result.as_ref().map(Value::to_string),
+        // Typed; a result an older version wrote is shown as stored.
+        result: match c.outcome() {
+            Ok(r) => r.map(|r| r.to_string()),
+            Err(_) => c.result.as_ref().map(Value::to_string),
+        },
         age: fmt::age((now - c.created_at).num_seconds()),
         claimed_by: c.claimed_by.clone(),
         basket_status: basket_status.map(str::to_string),
@@ -608,7 +589,7 @@ pub fn load_dashboard(
         if s.basket.status.is_terminal() {
             closed.push(basket_view(s, None, now, true));
         } else {
-            let bought = queries::bought_by_role(conn, s.basket.id)?;
+            let bought = store::orders::bought_by_role(conn, s.basket.id)?;
             baskets.push(basket_view(s, Some(&bought), now, true));
         }
     }

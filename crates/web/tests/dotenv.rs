@@ -1,6 +1,9 @@
 //! The `web` binary reads `.env` from its working directory like
 //! `bot-daemon` does: the process environment wins over the file.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

@@ -5,6 +5,9 @@
 //! is missing — except under CI (`CI` set), where `.ci/run` installs them and a
 //! missing one is a failure, so the browser test cannot be skipped silently.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::net::TcpListener;
@@ -101,7 +104,12 @@ fn close_all_in_a_real_browser() {
                             &mut c,
                             cmd.id,
                             "e2e",
-                            &serde_json::json!({"basket_id": id, "status": "closing"}),
+                            &store::commands::CommandResult::CloseBasket(
+                                store::commands::StatusResult {
+                                    basket_id: id,
+                                    status: BasketStatus::Closing,
+                                },
+                            ),
                         );
                         done += 1;
                     }

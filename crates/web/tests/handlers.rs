@@ -1,6 +1,9 @@
 //! The web's handlers against a real database (one fresh `TestDb` per test)
 //! filled through the store's repositories with a scripted book.
 
+// Test code: a failed unwrap/expect/panic is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use actix_http::Request;
@@ -10,7 +13,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use common::*;
 use diesel::prelude::*;
-use store::schema::commands;
+use store::commands::{CommandResult, StatusResult};
 use store::test_db::TestDb;
 use store::{CommandKind, CommandStatus, EventLevel, Writer};
 
@@ -91,16 +94,18 @@ where
 
 fn command_rows(db: &TestDb) -> Vec<(String, Option<i64>, String, String)> {
     let mut c = db.conn();
-    commands::table
-        .select((
-            commands::kind,
-            commands::basket_id,
-            commands::idempotency_key,
-            commands::status,
-        ))
-        .order(commands::id)
-        .load(&mut c)
-        .expect("commands")
+    let mut rows = store::commands::recent(&mut c, 500).expect("commands");
+    rows.sort_by_key(|r| r.id);
+    rows.into_iter()
+        .map(|r| {
+            (
+                r.kind.as_str().to_string(),
+                r.basket_id,
+                r.idempotency_key,
+                r.status.as_str().to_string(),
+            )
+        })
+        .collect()
 }
 
 #[actix_web::test]
@@ -634,7 +639,10 @@ async fn close_all_writes_one_command_per_live_basket_once() {
                 &mut c,
                 cmd.id,
                 "w1",
-                &serde_json::json!({"basket_id": id, "status": "closing"}),
+                &CommandResult::CloseBasket(StatusResult {
+                    basket_id: id,
+                    status: grid_core::BasketStatus::Closing,
+                }),
             )
             .expect("complete");
         }
@@ -722,11 +730,12 @@ async fn close_one_basket_pause_resume_reanchor() {
     let kinds: Vec<String> = command_rows(&db).into_iter().map(|r| r.0).collect();
     assert_eq!(kinds, ["close_basket", "pause", "resume", "reanchor"]);
     let mut c = db.conn();
-    let payload: serde_json::Value = commands::table
-        .filter(commands::kind.eq("reanchor"))
-        .select(commands::payload)
-        .first(&mut c)
-        .expect("payload");
+    let payload: serde_json::Value = store::commands::recent(&mut c, 500)
+        .expect("commands")
+        .into_iter()
+        .find(|r| r.kind == CommandKind::Reanchor)
+        .expect("payload")
+        .payload;
     assert_eq!(payload["new_anchor"], "140");
 }
 
@@ -746,7 +755,7 @@ async fn history_is_keyset_paginated_to_the_last_page_and_filters() {
                 seq,
                 "140",
                 "1",
-                store::OrderStatus::Canceled,
+                store::OrderRowStatus::Canceled,
                 "0",
             );
         }

@@ -63,14 +63,8 @@ pub fn merge_config(
     symbol: &str,
     overlay: Option<Value>,
 ) -> Result<GridConfig, DaemonError> {
-    use diesel::prelude::*;
-    use store::schema::bot_config;
     let mut merged = serde_json::Map::new();
-    let stored: Option<Value> = bot_config::table
-        .filter(bot_config::key.eq("default_basket_config"))
-        .select(bot_config::value)
-        .first(conn)
-        .optional()?;
+    let stored: Option<Value> = store::misc::get_config(conn, "default_basket_config")?;
     if let Some(Value::Object(m)) = stored {
         merged.extend(m);
     }
@@ -195,6 +189,12 @@ pub fn show(conn: &mut PgConnection, id: i64) -> Result<Value, DaemonError> {
     let open = store::orders::list_open_for_basket(conn, id)?;
     let last = store::misc::last_price(conn, &b.symbol)?;
     let unrealized = last.map(|p| b.pos * p - b.cost);
+    // Typed (`null` before the first plan); an unreadable one is shown as
+    // stored, with the reason.
+    let last_plan = match b.plan_meta() {
+        Ok(meta) => json!(meta),
+        Err(e) => json!({"unreadable": e.to_string(), "stored": b.state}),
+    };
     Ok(json!({
         "id": b.id,
         "symbol": b.symbol,
@@ -220,7 +220,7 @@ pub fn show(conn: &mut PgConnection, id: i64) -> Result<Value, DaemonError> {
             "executed_qty": o.executed_qty,
             "status": o.status.as_str(),
         })).collect::<Vec<_>>(),
-        "last_plan": b.state,
+        "last_plan": last_plan,
     }))
 }
 

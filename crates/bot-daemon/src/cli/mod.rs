@@ -3,6 +3,7 @@
 pub mod basket;
 pub mod health;
 pub mod plan;
+pub mod simulate;
 
 /// Writes `text` to standard output. A closed pipe (`bot-daemon basket list |
 /// head`) is not an error: the reader has what it wanted. Never panics

@@ -7,7 +7,6 @@ use std::sync::Mutex;
 
 use binance_rest::{Exchange, ExchangeOrder, NewOrder, OrderRef};
 use diesel::pg::PgConnection;
-use diesel::prelude::*;
 use exchange_sim::server::lock;
 use exchange_sim::SimServer;
 use grid_core::{Decimal, SymbolRules};
@@ -24,7 +23,7 @@ use grid_core::{Decimal, SymbolRules};
 ///   exchange whose trade list lags behind its order status.
 pub struct Interposed<E> {
     pub inner: E,
-    pub engine: exchange_sim::server::Engine,
+    pub engine: exchange_sim::SharedEngine,
     pub hold: AtomicBool,
     pub held: Mutex<Option<NewOrder>>,
     pub move_to: Mutex<Option<(Decimal, Option<Decimal>)>>,
@@ -157,12 +156,11 @@ impl<E: Exchange> Exchange for Interposed<E> {
 }
 
 pub fn order_status(conn: &mut PgConnection, cid: &str) -> String {
-    use store::schema::orders;
-    orders::table
-        .filter(orders::client_order_id.eq(cid))
-        .select(orders::status)
-        .first::<String>(conn)
+    store::orders::get_by_client_id(conn, cid)
         .unwrap_or_else(|e| panic!("{cid}: {e}"))
+        .unwrap_or_else(|| panic!("{cid}: no such order"))
+        .status
+        .to_string()
 }
 
 /// Live orders on the exchange for the role of `cid` (`BOT_SOLUSDC_1_B1`).
@@ -192,7 +190,6 @@ pub fn resting_price(sim: &SimServer, prefix: &str) -> Decimal {
 /// The invariants that hold at every instant (not only once settled): no
 /// role with two live orders, no fill the exchange does not know.
 pub fn check_history_partial(sim: &SimServer, conn: &mut PgConnection) {
-    use store::schema::fills;
     let engine = sim.engine();
     let st = lock(&engine).state();
     let mut live: HashMap<String, String> = HashMap::new();
@@ -204,9 +201,6 @@ pub fn check_history_partial(sim: &SimServer, conn: &mut PgConnection) {
         }
     }
     let sim_ids: HashSet<i64> = st.trades.iter().map(|t| t.id as i64).collect();
-    let ids: Vec<i64> = fills::table
-        .select(fills::exchange_trade_id)
-        .load(conn)
-        .unwrap_or_default();
+    let ids: Vec<i64> = store::testing::all_trade_ids(conn).unwrap_or_default();
     assert!(ids.iter().all(|t| sim_ids.contains(t)));
 }

@@ -13,11 +13,10 @@ use std::time::Duration;
 use binance_rest::{BinanceClient, ClientConfig};
 use bot_daemon::worker::{Worker, WorkerConfig};
 use diesel::pg::PgConnection;
-use diesel::prelude::*;
 use exchange_sim::server::lock;
 use exchange_sim::Side;
 use exchange_sim::{SimConfig, SimServer};
-use grid_core::{Decimal, GridConfig, SymbolRules};
+use grid_core::{Decimal, SymbolRules};
 
 pub fn sim_with(cfg: SimConfig) -> SimServer {
     match SimServer::start(cfg, "127.0.0.1:0") {
@@ -129,7 +128,6 @@ pub fn check_history_beside(
     conn: &mut PgConnection,
     outside: &BTreeMap<String, Decimal>,
 ) {
-    use store::schema::{baskets, fills};
     let engine = sim.engine();
     let st = lock(&engine).state();
     let now = st.time;
@@ -173,11 +171,8 @@ pub fn check_history_beside(
     }
     let _ = now;
 
-    let stored: Vec<(i64, i64)> = fills::table
-        .select((fills::exchange_trade_id, fills::basket_id))
-        .load(conn)
-        .unwrap_or_else(|e| panic!("fills: {e}"));
-    let ids: Vec<i64> = stored.iter().map(|(t, _)| *t).collect();
+    let ids: Vec<i64> =
+        store::testing::all_trade_ids(conn).unwrap_or_else(|e| panic!("fills: {e}"));
     let unique: HashSet<i64> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "a trade is twice in fills");
     let bot_trades: Vec<_> = st
@@ -191,27 +186,10 @@ pub fn check_history_beside(
         "fills differ from the exchange's bot trades"
     );
 
-    let rows: Vec<(
-        i64,
-        String,
-        Decimal,
-        serde_json::Value,
-        serde_json::Value,
-        Decimal,
-    )> = baskets::table
-        .select((
-            baskets::id,
-            baskets::base_asset,
-            baskets::pos,
-            baskets::config,
-            baskets::rules,
-            baskets::anchor_price,
-        ))
-        .load(conn)
-        .unwrap_or_else(|e| panic!("baskets: {e}"));
+    let rows = store::baskets::list(conn, None).unwrap_or_else(|e| panic!("baskets: {e}"));
     let mut pos_by_asset: BTreeMap<String, Decimal> = BTreeMap::new();
-    for (_, asset, pos, _, _, _) in &rows {
-        *pos_by_asset.entry(asset.clone()).or_default() += *pos;
+    for b in &rows {
+        *pos_by_asset.entry(b.base_asset.clone()).or_default() += b.pos;
     }
     for (asset, pos) in &pos_by_asset {
         let bal = st
@@ -227,7 +205,8 @@ pub fn check_history_beside(
     }
 
     // Per basket: bought vs sold, and per level bought vs its quantity.
-    for (id, asset, _, config, rules, anchor) in &rows {
+    for b in &rows {
+        let (id, asset, anchor) = (b.id, &b.base_asset, &b.anchor_price);
         let prefix = format!("_{id}_");
         let mut bought = Decimal::ZERO;
         let mut base_fee = Decimal::ZERO;
@@ -257,11 +236,10 @@ pub fn check_history_beside(
             bought - base_fee
         );
         // A corrupt config row (a bad-input test) has no levels to check.
-        let Ok(config) = serde_json::from_value::<GridConfig>(config.clone()) else {
+        let Ok(config) = b.config() else {
             continue;
         };
-        let rules: SymbolRules =
-            serde_json::from_value(rules.clone()).unwrap_or_else(|e| panic!("rules: {e}"));
+        let rules: SymbolRules = b.rules().unwrap_or_else(|e| panic!("rules: {e}"));
         let mut levels = grid_core::ladder::base_levels(&config, &rules, *anchor);
         levels.extend(grid_core::ladder::extension_levels(
             &config, &rules, *anchor,

@@ -2,13 +2,21 @@ use std::time::{Duration, Instant};
 
 use diesel::Connection;
 use serde_json::json;
-use store::commands::{self, NewCommand};
+use store::commands::{self, CommandResult, NewCommand, StatusResult};
 use store::events::{self, NewEvent};
 use store::misc::{self, Heartbeat, NewSnapshot};
 use store::test_db::TestDb;
 use store::{CommandKind, CommandStatus, Error, EventLevel};
 
 use crate::common::{d, new_basket};
+
+/// A `close_basket` result: the basket is closing.
+fn closing(basket: i64) -> CommandResult {
+    CommandResult::CloseBasket(StatusResult {
+        basket_id: basket,
+        status: grid_core::BasketStatus::Closing,
+    })
+}
 
 fn close(basket: Option<i64>, key: &str) -> NewCommand {
     NewCommand {
@@ -72,12 +80,33 @@ fn commands_are_idempotent_claimed_once_and_notified() {
 
     // Only the claimant finishes it.
     assert!(matches!(
-        commands::complete(&mut b, first.id, "w-b", &json!({})),
+        commands::complete(&mut b, first.id, "w-b", &closing(basket)),
         Err(Error::Invalid { .. })
     ));
-    let done = commands::complete(&mut a, first.id, "w-a", &json!({"canceled": 3})).expect("done");
+    // A result of another kind is refused: the command stays running.
+    let paused = CommandResult::Pause(StatusResult {
+        basket_id: basket,
+        status: grid_core::BasketStatus::Paused,
+    });
+    assert!(matches!(
+        commands::complete(&mut a, first.id, "w-a", &paused),
+        Err(Error::Invalid { .. })
+    ));
+    let done = commands::complete(&mut a, first.id, "w-a", &closing(basket)).expect("done");
     assert_eq!(done.status, CommandStatus::Done);
-    assert_eq!(done.result, Some(json!({"canceled": 3})));
+    assert_eq!(
+        done.result,
+        Some(json!({"basket_id": basket, "status": "closing"}))
+    );
+    assert_eq!(done.outcome().expect("typed"), Some(closing(basket)));
+    assert_eq!(
+        done.outcome()
+            .ok()
+            .flatten()
+            .map(|r| r.to_string())
+            .as_deref(),
+        Some(format!("basket {basket} is closing").as_str())
+    );
     let failed = commands::fail(&mut b, second.id, "w-b", "exchange down").expect("failed");
     assert_eq!(
         (failed.status, failed.error.as_deref()),
@@ -313,7 +342,7 @@ fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones()
     store::orders::insert_pending(
         &mut a,
         Writer::Unleased,
-        &store::orders::NewOrder {
+        &store::orders::NewOrderRow {
             basket_id: closed_live,
             client_order_id: format!("BOT_SOLUSDC_{closed_live}_B1_1"),
             side: grid_core::Side::Buy,
@@ -370,7 +399,7 @@ fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones()
         b_got.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![c_theirs]
     );
-    commands::complete(&mut b, c_theirs, "w-b", &json!({})).expect("done");
+    commands::complete(&mut b, c_theirs, "w-b", &closing(theirs)).expect("done");
     for id in [c_orphan, c_closed_live] {
         assert_eq!(
             commands::get(&mut a, id).expect("get").status,
@@ -387,12 +416,12 @@ fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones()
         got.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![c_closed_live]
     );
-    commands::complete(&mut b, c_closed_live, "w-b", &json!({})).expect("done");
+    commands::complete(&mut b, c_closed_live, "w-b", &closing(closed_live)).expect("done");
     // The holder of the orphan answers it.
     let got =
         commands::claim_for_worker(&mut b, "w-b", &[theirs, orphan], 60_000, 50).expect("claim");
     assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c_orphan]);
-    commands::complete(&mut b, c_orphan, "w-b", &json!({})).expect("done");
+    commands::complete(&mut b, c_orphan, "w-b", &closing(orphan)).expect("done");
 
     // w-b runs w-a's running commands only once w-a has no fresh heartbeat
     // (of the basket rules, w-b may take the basketless and closed ones).
@@ -415,10 +444,10 @@ fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones()
 
     // Only the claimant finishes.
     assert!(matches!(
-        commands::complete(&mut b, c_mine, "w-b", &json!({})),
+        commands::complete(&mut b, c_mine, "w-b", &closing(mine)),
         Err(Error::Invalid { .. })
     ));
-    commands::complete(&mut a, c_mine, "w-a", &json!({})).expect("done");
+    commands::complete(&mut a, c_mine, "w-a", &closing(mine)).expect("done");
     assert!(matches!(
         commands::claim_for_worker(&mut a, "", &[], 60_000, 1),
         Err(Error::Invalid { .. })
@@ -449,7 +478,7 @@ fn claim_for_worker_skips_commands_locked_by_another_claim() {
         Ok(())
     })
     .expect("claims");
-    commands::complete(&mut b, second, "w-b", &json!({})).expect("done");
+    commands::complete(&mut b, second, "w-b", &closing(0)).expect("done");
     assert!(commands::claim_for_worker(&mut b, "w-b", &[], 60_000, 50)
         .expect("none")
         .is_empty());

@@ -63,7 +63,7 @@ fn one_worker_per_basket_and_takeover_after_expiry() {
         ),
         Err(Error::LeaseLost { .. })
     ));
-    let order = store::orders::NewOrder {
+    let order = store::orders::NewOrderRow {
         basket_id: ids[1],
         client_order_id: format!("BOT_SOLUSDC_{}_B1_1", ids[1]),
         side: grid_core::Side::Buy,

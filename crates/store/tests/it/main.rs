@@ -2,6 +2,8 @@
 //! (`store::test_db::TestDb`). Server: `TEST_DATABASE_URL` or
 //! `postgres://postgres@127.0.0.1:5432/postgres`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 mod control;
 mod fills;
@@ -11,4 +13,5 @@ mod money;
 mod orders;
 mod retention;
 mod rules;
+mod typed;
 mod web_sessions;

@@ -1,10 +1,10 @@
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Numeric};
 use grid_core::{OrderType, Side, TimeInForce};
 use rust_decimal::Decimal;
 use store::dashboard::{basket_summaries, portfolio};
 use store::fills;
-use store::orders::{self, NewOrder};
-use store::schema::baskets;
+use store::orders::{self, NewOrderRow};
 use store::test_db::TestDb;
 use store::{misc, Error, Writer};
 
@@ -23,7 +23,7 @@ fn money_round_trips_exactly() {
         let o = orders::insert_pending(
             &mut conn,
             Writer::Unleased,
-            &NewOrder {
+            &NewOrderRow {
                 basket_id: b,
                 client_order_id: format!("BOT_SOLUSDC_{b}_B1_{seq}"),
                 side: Side::Buy,
@@ -52,7 +52,7 @@ fn money_round_trips_exactly() {
         let r = orders::insert_pending(
             &mut conn,
             Writer::Unleased,
-            &NewOrder {
+            &NewOrderRow {
                 basket_id: b,
                 client_order_id: format!("BOT_SOLUSDC_{b}_B1_99"),
                 side: Side::Buy,
@@ -74,14 +74,15 @@ fn money_round_trips_exactly() {
     let qty20 = d("12345678901234567890.12345678");
     let quote28 = d("123456789012.3456789012345678");
     let neg28 = d("-999999999999.9999999999999999");
-    diesel::update(baskets::table.find(b))
-        .set((
-            baskets::bought_qty.eq(qty20),
-            baskets::cost.eq(quote28),
-            baskets::sum_losses.eq(neg28),
-        ))
-        .execute(&mut *conn)
-        .expect("write");
+    diesel::sql_query(
+        "UPDATE baskets SET bought_qty = $2, cost = $3, sum_losses = $4 WHERE id = $1",
+    )
+    .bind::<BigInt, _>(b)
+    .bind::<Numeric, _>(qty20)
+    .bind::<Numeric, _>(quote28)
+    .bind::<Numeric, _>(neg28)
+    .execute(&mut *conn)
+    .expect("write");
     let row = store::baskets::get(&mut conn, b).expect("read");
     assert_eq!(row.bought_qty, qty20);
     assert_eq!(row.cost, quote28);
@@ -120,7 +121,7 @@ fn dashboard_figures_come_from_running_totals() {
     orders::insert_pending(
         &mut conn,
         Writer::Unleased,
-        &NewOrder {
+        &NewOrderRow {
             basket_id: b1,
             client_order_id: format!("BOT_SOLUSDC_{b1}_TP1_9"),
             side: Side::Sell,

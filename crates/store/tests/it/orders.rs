@@ -1,12 +1,12 @@
 use grid_core::{OrderType, Role, Side, TimeInForce};
-use store::orders::{self, ExchangeOrder, ExchangeState, NewOrder, OrderFilter};
+use store::orders::{self, ExchangeReport, ExchangeState, NewOrderRow, OrderFilter};
 use store::test_db::TestDb;
-use store::{baskets, Error, OrderStatus, Writer};
+use store::{baskets, Error, OrderRowStatus, Writer};
 
 use crate::common::{d, new_basket};
 
-fn order(basket: i64, role: &str, seq: u64, side: Side) -> NewOrder {
-    NewOrder {
+fn order(basket: i64, role: &str, seq: u64, side: Side) -> NewOrderRow {
+    NewOrderRow {
         basket_id: basket,
         client_order_id: format!("BOT_SOLUSDC_{basket}_{role}_{seq}"),
         side,
@@ -19,7 +19,7 @@ fn order(basket: i64, role: &str, seq: u64, side: Side) -> NewOrder {
     }
 }
 
-fn state(id: i64, status: OrderStatus, executed: &str) -> ExchangeState {
+fn state(id: i64, status: OrderRowStatus, executed: &str) -> ExchangeState {
     ExchangeState {
         exchange_order_id: id,
         status,
@@ -37,7 +37,7 @@ fn write_ahead_lifecycle() {
     // Written before sending: PENDING_NEW, order_seq raised to the id's seq.
     let o = orders::insert_pending(&mut conn, Writer::Unleased, &order(b, "B1", 1, Side::Buy))
         .expect("pending");
-    assert_eq!(o.status, OrderStatus::PendingNew);
+    assert_eq!(o.status, OrderRowStatus::PendingNew);
     assert_eq!(o.role, Role::Buy(1));
     assert_eq!(o.symbol, "SOLUSDC");
     assert_eq!(baskets::get(&mut conn, b).expect("b").order_seq, 1);
@@ -59,7 +59,7 @@ fn write_ahead_lifecycle() {
         orders::insert_pending(
             &mut conn,
             Writer::Unleased,
-            &NewOrder {
+            &NewOrderRow {
                 basket_id: b,
                 ..order(b + 1, "B2", 2, Side::Buy)
             }
@@ -74,8 +74,8 @@ fn write_ahead_lifecycle() {
     // Unknown outcome, then a lookup says it filled.
     let u = orders::mark_unknown(&mut conn, Writer::Unleased, &o.client_order_id, "timeout")
         .expect("unknown");
-    assert_eq!(u.status, OrderStatus::Unknown);
-    let looked_up = ExchangeOrder {
+    assert_eq!(u.status, OrderRowStatus::Unknown);
+    let looked_up = ExchangeReport {
         client_order_id: o.client_order_id.clone(),
         side: Side::Buy,
         order_type: OrderType::Limit,
@@ -84,10 +84,10 @@ fn write_ahead_lifecycle() {
         stop_price: None,
         trailing_delta: None,
         time_in_force: Some(TimeInForce::Gtc),
-        state: state(7001, OrderStatus::Filled, "0.56"),
+        state: state(7001, OrderRowStatus::Filled, "0.56"),
     };
     let f = orders::upsert_from_exchange(&mut conn, Writer::Unleased, &looked_up).expect("lookup");
-    assert_eq!(f.status, OrderStatus::Filled);
+    assert_eq!(f.status, OrderRowStatus::Filled);
     assert_eq!(f.exchange_order_id, Some(7001));
     assert!(f.filled_at.is_some());
     // A stale snapshot cannot move it back, nor shrink executed_qty.
@@ -95,10 +95,10 @@ fn write_ahead_lifecycle() {
         &mut conn,
         Writer::Unleased,
         &o.client_order_id,
-        &state(7001, OrderStatus::New, "0"),
+        &state(7001, OrderRowStatus::New, "0"),
     )
     .expect("stale");
-    assert_eq!(stale.status, OrderStatus::Filled);
+    assert_eq!(stale.status, OrderRowStatus::Filled);
     assert_eq!(stale.executed_qty, d("0.56"));
     assert!(matches!(
         orders::mark_rejected(&mut conn, Writer::Unleased, &o.client_order_id, "-2010"),
@@ -109,7 +109,7 @@ fn write_ahead_lifecycle() {
             &mut conn,
             Writer::Unleased,
             &o.client_order_id,
-            &state(9999, OrderStatus::Filled, "0.56")
+            &state(9999, OrderRowStatus::Filled, "0.56")
         ),
         Err(Error::Conflict { .. })
     ));
@@ -122,27 +122,27 @@ fn write_ahead_lifecycle() {
         &mut conn,
         Writer::Unleased,
         &o2.client_order_id,
-        &state(7002, OrderStatus::New, "0"),
+        &state(7002, OrderRowStatus::New, "0"),
     )
     .expect("sent");
     let p = orders::mark_sent(
         &mut conn,
         Writer::Unleased,
         &o2.client_order_id,
-        &state(7002, OrderStatus::PartiallyFilled, "0.2"),
+        &state(7002, OrderRowStatus::PartiallyFilled, "0.2"),
     )
     .expect("partial");
-    assert_eq!(p.status, OrderStatus::PartiallyFilled);
+    assert_eq!(p.status, OrderRowStatus::PartiallyFilled);
     let back = orders::mark_sent(
         &mut conn,
         Writer::Unleased,
         &o2.client_order_id,
-        &state(7002, OrderStatus::New, "0.1"),
+        &state(7002, OrderRowStatus::New, "0.1"),
     )
     .expect("older snapshot");
     assert_eq!(
         (back.status, back.executed_qty),
-        (OrderStatus::PartiallyFilled, d("0.2"))
+        (OrderRowStatus::PartiallyFilled, d("0.2"))
     );
     let open = orders::list_open_for_basket(&mut conn, b).expect("open");
     assert_eq!(
@@ -166,7 +166,7 @@ fn write_ahead_lifecycle() {
         "-2010 insufficient balance",
     )
     .expect("rejected");
-    assert_eq!(r.status, OrderStatus::Rejected);
+    assert_eq!(r.status, OrderRowStatus::Rejected);
     assert_eq!(r.error.as_deref(), Some("-2010 insufficient balance"));
     assert!(orders::list_unknown(&mut conn, None)
         .expect("unknown")
@@ -267,7 +267,7 @@ fn order_history_is_keyset_paginated_with_filters() {
         &mut conn,
         &OrderFilter {
             basket_id: Some(b2),
-            status: Some(OrderStatus::PendingNew),
+            status: Some(OrderRowStatus::PendingNew),
             side: Some(Side::Buy),
         },
         100,
@@ -276,7 +276,7 @@ fn order_history_is_keyset_paginated_with_filters() {
     let empty = orders::history(
         &mut conn,
         &OrderFilter {
-            status: Some(OrderStatus::Filled),
+            status: Some(OrderRowStatus::Filled),
             ..Default::default()
         },
         None,
@@ -307,7 +307,7 @@ fn a_given_up_order_that_the_exchange_reports_is_adopted() {
         "not found on the exchange: the create never arrived",
     )
     .expect("given up");
-    let reported = ExchangeOrder {
+    let reported = ExchangeReport {
         client_order_id: o.client_order_id.clone(),
         side: Side::Buy,
         order_type: OrderType::Limit,
@@ -316,10 +316,10 @@ fn a_given_up_order_that_the_exchange_reports_is_adopted() {
         stop_price: None,
         trailing_delta: None,
         time_in_force: Some(TimeInForce::Gtc),
-        state: state(7100, OrderStatus::PartiallyFilled, "0.2"),
+        state: state(7100, OrderRowStatus::PartiallyFilled, "0.2"),
     };
     let row = orders::upsert_from_exchange(&mut conn, Writer::Unleased, &reported).expect("adopt");
-    assert_eq!(row.status, OrderStatus::PartiallyFilled);
+    assert_eq!(row.status, OrderRowStatus::PartiallyFilled);
     assert_eq!(row.exchange_order_id, Some(7100));
     assert_eq!(row.executed_qty, d("0.2"));
     let open = orders::list_open_for_basket(&mut conn, b).expect("open");

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable, Numeric, Text, Timestamptz};
 use grid_core::{BasketInput, BasketStatus, GridConfig, PlanInput};
 use serde_json::{json, Value};
 use store::events::{self, NewEvent};
@@ -30,6 +30,14 @@ fn count(conn: &mut PgConnection, sql: &str) -> i64 {
         .get_result::<N>(conn)
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .n
+}
+
+#[derive(QueryableByName)]
+struct Run {
+    #[diesel(sql_type = Text)]
+    task: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    worker_id: Option<String>,
 }
 
 fn warn(basket: Option<i64>, kind: &str, msg: &str) -> NewEvent {
@@ -352,14 +360,14 @@ fn cycles(conn: &mut PgConnection, basket: i64, n: usize) -> Vec<i64> {
 }
 
 fn ids_of(conn: &mut PgConnection, basket: i64, kind: &str) -> Vec<i64> {
-    use store::schema::events as ev;
-    ev::table
-        .filter(ev::basket_id.eq(basket))
-        .filter(ev::kind.eq(kind))
-        .select(ev::id)
-        .order(ev::id)
-        .load(conn)
+    diesel::sql_query("SELECT id AS n FROM events WHERE basket_id = $1 AND kind = $2 ORDER BY id")
+        .bind::<BigInt, _>(basket)
+        .bind::<Text, _>(kind)
+        .load::<N>(conn)
         .unwrap_or_else(|e| panic!("ids: {e}"))
+        .into_iter()
+        .map(|r| r.n)
+        .collect()
 }
 
 #[test]
@@ -421,13 +429,12 @@ fn retention_deletes_old_events_but_not_pinned_or_still_repeating_ones() {
 
     let r = pass(&mut conn, &policy());
     assert!(r.complete, "{r:?}");
-    let mut left: Vec<i64> = {
-        use store::schema::events as ev;
-        ev::table
-            .select(ev::id)
-            .load(&mut *conn)
-            .unwrap_or_default()
-    };
+    let mut left: Vec<i64> = diesel::sql_query("SELECT id AS n FROM events")
+        .load::<N>(&mut *conn)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.n)
+        .collect();
     left.sort_unstable();
     assert_eq!(
         left,
@@ -525,13 +532,23 @@ fn snapshots_thin_to_hourly_after_a_day_and_go_after_the_retention() {
     );
 }
 
+#[derive(QueryableByName)]
+struct Snap {
+    #[diesel(sql_type = Timestamptz)]
+    at: DateTime<Utc>,
+    #[diesel(sql_type = Numeric)]
+    total_value: rust_decimal::Decimal,
+}
+
 fn snapshots(conn: &mut PgConnection) -> Vec<(DateTime<Utc>, rust_decimal::Decimal)> {
-    use store::schema::account_snapshots as s;
-    s::table
-        .select((s::timestamp, s::total_value))
-        .order((s::timestamp, s::id))
-        .load(conn)
-        .unwrap_or_else(|e| panic!("snapshots: {e}"))
+    diesel::sql_query(
+        "SELECT \"timestamp\" AS at, total_value FROM account_snapshots ORDER BY \"timestamp\", id",
+    )
+    .load::<Snap>(conn)
+    .unwrap_or_else(|e| panic!("snapshots: {e}"))
+    .into_iter()
+    .map(|s| (s.at, s.total_value))
+    .collect()
 }
 
 #[test]
@@ -577,13 +594,13 @@ fn the_pass_runs_once_per_interval_whatever_the_number_of_workers() {
         }
     }
     assert_eq!(ids_of(&mut one, a, "cycle"), ids[50..].to_vec());
-    let last: Vec<(String, Option<String>)> = {
-        use store::schema::maintenance_runs as m;
-        m::table
-            .select((m::task, m::worker_id))
-            .load(&mut one)
+    let last: Vec<(String, Option<String>)> =
+        diesel::sql_query("SELECT task, worker_id FROM maintenance_runs")
+            .load::<Run>(&mut one)
             .unwrap_or_default()
-    };
+            .into_iter()
+            .map(|r| (r.task, r.worker_id))
+            .collect();
     assert_eq!(last.len(), 1, "one row per task: {last:?}");
 }
 

@@ -15,9 +15,9 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use store::baskets::{self, BasketRow, PlanUpdate};
 use store::fills::NewFill;
-use store::orders::{ExchangeState, NewOrder};
+use store::orders::{ExchangeState, NewOrderRow};
 use store::test_db::TestDb;
-use store::{EventLevel, OrderStatus, Writer};
+use store::{EventLevel, OrderRowStatus, Writer};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const SECRET: &str = "test-app-secret-0123456789abcdef";
@@ -56,7 +56,7 @@ pub fn order(
     seq: u64,
     price: &str,
     qty: &str,
-    status: OrderStatus,
+    status: OrderRowStatus,
     executed: &str,
 ) -> String {
     let side = if role.starts_with('B') {
@@ -68,7 +68,7 @@ pub fn order(
     store::orders::insert_pending(
         conn,
         Writer::Unleased,
-        &NewOrder {
+        &NewOrderRow {
             basket_id: basket,
             client_order_id: cid.clone(),
             side,
@@ -81,7 +81,7 @@ pub fn order(
         },
     )
     .expect("insert order");
-    if status != OrderStatus::PendingNew {
+    if status != OrderRowStatus::PendingNew {
         store::orders::update_from_exchange(
             conn,
             Writer::Unleased,
@@ -144,11 +144,29 @@ pub fn scripted_book(db: &TestDb) -> Book {
         1,
         "142.5",
         "2",
-        OrderStatus::Filled,
+        OrderRowStatus::Filled,
         "2",
     );
-    let b2 = order(&mut c, a.id, "B2", 2, "135", "2", OrderStatus::Filled, "2");
-    let tp = order(&mut c, a.id, "TP1", 3, "140", "1", OrderStatus::Filled, "1");
+    let b2 = order(
+        &mut c,
+        a.id,
+        "B2",
+        2,
+        "135",
+        "2",
+        OrderRowStatus::Filled,
+        "2",
+    );
+    let tp = order(
+        &mut c,
+        a.id,
+        "TP1",
+        3,
+        "140",
+        "1",
+        OrderRowStatus::Filled,
+        "1",
+    );
     store::fills::record_fills(
         &mut c,
         Writer::Unleased,
@@ -168,7 +186,7 @@ pub fn scripted_book(db: &TestDb) -> Book {
         4,
         "127.5",
         "1.76",
-        OrderStatus::New,
+        OrderRowStatus::New,
         "0",
     );
     order(
@@ -178,7 +196,7 @@ pub fn scripted_book(db: &TestDb) -> Book {
         5,
         "140.415",
         "1.2",
-        OrderStatus::New,
+        OrderRowStatus::New,
         "0",
     );
     order(
@@ -188,7 +206,7 @@ pub fn scripted_book(db: &TestDb) -> Book {
         6,
         "141.525",
         "1.05",
-        OrderStatus::PendingNew,
+        OrderRowStatus::PendingNew,
         "0",
     );
     baskets::update_after_plan(
@@ -198,9 +216,13 @@ pub fn scripted_book(db: &TestDb) -> Book {
         &PlanUpdate {
             status: BasketStatus::Active,
             closed_reason: None,
+            // A whole `PlanMeta`: the dashboard reads it typed.
             state: json!({
-                "avg_price": "138.75", "position": "3", "tp1_price": "140.415",
-                "tp2_price": "141.525", "stop_loss_price": "120",
+                "avg_price": "138.75", "position": "3", "net_bought": "3",
+                "filled_levels": 2, "planned_levels_n": 5, "inactive_levels": [],
+                "remaining_quote_budget": "583.75", "tp_n": "2", "dust": "0",
+                "order_seq_after": 6, "closed_reason": null,
+                "tp1_price": "140.415", "tp2_price": "141.525", "stop_loss_price": "120",
                 "reanchor": {"suggested": true, "reasons": ["closed_ratio"], "actionable": false, "new_anchor": "140"},
                 "halted": false, "halt_reason": null, "status_after": "active"
             }),
@@ -210,7 +232,16 @@ pub fn scripted_book(db: &TestDb) -> Book {
     .expect("plan A");
 
     let b = new_basket(&mut c, "150", None);
-    let bb = order(&mut c, b.id, "B1", 1, "150", "1", OrderStatus::Filled, "1");
+    let bb = order(
+        &mut c,
+        b.id,
+        "B1",
+        1,
+        "150",
+        "1",
+        OrderRowStatus::Filled,
+        "1",
+    );
     let be = order(
         &mut c,
         b.id,
@@ -218,7 +249,7 @@ pub fn scripted_book(db: &TestDb) -> Book {
         2,
         "145",
         "1",
-        OrderStatus::Filled,
+        OrderRowStatus::Filled,
         "1",
     );
     store::fills::record_fills(

@@ -1,0 +1,524 @@
+//! Operator commands (pause, resume, close, close-all, reanchor, create
+//! basket), claimed from PostgreSQL and run by the worker that holds the
+//! basket (or by any worker when no lease is needed). A command run twice
+//! does its work once: each records an event its second run finds.
+
+use binance_rest::{Exchange, ExchangeOrder, OrderRef};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use grid_core::{basket_prefix, BasketStatus};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use store::baskets::BasketRow;
+use store::commands::{
+    CloseAllResult, ClosePayload, CommandResult, CommandRow, CreateBasketPayload,
+    CreateBasketResult, NewCommand, Payload, ReanchorResult, StatusResult,
+};
+use store::events::NewEvent;
+use store::{EventLevel, Writer};
+
+use super::convert::full_of;
+use super::Worker;
+use crate::error::DaemonError;
+use crate::ledger::Ledger;
+
+impl<E: Exchange> Worker<E> {
+    pub(super) fn run_commands(
+        &mut self,
+        conn: &mut PgConnection,
+        held: &[i64],
+    ) -> Result<usize, DaemonError> {
+        let worker = self.cfg.worker_id.clone();
+        let cmds = store::commands::claim_for_worker(conn, &worker, held, self.cfg.lease_ms, 50)?;
+        let n = cmds.len();
+        for c in cmds {
+            let outcome = self.run_command(conn, &c);
+            let recorded = match &outcome {
+                Ok(v) => store::commands::complete(conn, c.id, &worker, v),
+                Err(e) => store::commands::fail(conn, c.id, &worker, &e.to_string()),
+            };
+            let basket = c
+                .basket_id
+                .map(|b| b.to_string())
+                .unwrap_or_else(|| "-".into());
+            match (recorded, &outcome) {
+                (Ok(_), Ok(_)) => {
+                    log::info!("Command done id={} kind={} basket={basket}", c.id, c.kind);
+                }
+                (Ok(_), Err(e)) => {
+                    log::warn!(
+                        "Command failed id={} kind={} basket={basket}: {e}",
+                        c.id,
+                        c.kind
+                    );
+                }
+                // Connection lost: the cycle stops here (the caller retries);
+                // the command stays `running` under this worker, which claims
+                // it again next cycle (running it twice does its work once).
+                (Err(e), _) if e.is_retryable() => {
+                    log::error!(
+                        "Command outcome not recorded id={} kind={} basket={basket} ok={}: {e}",
+                        c.id,
+                        c.kind,
+                        outcome.is_ok()
+                    );
+                    return Err(e.into());
+                }
+                // No longer ours (reclaimed, or finished by someone else):
+                // its row is left to its current claimant; go on with the rest.
+                (Err(e), _) => {
+                    log::warn!(
+                        "Command outcome not recorded id={} kind={} basket={basket} ok={}: {e}",
+                        c.id,
+                        c.kind,
+                        outcome.is_ok()
+                    );
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    fn run_command(
+        &mut self,
+        conn: &mut PgConnection,
+        c: &CommandRow,
+    ) -> Result<CommandResult, CommandError> {
+        let payload = Payload::parse(c.kind, &c.payload)?;
+        let basket = |conn: &mut PgConnection| -> Result<BasketRow, CommandError> {
+            let id = c.basket_id.ok_or(CommandError::NeedsBasket)?;
+            Ok(store::baskets::get(conn, id)?)
+        };
+        // A command writes under this worker's lease, or on a basket that no
+        // worker needs to lease (those are the commands any worker claims).
+        let set = |conn: &mut PgConnection,
+                   id: i64,
+                   s: BasketStatus|
+         -> Result<StatusResult, CommandError> {
+            let row = store::baskets::set_status(
+                conn,
+                Writer::Command(&self.cfg.worker_id),
+                id,
+                s,
+                None,
+            )?;
+            store::events::insert(
+                conn,
+                &NewEvent::new(
+                    Some(id),
+                    EventLevel::Info,
+                    "status",
+                    format!("Status set to {s} by command {}", c.id),
+                ),
+            )?;
+            log::info!("Status changed basket={id} status={s} command={}", c.id);
+            Ok(StatusResult {
+                basket_id: id,
+                status: row.status,
+            })
+        };
+        let unchanged = |b: &BasketRow| StatusResult {
+            basket_id: b.id,
+            status: b.status,
+        };
+        let refused = |b: &BasketRow, allowed: &'static str| CommandError::Status {
+            basket_id: b.id,
+            status: b.status,
+            allowed,
+        };
+        match payload {
+            Payload::Pause(_) => {
+                let b = basket(conn)?;
+                let r = match b.status {
+                    BasketStatus::Active => set(conn, b.id, BasketStatus::Paused)?,
+                    BasketStatus::Paused => unchanged(&b),
+                    _ => return Err(refused(&b, "only an active basket can be paused")),
+                };
+                Ok(CommandResult::Pause(r))
+            }
+            Payload::Resume(_) => {
+                let b = basket(conn)?;
+                let r = match b.status {
+                    BasketStatus::Paused => set(conn, b.id, BasketStatus::Active)?,
+                    BasketStatus::Active => unchanged(&b),
+                    BasketStatus::Error => {
+                        // Validated again: back to active only if it can be
+                        // planned now; else it stays in error with the reason.
+                        self.revalidate(conn, &b)?;
+                        set(conn, b.id, BasketStatus::Active)?
+                    }
+                    _ => {
+                        return Err(refused(
+                            &b,
+                            "only a paused basket or one in error can be resumed",
+                        ))
+                    }
+                };
+                Ok(CommandResult::Resume(r))
+            }
+            Payload::CloseBasket(_) => {
+                let b = basket(conn)?;
+                let r = match b.status {
+                    BasketStatus::Active
+                    | BasketStatus::Paused
+                    | BasketStatus::Stopping
+                    | BasketStatus::Error => set(conn, b.id, BasketStatus::Closing)?,
+                    BasketStatus::Closing => unchanged(&b),
+                    // Ended, yet it may hold coins or a live order (an older
+                    // version, a manual status edit): close it too.
+                    _ if self.holds_something(conn, &b)? => set(conn, b.id, BasketStatus::Closing)?,
+                    _ => unchanged(&b),
+                };
+                Ok(CommandResult::CloseBasket(r))
+            }
+            Payload::CloseAll(_) => {
+                // One close_basket command per basket that may hold something,
+                // whatever its status: each is run by the worker that holds
+                // that basket (or by any worker when none needs to).
+                let targets = store::baskets::list_closable(conn)?;
+                let mut queued = Vec::new();
+                for b in targets {
+                    let key = format!("{}:{}", c.idempotency_key, b.id);
+                    let close = Payload::CloseBasket(ClosePayload {
+                        parent: Some(c.id),
+                        ..ClosePayload::default()
+                    });
+                    let cmd = NewCommand::new(&close, Some(b.id), key)?;
+                    let (row, _) = store::commands::insert(conn, &cmd)?;
+                    queued.push(row.id);
+                }
+                Ok(CommandResult::CloseAll(CloseAllResult { queued }))
+            }
+            Payload::Reanchor(p) => {
+                let b = basket(conn)?;
+                self.reanchor_command(conn, b, c.id, p.new_anchor)
+                    .map(CommandResult::Reanchor)
+            }
+            Payload::CreateBasket(p) => self
+                .create_basket_command(conn, c.id, &p)
+                .map(CommandResult::CreateBasket),
+        }
+    }
+
+    /// `resume` of a basket in `error`: its config and rules are read again
+    /// and a plan is made from its fills and open orders at the last price,
+    /// as `active`.
+    fn revalidate(&self, conn: &mut PgConnection, b: &BasketRow) -> Result<(), CommandError> {
+        let still = |e: &dyn std::fmt::Display| CommandError::StaysInError {
+            basket_id: b.id,
+            reason: e.to_string(),
+        };
+        let prices = self
+            .exchange
+            .ticker_prices(std::slice::from_ref(&b.symbol))
+            .map_err(|e| still(&e))?;
+        let last = prices
+            .get(&b.symbol)
+            .copied()
+            .filter(|p| *p > Decimal::ZERO)
+            .ok_or_else(|| still(&format!("no last price for {}", b.symbol)))?;
+        let open = self
+            .exchange
+            .open_orders(Some(&b.symbol))
+            .map_err(|e| still(&e))?;
+        let prefix = basket_prefix(&b.symbol, b.id);
+        let open: Vec<ExchangeOrder> = open
+            .into_iter()
+            .filter(|o| o.client_order_id.starts_with(&prefix))
+            .collect();
+        let (config, rules) = match (b.config(), b.rules()) {
+            (Ok(c), Ok(r)) => (c, r),
+            (Err(e), _) | (_, Err(e)) => return Err(still(&e)),
+        };
+        let mut active = b.clone();
+        active.status = BasketStatus::Active;
+        let input = super::plan_input(
+            conn,
+            self.clock.now_ms(),
+            &active,
+            &config,
+            &rules,
+            &open,
+            last,
+        )
+        .map_err(|e| still(&e))?;
+        grid_core::plan(&input).map_err(|e| still(&e))?;
+        Ok(())
+    }
+
+    /// Whether an ended basket still holds a position worth selling at the
+    /// last price, or an order that may be live.
+    fn holds_something(
+        &self,
+        conn: &mut PgConnection,
+        b: &BasketRow,
+    ) -> Result<bool, CommandError> {
+        let open = store::orders::list_open_for_basket(conn, b.id)?;
+        if !open.is_empty() {
+            return Ok(true);
+        }
+        if b.pos <= Decimal::ZERO {
+            return Ok(false);
+        }
+        let rules = b
+            .rules()
+            .map_err(|e| refused(format!("basket {}: {e}", b.id)))?;
+        let last = self.last_price(&b.symbol)?;
+        Ok(!rules.is_dust(b.pos, last))
+    }
+
+    /// `create_basket` ([`CreateBasketPayload`]), validated exactly like
+    /// `bot-daemon basket create` (nothing stored when refused).
+    fn create_basket_command(
+        &mut self,
+        conn: &mut PgConnection,
+        cmd: i64,
+        payload: &CreateBasketPayload,
+    ) -> Result<CreateBasketResult, CommandError> {
+        let created = |row: BasketRow| CreateBasketResult {
+            basket_id: row.id,
+            symbol: row.symbol,
+            anchor: row.anchor_price,
+        };
+        if let Some(done) = store::events::by_command(conn, "created", cmd)? {
+            // Run a second time: the first run created it.
+            let id = done
+                .basket_id
+                .ok_or_else(|| refused("the created event has no basket".into()))?;
+            return Ok(created(store::baskets::get(conn, id)?));
+        }
+        let symbol = payload.symbol.as_str();
+        let anchor = payload.anchor;
+        let overlay = payload.config.clone().map(Value::Object);
+        // The basket and the event that marks the command's work: all or nothing.
+        let exchange = &self.exchange;
+        let row = conn.transaction(|conn| -> Result<BasketRow, DaemonError> {
+            let row = crate::cli::basket::create_with(conn, exchange, symbol, anchor, overlay)?;
+            store::events::insert(
+                conn,
+                &NewEvent::new(
+                    Some(row.id),
+                    EventLevel::Info,
+                    "created",
+                    format!("Basket created at {} by command {cmd}", row.anchor_price),
+                )
+                .with_data(Some(json!({"command": cmd}))),
+            )?;
+            Ok(row)
+        })?;
+        log::info!(
+            "Basket created by command basket={} symbol={} anchor={} command={cmd}",
+            row.id,
+            row.symbol,
+            row.anchor_price
+        );
+        Ok(created(row))
+    }
+
+    /// `reanchor`: when the basket's position is dust, cancel its orders,
+    /// close it (`reanchored`) and open a new basket with the same config at
+    /// `asked` (the anchor the operator confirmed) or, without one, at the
+    /// last price. Refused with the reason when the position is not dust, or
+    /// when the asked anchor's first level is at or above the last price (the
+    /// price fell since: its buys would trade at once); nothing changes
+    /// unless every cancel is confirmed.
+    fn reanchor_command(
+        &mut self,
+        conn: &mut PgConnection,
+        b: BasketRow,
+        cmd: i64,
+        asked: Option<Decimal>,
+    ) -> Result<ReanchorResult, CommandError> {
+        let id = b.id;
+        if let Some(done) = store::events::by_command(conn, "reanchor", cmd)? {
+            // Run a second time (the first run's cycle was cut short before
+            // the command was marked done): report what the first run did.
+            let data = done.data.unwrap_or(Value::Null);
+            let field = |name: &str| data.get(name).cloned().unwrap_or(Value::Null);
+            let (Ok(new_basket_id), Ok(anchor)) = (
+                serde_json::from_value::<i64>(field("new_basket_id")),
+                serde_json::from_value::<Decimal>(field("anchor")),
+            ) else {
+                return Err(refused(format!(
+                    "basket {id}: the reanchor event of command {cmd} does not name the new basket"
+                )));
+            };
+            return Ok(ReanchorResult {
+                basket_id: id,
+                status: BasketStatus::Closed,
+                new_basket_id,
+                anchor,
+            });
+        }
+        if !matches!(b.status, BasketStatus::Active | BasketStatus::Paused) {
+            return Err(CommandError::Status {
+                basket_id: id,
+                status: b.status,
+                allowed: "only an active or paused basket can be reanchored",
+            });
+        }
+        let (config, rules) = match (b.config(), b.rules()) {
+            (Ok(c), Ok(r)) => (c, r),
+            (Err(e), _) | (_, Err(e)) => return Err(refused(format!("basket {id}: {e}"))),
+        };
+        let open = store::orders::list_open_for_basket(conn, id)?;
+        if let Some(o) = open.iter().find(|o| o.status.is_unconfirmed()) {
+            return Err(refused(format!(
+                "basket {id}: the outcome of order {} is not known yet; try again in a few seconds",
+                o.client_order_id
+            )));
+        }
+        let last = self.last_price(&b.symbol)?;
+        let prices = std::collections::HashMap::from([(b.symbol.clone(), last)]);
+        let not_dust = |pos: Decimal| {
+            refused(format!(
+                "basket {id} holds {} {} (not dust at {last}): the position must be sold first \
+                 (wait for the take-profits or close the basket)",
+                pos.normalize(),
+                b.base_asset
+            ))
+        };
+        if !rules.is_dust(b.pos, last) {
+            return Err(not_dust(b.pos));
+        }
+        let anchor = rules.round_price_down(asked.unwrap_or(last));
+        let first_level = grid_core::ladder::base_levels(&config, &rules, anchor)
+            .into_iter()
+            .find(|l| l.is_active())
+            .map(|l| l.price);
+        if let Some(p) = first_level.filter(|p| *p >= last) {
+            return Err(refused(format!(
+                "basket {id}: a new anchor at {anchor} puts its first buy at {p}, at or above \
+                 the last price {last} (the price moved since the reanchor was asked); \
+                 reanchor again"
+            )));
+        }
+        for o in &open {
+            self.check_lease(conn, id)?;
+            match self
+                .exchange
+                .cancel_order(&b.symbol, OrderRef::Client(o.client_order_id.clone()))
+            {
+                Ok(ex) => {
+                    conn.upsert_from_exchange(self.lease(), &full_of(&ex))?;
+                }
+                Err(e) if e.is_unknown_order() => {
+                    self.refresh(conn, &b.symbol, &o.client_order_id)?;
+                }
+                Err(e) => {
+                    return Err(refused(format!(
+                    "basket {id}: cancel of {} failed ({e}); the basket is unchanged, try again",
+                    o.client_order_id
+                )))
+                }
+            }
+        }
+        // A buy may have filled before its cancel: the position decides again.
+        if self.sync_trades(conn, &b, &prices)?.is_none() {
+            return Err(refused(format!(
+                "basket {id}: an order's exchange id is not known yet; try again in a few seconds"
+            )));
+        }
+        let b = store::baskets::get(conn, id)?;
+        if !rules.is_dust(b.pos, last) {
+            return Err(not_dust(b.pos));
+        }
+        // Closing the old basket, opening the new one and the event that
+        // marks the command's work: all or nothing.
+        let lease = self.lease();
+        let nb = conn
+            .transaction(|conn| -> Result<BasketRow, store::Error> {
+                store::baskets::set_status(
+                    conn,
+                    lease,
+                    id,
+                    BasketStatus::Closed,
+                    Some("reanchored"),
+                )?;
+                let nb = store::baskets::create(conn, &config, &rules, anchor)?;
+                store::events::insert(
+                    conn,
+                    &NewEvent::new(
+                        Some(id),
+                        EventLevel::Info,
+                        "reanchor",
+                        format!(
+                            "Reanchored by command {cmd}: new basket {} at {anchor}",
+                            nb.id
+                        ),
+                    )
+                    .with_data(Some(
+                        json!({"new_basket_id": nb.id, "anchor": anchor, "command": cmd}),
+                    )),
+                )?;
+                Ok(nb)
+            })
+            .map_err(|e| {
+                refused(format!(
+                    "basket {id}: reanchor not done, nothing changed: {e}"
+                ))
+            })?;
+        log::info!(
+            "Reanchored by command basket={id} new_basket={} anchor={anchor} command={cmd}",
+            nb.id
+        );
+        Ok(ReanchorResult {
+            basket_id: id,
+            status: BasketStatus::Closed,
+            new_basket_id: nb.id,
+            anchor,
+        })
+    }
+
+    /// The symbol's last price, for a command.
+    fn last_price(&self, symbol: &str) -> Result<Decimal, CommandError> {
+        let prices = self
+            .exchange
+            .ticker_prices(&[symbol.to_string()])
+            .map_err(|e| refused(format!("no last price for {symbol}: {e}")))?;
+        prices
+            .get(symbol)
+            .copied()
+            .ok_or_else(|| refused(format!("no last price for {symbol}")))
+    }
+}
+
+fn refused(why: String) -> CommandError {
+    CommandError::Refused(why)
+}
+
+/// Why a command failed (its row's `error`; the operator reads it).
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The command's row or a basket's row could not be read or written.
+    #[error("{0}")]
+    Store(#[from] store::Error),
+    /// The exchange or the database failed during the command.
+    #[error("{0}")]
+    Daemon(#[from] DaemonError),
+    /// A basket command without a basket.
+    #[error("this command needs a basket")]
+    NeedsBasket,
+    /// The basket's status does not allow the command.
+    #[error("basket {basket_id} is {status}; {allowed}")]
+    Status {
+        /// The basket.
+        basket_id: i64,
+        /// Its status.
+        status: BasketStatus,
+        /// Which statuses the command accepts.
+        allowed: &'static str,
+    },
+    /// `resume` of a basket in error that still cannot be planned.
+    #[error("basket {basket_id} stays in error: {reason}")]
+    StaysInError {
+        /// The basket.
+        basket_id: i64,
+        /// Why it cannot be planned.
+        reason: String,
+    },
+    /// Refused for a reason the message gives (position not dust, price
+    /// moved, an order's outcome unknown, a cancel failed …); nothing changed.
+    #[error("{0}")]
+    Refused(String),
+}

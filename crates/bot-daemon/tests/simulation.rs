@@ -1,0 +1,76 @@
+//! The deterministic simulation harness on every `cargo test`: the
+//! committed regression seeds (simulation_seeds.txt) and a small sweep.
+//! The large soak (200 seeds × 500 cycles) runs in `.ci/run` through
+//! `bot-daemon simulate`, in release mode.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
+use bot_daemon::sim::{run, Scenario};
+
+fn assert_clean(s: Scenario) {
+    let out = run(s).unwrap_or_else(|e| panic!("seed {}: {e}", s.seed));
+    // Stalled workers skip their steps; most steps run a cycle.
+    assert!(
+        out.cycles >= s.cycles / 2,
+        "seed {} ran {} cycles",
+        s.seed,
+        out.cycles
+    );
+    if let Some(f) = out.found.first() {
+        panic!(
+            "seed {} step {}: {}: {}\nreplay: {}",
+            f.scenario.seed,
+            f.step,
+            f.violation.invariant,
+            f.violation.detail,
+            f.scenario.replay()
+        );
+    }
+}
+
+#[test]
+fn the_regression_seeds_break_no_invariant() {
+    let text = include_str!("simulation_seeds.txt");
+    let mut n = 0;
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let f: Vec<u64> = line
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or_else(|e| panic!("{line}: {e}")))
+            .collect();
+        assert_eq!(f.len(), 3, "seed cycles workers: {line}");
+        assert_clean(Scenario {
+            seed: f[0],
+            cycles: f[1],
+            workers: usize::try_from(f[2]).unwrap(),
+        });
+        n += 1;
+    }
+    assert!(n > 0, "no seed in simulation_seeds.txt");
+}
+
+#[test]
+fn a_small_sweep_breaks_no_invariant() {
+    for seed in 100..110 {
+        assert_clean(Scenario {
+            seed,
+            cycles: 200,
+            workers: 1 + usize::try_from(seed % 2).unwrap(),
+        });
+    }
+}
+
+#[test]
+fn a_seed_replays_exactly() {
+    let s = Scenario {
+        seed: 5,
+        cycles: 150,
+        workers: 2,
+    };
+    let a = run(s).unwrap();
+    let b = run(s).unwrap();
+    assert_eq!(a, b, "the same seed must give the same run");
+    assert!(a.orders > 1 && a.cycles >= 75, "{a:?}");
+}
