@@ -114,6 +114,34 @@ pub fn grant_lease(
     found(n, basket_id)
 }
 
+/// The worker whose lease on the basket is live now or ended at most
+/// `grace_ms` ago (the database's clock decides): a worker checks its lease
+/// immediately before each request, and on a loaded machine its thread can
+/// be descheduled between that check and the send. Any other worker taking
+/// the basket within the grace shows up as the holder.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn lease_holder_within(
+    conn: &mut PgConnection,
+    basket_id: i64,
+    grace_ms: i64,
+) -> Result<Option<String>, Error> {
+    Ok(baskets::table
+        .find(basket_id)
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "COALESCE(lease_until > now() - make_interval(secs => ",
+            )
+            .bind::<diesel::sql_types::Double, _>(grace_ms as f64 / 1000.0)
+            .sql("), false)"),
+        )
+        .select(baskets::worker_id)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
 /// Puts commands back to `running` under `claimant`, without result, error
 /// or finish time: what a cycle cut short after their work (a lost
 /// connection, a kill) leaves.
