@@ -576,24 +576,15 @@ impl BinanceClient {
         self.execute(&Call::get("/api/v3/ping", 1)).map(|_| ())
     }
 
-    /// `GET /api/v3/time` (weight 1): server time, epoch ms. Safe to retry.
-    ///
-    /// # Errors
-    /// Transport/timeout/rate-limit errors; [`Error::Decode`].
-    pub fn get_server_time(&self) -> Result<i64, Error> {
-        let dto: ServerTimeDto = self.read(Call::get("/api/v3/time", 1), "time")?;
-        Ok(parse::server_time(&dto))
-    }
-
     /// Measures the server time offset (server − local, from the midpoint of
     /// the request) and uses it for every signed request from now on. Called
     /// automatically before the first signed request and after `-1021`. Safe to retry.
     ///
     /// # Errors
-    /// As [`BinanceClient::get_server_time`].
+    /// As [`Exchange::server_time`].
     pub fn sync_time(&self) -> Result<i64, Error> {
         let t0 = self.clock.now_ms();
-        let server = self.get_server_time()?;
+        let server = self.server_time()?;
         let t1 = self.clock.now_ms();
         let offset = server - (t0 + (t1 - t0) / 2);
         self.offset_ms.store(offset, Ordering::SeqCst);
@@ -604,31 +595,6 @@ impl BinanceClient {
             t1 - t0
         );
         Ok(offset)
-    }
-
-    /// The exchange's clock as this client knows it: the local clock plus the
-    /// measured offset (measured first when it never was).
-    ///
-    /// # Errors
-    /// Those of [`BinanceClient::sync_time`] when the offset is not known yet.
-    pub fn exchange_now(&self) -> Result<i64, Error> {
-        if !self.time_synced.load(Ordering::SeqCst) {
-            self.sync_time()?;
-        }
-        Ok(self.clock.now_ms() + self.offset_ms.load(Ordering::SeqCst))
-    }
-
-    /// Waits until the weight budget admits an order, then returns the
-    /// `timestamp` (exchange clock) to send it with: whatever the governor
-    /// makes the caller wait happens here, before the caller records the
-    /// order, never between the record and the send.
-    ///
-    /// # Errors
-    /// [`Error::RateLimited`] / [`Error::Banned`] while a 429/418 is in force;
-    /// those of [`BinanceClient::sync_time`].
-    pub fn stamp_order(&self) -> Result<i64, Error> {
-        self.governor.wait_admissible(1, Priority::Order)?;
-        self.exchange_now()
     }
 
     /// `GET /api/v3/exchangeInfo` (weight 20) for all symbols, one, or several.
@@ -669,33 +635,6 @@ impl BinanceClient {
         Ok(info)
     }
 
-    /// The symbol's rules, from the cache when younger than `rules_ttl`,
-    /// else from exchangeInfo (weight 20). Safe to retry.
-    ///
-    /// # Errors
-    /// See [`Exchange::symbol_rules`].
-    pub fn get_symbol_rules(&self, symbol: &str) -> Result<SymbolRules, Error> {
-        let now = self.clock.now_ms();
-        let ttl = i64::try_from(self.config.rules_ttl.as_millis()).unwrap_or(i64::MAX);
-        if let Some((r, at)) = self
-            .rules
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(symbol)
-        {
-            if now.saturating_sub(*at) < ttl {
-                return Ok(r.clone());
-            }
-        }
-        let info = self.exchange_info(SymbolFilter::One(symbol))?;
-        match info.symbol(symbol) {
-            Some(s) => s.rules.clone().map_err(Error::Decode),
-            None => Err(Error::Decode(format!(
-                "exchangeInfo does not list {symbol}"
-            ))),
-        }
-    }
-
     /// Forgets cached rules (e.g. after a `-1013` that the cached rules did not predict).
     pub fn invalidate_rules(&self) {
         self.rules.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -724,30 +663,6 @@ impl BinanceClient {
         let dto: TickerPricesDto =
             self.read(Call::get("/api/v3/ticker/price", 4), "ticker/price")?;
         parse::ticker_prices(&dto)
-    }
-
-    /// Last prices of `symbols` in one request (`symbols=[..]`, weight 4; `symbol=`,
-    /// weight 2, for one). Empty input: empty map, no request. Safe to retry.
-    ///
-    /// # Errors
-    /// See [`Exchange::ticker_prices`].
-    pub fn get_ticker_prices(&self, symbols: &[String]) -> Result<HashMap<String, Decimal>, Error> {
-        match symbols {
-            [] => Ok(HashMap::new()),
-            [one] => Ok(HashMap::from([(one.clone(), self.ticker_price(one)?)])),
-            many => {
-                for s in many {
-                    check_symbol(s)?;
-                }
-                let json = serde_json::to_string(many)
-                    .map_err(|e| Error::InvalidRequest(e.to_string()))?;
-                let dto: TickerPricesDto = self.read(
-                    Call::get("/api/v3/ticker/price", 4).param("symbols", json),
-                    "ticker/price",
-                )?;
-                parse::ticker_prices(&dto)
-            }
-        }
     }
 
     /// `GET /api/v3/klines` (weight 2); `limit` 1..=1000 (default 500). Safe to retry.
@@ -780,48 +695,6 @@ impl BinanceClient {
         parse::klines(&rows)
     }
 
-    /// `GET /api/v3/account` (weight 20, signed). Safe to retry.
-    ///
-    /// # Errors
-    /// Auth errors (`-2014`, `-2015`, `-1022`), transport/rate-limit errors.
-    pub fn get_account(&self) -> Result<Account, Error> {
-        let dto: AccountDto = self.read(Call::get("/api/v3/account", 20).signed(), "account")?;
-        parse::account(&dto)
-    }
-
-    /// `GET /api/v3/openOrders` (signed; weight 6 for one symbol, 80 for all). Safe to retry.
-    ///
-    /// # Errors
-    /// See [`Exchange::open_orders`].
-    pub fn get_open_orders(&self, symbol: Option<&str>) -> Result<Vec<ExchangeOrder>, Error> {
-        let call = match symbol {
-            Some(s) => {
-                check_symbol(s)?;
-                Call::get("/api/v3/openOrders", 6).param("symbol", s)
-            }
-            None => Call::get("/api/v3/openOrders", 80),
-        };
-        let dtos: Vec<OrderDto> = self.read(call.signed(), "openOrders")?;
-        dtos.iter().map(|d| parse::order(d, None)).collect()
-    }
-
-    /// `GET /api/v3/order` (weight 4, signed) by id or client order id. Safe to retry.
-    ///
-    /// # Errors
-    /// See [`Exchange::get_order`].
-    pub fn query_order(&self, symbol: &str, id: &OrderRef) -> Result<ExchangeOrder, Error> {
-        check_symbol(symbol)?;
-        let (k, v) = id.param();
-        let dto: OrderDto = self.read(
-            Call::get("/api/v3/order", 4)
-                .param("symbol", symbol)
-                .param(k, v)
-                .signed(),
-            "order",
-        )?;
-        parse::order(&dto, None)
-    }
-
     /// `GET /api/v3/allOrders` (weight 20, signed): orders with id >= `from_order_id`,
     /// at most `limit` (1..=1000). Safe to retry.
     ///
@@ -844,27 +717,6 @@ impl BinanceClient {
         dtos.iter().map(|d| parse::order(d, None)).collect()
     }
 
-    /// `GET /api/v3/myTrades` (weight 20, signed). Safe to retry.
-    ///
-    /// # Errors
-    /// See [`Exchange::my_trades`].
-    pub fn get_my_trades(
-        &self,
-        symbol: &str,
-        from_id: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<ExchangeTrade>, Error> {
-        check_symbol(symbol)?;
-        check_limit(limit)?;
-        let mut call = Call::get("/api/v3/myTrades", 20).param("symbol", symbol);
-        if let Some(id) = from_id {
-            call = call.param("fromId", id.to_string());
-        }
-        let dtos: Vec<TradeDto> =
-            self.read(call.param("limit", limit.to_string()).signed(), "myTrades")?;
-        dtos.iter().map(parse::trade).collect()
-    }
-
     fn order_params(&self, order: &NewOrder) -> Result<(Params, String), Error> {
         let mut order = order.clone();
         let client_order_id = order
@@ -876,34 +728,6 @@ impl BinanceClient {
         }
         let params = order.to_params()?;
         Ok((params, client_order_id))
-    }
-
-    /// `POST /api/v3/order` (weight 1, signed). **Never retried.** A missing
-    /// client order id is generated (and reported in `UnknownOutcome`); a missing
-    /// response type defaults to `config.default_resp_type`.
-    ///
-    /// # Errors
-    /// See [`Exchange::place_order`].
-    pub fn new_order(&self, order: &NewOrder) -> Result<ExchangeOrder, Error> {
-        let (params, cid) = self.order_params(order)?;
-        let mut full = order.clone();
-        full.new_client_order_id = Some(cid.clone());
-        let call = Call {
-            method: Method::Post,
-            path: "/api/v3/order",
-            params,
-            signed: true,
-            weight: 1,
-            kind: Kind::Write,
-            client_order_id: Some(cid),
-            timestamp_ms: order.timestamp_ms,
-        };
-        let dto: OrderDto = self.write(call, "order")?;
-        let placed = parse::order(&dto, Some(&full));
-        placed.map_err(|e| Error::UnknownOutcome {
-            client_order_id: full.new_client_order_id.clone(),
-            reason: format!("placed, but {e}"),
-        })
     }
 
     /// `POST /api/v3/order/test` (weight 1, or 20 with `compute_commission_rates`):
@@ -933,38 +757,6 @@ impl BinanceClient {
         };
         let dto: TestOrderDto = self.read(call, "order/test")?;
         parse::test_order(&dto)
-    }
-
-    /// `DELETE /api/v3/order` (weight 1, signed). **Never retried.** The returned
-    /// order is final (its `executed_qty` will not change); `client_order_id` is
-    /// the order's own id.
-    ///
-    /// # Errors
-    /// See [`Exchange::cancel_order`].
-    pub fn cancel(&self, symbol: &str, id: &OrderRef) -> Result<ExchangeOrder, Error> {
-        check_symbol(symbol)?;
-        let (k, v) = id.param();
-        let call = Call {
-            method: Method::Delete,
-            path: "/api/v3/order",
-            params: vec![("symbol", symbol.to_string()), (k, v)],
-            signed: true,
-            weight: 1,
-            kind: Kind::Write,
-            client_order_id: match id {
-                OrderRef::Client(c) => Some(c.clone()),
-                OrderRef::Id(_) => None,
-            },
-            timestamp_ms: None,
-        };
-        let dto: OrderDto = self.write(call, "cancel")?;
-        parse::order(&dto, None).map_err(|e| Error::UnknownOutcome {
-            client_order_id: match id {
-                OrderRef::Client(c) => Some(c.clone()),
-                OrderRef::Id(_) => None,
-            },
-            reason: format!("cancelled, but {e}"),
-        })
     }
 
     /// `DELETE /api/v3/openOrders` (weight 1, signed): cancels every open order on
@@ -1047,57 +839,195 @@ fn classify_ureq_error(e: ureq::Error) -> TransportFailure {
 }
 
 impl Exchange for BinanceClient {
+    /// `GET /api/v3/time` (weight 1): server time, epoch ms. Safe to retry.
+    ///
+    /// # Errors
+    /// Transport/timeout/rate-limit errors; [`Error::Decode`].
     fn server_time(&self) -> Result<i64, Error> {
-        self.get_server_time()
+        let dto: ServerTimeDto = self.read(Call::get("/api/v3/time", 1), "time")?;
+        Ok(parse::server_time(&dto))
     }
 
+    /// The symbol's rules, from the cache when younger than `rules_ttl`,
+    /// else from exchangeInfo (weight 20). Safe to retry.
     fn symbol_rules(&self, symbol: &str) -> Result<SymbolRules, Error> {
-        self.get_symbol_rules(symbol)
+        let now = self.clock.now_ms();
+        let ttl = i64::try_from(self.config.rules_ttl.as_millis()).unwrap_or(i64::MAX);
+        if let Some((r, at)) = self
+            .rules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(symbol)
+        {
+            if now.saturating_sub(*at) < ttl {
+                return Ok(r.clone());
+            }
+        }
+        let info = self.exchange_info(SymbolFilter::One(symbol))?;
+        match info.symbol(symbol) {
+            Some(s) => s.rules.clone().map_err(Error::Decode),
+            None => Err(Error::Decode(format!(
+                "exchangeInfo does not list {symbol}"
+            ))),
+        }
     }
 
-    fn symbol_state(&self, symbol: &str) -> Result<crate::SymbolState, Error> {
-        self.refresh_symbol(symbol)
-    }
-
+    /// Last prices of `symbols` in one request (`symbols=[..]`, weight 4; `symbol=`,
+    /// weight 2, for one). Empty input: empty map, no request. Safe to retry.
     fn ticker_prices(&self, symbols: &[String]) -> Result<HashMap<String, Decimal>, Error> {
-        self.get_ticker_prices(symbols)
+        match symbols {
+            [] => Ok(HashMap::new()),
+            [one] => Ok(HashMap::from([(one.clone(), self.ticker_price(one)?)])),
+            many => {
+                for s in many {
+                    check_symbol(s)?;
+                }
+                let json = serde_json::to_string(many)
+                    .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+                let dto: TickerPricesDto = self.read(
+                    Call::get("/api/v3/ticker/price", 4).param("symbols", json),
+                    "ticker/price",
+                )?;
+                parse::ticker_prices(&dto)
+            }
+        }
     }
 
+    /// `GET /api/v3/openOrders` (signed; weight 6 for one symbol, 80 for all). Safe to retry.
     fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<ExchangeOrder>, Error> {
-        self.get_open_orders(symbol)
+        let call = match symbol {
+            Some(s) => {
+                check_symbol(s)?;
+                Call::get("/api/v3/openOrders", 6).param("symbol", s)
+            }
+            None => Call::get("/api/v3/openOrders", 80),
+        };
+        let dtos: Vec<OrderDto> = self.read(call.signed(), "openOrders")?;
+        dtos.iter().map(|d| parse::order(d, None)).collect()
     }
 
+    /// `GET /api/v3/order` (weight 4, signed) by id or client order id. Safe to retry.
     fn get_order(&self, symbol: &str, id: OrderRef) -> Result<ExchangeOrder, Error> {
-        self.query_order(symbol, &id)
+        check_symbol(symbol)?;
+        let (k, v) = id.param();
+        let dto: OrderDto = self.read(
+            Call::get("/api/v3/order", 4)
+                .param("symbol", symbol)
+                .param(k, v)
+                .signed(),
+            "order",
+        )?;
+        parse::order(&dto, None)
     }
 
+    /// The exchange's clock as this client knows it: the local clock plus the
+    /// measured offset (measured first when it never was).
+    ///
+    /// # Errors
+    /// Those of [`BinanceClient::sync_time`] when the offset is not known yet.
     fn exchange_now_ms(&self) -> Result<i64, Error> {
-        self.exchange_now()
+        if !self.time_synced.load(Ordering::SeqCst) {
+            self.sync_time()?;
+        }
+        Ok(self.clock.now_ms() + self.offset_ms.load(Ordering::SeqCst))
     }
 
+    /// Waits until the weight budget admits an order, then returns the
+    /// `timestamp` (exchange clock) to send it with: whatever the governor
+    /// makes the caller wait happens here, before the caller records the
+    /// order, never between the record and the send.
+    ///
+    /// # Errors
+    /// [`Error::RateLimited`] / [`Error::Banned`] while a 429/418 is in force;
+    /// those of [`BinanceClient::sync_time`].
     fn order_timestamp(&self) -> Result<i64, Error> {
-        self.stamp_order()
+        self.governor.wait_admissible(1, Priority::Order)?;
+        self.exchange_now_ms()
     }
 
+    /// `POST /api/v3/order` (weight 1, signed). **Never retried.** A missing
+    /// client order id is generated (and reported in `UnknownOutcome`); a missing
+    /// response type defaults to `config.default_resp_type`.
     fn place_order(&self, req: &NewOrder) -> Result<ExchangeOrder, Error> {
-        self.new_order(req)
+        let (params, cid) = self.order_params(req)?;
+        let mut full = req.clone();
+        full.new_client_order_id = Some(cid.clone());
+        let call = Call {
+            method: Method::Post,
+            path: "/api/v3/order",
+            params,
+            signed: true,
+            weight: 1,
+            kind: Kind::Write,
+            client_order_id: Some(cid),
+            timestamp_ms: req.timestamp_ms,
+        };
+        let dto: OrderDto = self.write(call, "order")?;
+        let placed = parse::order(&dto, Some(&full));
+        placed.map_err(|e| Error::UnknownOutcome {
+            client_order_id: full.new_client_order_id.clone(),
+            reason: format!("placed, but {e}"),
+        })
     }
 
+    /// `DELETE /api/v3/order` (weight 1, signed). **Never retried.** The returned
+    /// order is final (its `executed_qty` will not change); `client_order_id` is
+    /// the order's own id.
     fn cancel_order(&self, symbol: &str, id: OrderRef) -> Result<ExchangeOrder, Error> {
-        self.cancel(symbol, &id)
+        check_symbol(symbol)?;
+        let (k, v) = id.param();
+        let call = Call {
+            method: Method::Delete,
+            path: "/api/v3/order",
+            params: vec![("symbol", symbol.to_string()), (k, v)],
+            signed: true,
+            weight: 1,
+            kind: Kind::Write,
+            client_order_id: match &id {
+                OrderRef::Client(c) => Some(c.clone()),
+                OrderRef::Id(_) => None,
+            },
+            timestamp_ms: None,
+        };
+        let dto: OrderDto = self.write(call, "cancel")?;
+        parse::order(&dto, None).map_err(|e| Error::UnknownOutcome {
+            client_order_id: match &id {
+                OrderRef::Client(c) => Some(c.clone()),
+                OrderRef::Id(_) => None,
+            },
+            reason: format!("cancelled, but {e}"),
+        })
     }
 
+    /// `GET /api/v3/myTrades` (weight 20, signed). Safe to retry.
     fn my_trades(
         &self,
         symbol: &str,
         from_id: Option<i64>,
         limit: u32,
     ) -> Result<Vec<ExchangeTrade>, Error> {
-        self.get_my_trades(symbol, from_id, limit)
+        check_symbol(symbol)?;
+        check_limit(limit)?;
+        let mut call = Call::get("/api/v3/myTrades", 20).param("symbol", symbol);
+        if let Some(id) = from_id {
+            call = call.param("fromId", id.to_string());
+        }
+        let dtos: Vec<TradeDto> =
+            self.read(call.param("limit", limit.to_string()).signed(), "myTrades")?;
+        dtos.iter().map(parse::trade).collect()
     }
 
+    /// `GET /api/v3/account` (weight 20, signed). Safe to retry.
+    ///
+    /// # Errors
+    /// Auth errors (`-2014`, `-2015`, `-1022`), transport/rate-limit errors.
     fn account(&self) -> Result<Account, Error> {
-        self.get_account()
+        let dto: AccountDto = self.read(Call::get("/api/v3/account", 20).signed(), "account")?;
+        parse::account(&dto)
+    }
+
+    fn symbol_state(&self, symbol: &str) -> Result<crate::SymbolState, Error> {
+        self.refresh_symbol(symbol)
     }
 }
 

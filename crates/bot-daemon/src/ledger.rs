@@ -23,8 +23,10 @@ use diesel::Connection;
 use grid_core::{BasketStatus, Fill, GridConfig, PlanInput, SymbolRules};
 use rust_decimal::Decimal;
 use serde_json::json;
+use serde_json::Value;
 use store::baskets::{BasketRow, PlanUpdate};
-use store::events::NewEvent;
+use store::commands::{CommandResult, CommandRow, NewCommand};
+use store::events::{EventRow, NewEvent};
 use store::fills::NewFill;
 use store::orders::{ExchangeState, OrderRow};
 use store::{EventLevel, Writer};
@@ -159,6 +161,91 @@ pub trait Ledger {
         event: &NewEvent,
         input: &PlanInput,
     ) -> Result<(), store::Error>;
+
+    // ---- operator commands ----
+
+    /// Claims the commands `worker` may run, oldest first, at most `limit`
+    /// ([`store::commands::claim_for_worker`]: those of the baskets it
+    /// `held`, of no basket, of a basket no worker needs to lease, and the
+    /// orphans of a worker without a heartbeat within `alive_within_ms`).
+    fn claim_commands(
+        &mut self,
+        worker: &str,
+        held: &[i64],
+        alive_within_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<CommandRow>, store::Error>;
+    /// Marks a command `worker` claimed done with its result, or failed
+    /// with the reason; refused when it is no longer `worker`'s.
+    fn finish_command(
+        &mut self,
+        id: i64,
+        worker: &str,
+        outcome: Result<&CommandResult, &str>,
+    ) -> Result<(), store::Error>;
+    /// Gives a command `worker` claimed back to the queue (`pending`): the
+    /// exchange could not answer it for now ([`store::commands::release`]).
+    fn release_command(&mut self, id: i64, worker: &str) -> Result<(), store::Error>;
+    /// Writes a command, or finds the one already written with its key;
+    /// returns its id.
+    fn insert_command(&mut self, command: &NewCommand) -> Result<i64, store::Error>;
+    /// Every basket that may hold something: a live status, a position, or
+    /// an order that may be live ([`store::baskets::list_closable`]).
+    fn closable_baskets(&mut self) -> Result<Vec<BasketRow>, store::Error>;
+    /// The newest event of `kind` that command `command` wrote (how a
+    /// command run twice finds its first run's work).
+    fn command_event(&mut self, kind: &str, command: i64)
+        -> Result<Option<EventRow>, store::Error>;
+    /// The stored defaults of a new basket's config (`default_basket_config`).
+    fn default_basket_config(&mut self) -> Result<Option<Value>, store::Error>;
+    /// Opens a basket and its `created` event naming `command`, in one commit.
+    fn create_basket_for_command(
+        &mut self,
+        command: i64,
+        config: &GridConfig,
+        rules: &SymbolRules,
+        anchor: Decimal,
+    ) -> Result<BasketRow, store::Error>;
+    /// Closes `basket` as `reanchored`, opens its successor and writes the
+    /// `reanchor` event naming `command`, in one commit; returns the successor.
+    fn reanchor_for_command(
+        &mut self,
+        writer: Writer<'_>,
+        basket: i64,
+        command: i64,
+        successor: Successor<'_>,
+    ) -> Result<BasketRow, store::Error>;
+}
+
+/// The `created` event a `create_basket` command writes with its basket.
+pub fn created_event(basket: &BasketRow, command: i64) -> NewEvent {
+    NewEvent::new(
+        Some(basket.id),
+        EventLevel::Info,
+        "created",
+        format!(
+            "Basket created at {} by command {command}",
+            basket.anchor_price
+        ),
+    )
+    .with_data(Some(json!({"command": command})))
+}
+
+/// The `reanchor` event a `reanchor` command writes on the old basket
+/// (`anchor`: the new basket's anchor as the command decided it).
+pub fn reanchored_event(old: i64, new: &BasketRow, anchor: Decimal, command: i64) -> NewEvent {
+    NewEvent::new(
+        Some(old),
+        EventLevel::Info,
+        "reanchor",
+        format!(
+            "Reanchored by command {command}: new basket {} at {anchor}",
+            new.id
+        ),
+    )
+    .with_data(Some(
+        json!({"new_basket_id": new.id, "anchor": anchor, "command": command}),
+    ))
 }
 
 impl Ledger for PgConnection {
@@ -344,5 +431,91 @@ impl Ledger for PgConnection {
         input: &PlanInput,
     ) -> Result<(), store::Error> {
         store::events::insert_with_input(self, event, input).map(|_| ())
+    }
+
+    fn claim_commands(
+        &mut self,
+        worker: &str,
+        held: &[i64],
+        alive_within_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<CommandRow>, store::Error> {
+        store::commands::claim_for_worker(self, worker, held, alive_within_ms, limit)
+    }
+
+    fn finish_command(
+        &mut self,
+        id: i64,
+        worker: &str,
+        outcome: Result<&CommandResult, &str>,
+    ) -> Result<(), store::Error> {
+        match outcome {
+            Ok(r) => store::commands::complete(self, id, worker, r),
+            Err(why) => store::commands::fail(self, id, worker, why),
+        }
+        .map(|_| ())
+    }
+
+    fn release_command(&mut self, id: i64, worker: &str) -> Result<(), store::Error> {
+        store::commands::release(self, id, worker).map(|_| ())
+    }
+
+    fn insert_command(&mut self, command: &NewCommand) -> Result<i64, store::Error> {
+        store::commands::insert(self, command).map(|(row, _)| row.id)
+    }
+
+    fn closable_baskets(&mut self) -> Result<Vec<BasketRow>, store::Error> {
+        store::baskets::list_closable(self)
+    }
+
+    fn command_event(
+        &mut self,
+        kind: &str,
+        command: i64,
+    ) -> Result<Option<EventRow>, store::Error> {
+        store::events::by_command(self, kind, command)
+    }
+
+    fn default_basket_config(&mut self) -> Result<Option<Value>, store::Error> {
+        store::misc::get_config(self, "default_basket_config")
+    }
+
+    fn create_basket_for_command(
+        &mut self,
+        command: i64,
+        config: &GridConfig,
+        rules: &SymbolRules,
+        anchor: Decimal,
+    ) -> Result<BasketRow, store::Error> {
+        self.transaction(|conn| {
+            let row = store::baskets::create(conn, config, rules, anchor)?;
+            store::events::insert(conn, &created_event(&row, command))?;
+            Ok(row)
+        })
+    }
+
+    fn reanchor_for_command(
+        &mut self,
+        writer: Writer<'_>,
+        basket: i64,
+        command: i64,
+        successor: Successor<'_>,
+    ) -> Result<BasketRow, store::Error> {
+        self.transaction(|conn| {
+            store::baskets::set_status(
+                conn,
+                writer,
+                basket,
+                BasketStatus::Closed,
+                Some("reanchored"),
+            )?;
+            let nb =
+                store::baskets::create(conn, successor.config, successor.rules, successor.anchor)?;
+            store::events::insert(
+                conn,
+                &reanchored_event(basket, &nb, successor.anchor, command),
+            )?;
+            Ok(nb)
+        })
     }
 }

@@ -217,14 +217,19 @@ impl<E: Exchange> Worker<E> {
         Ok(report)
     }
 
-    /// One cycle of leases and trading on any [`Ledger`] (the simulation
-    /// harness's): no heartbeat, commands, snapshot or retention.
+    /// One cycle of leases, operator commands and trading on any [`Ledger`]
+    /// (the simulation harness's): what [`Worker::cycle`] does but the
+    /// heartbeat, the account snapshot and retention.
     ///
     /// # Errors
     /// As [`Worker::cycle`].
     pub fn trade_cycle(&mut self, ledger: &mut impl Ledger) -> Result<CycleReport, DaemonError> {
-        let held = self.hold(ledger)?;
-        let res = self.trade(ledger, &held).map(|(r, _)| r);
+        let res = self.hold(ledger).and_then(|held| {
+            let commands = self.run_commands(ledger, &held)?;
+            let (mut report, _) = self.trade(ledger, &held)?;
+            report.commands = commands;
+            Ok(report)
+        });
         self.cycles += 1;
         res
     }

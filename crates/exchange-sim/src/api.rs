@@ -454,7 +454,9 @@ struct Obj(String);
 
 impl Obj {
     fn new() -> Obj {
-        Obj(String::from("{"))
+        let mut s = String::with_capacity(512);
+        s.push('{');
+        Obj(s)
     }
     fn key(&mut self, k: &str) {
         if self.0.len() > 1 {
@@ -466,7 +468,13 @@ impl Obj {
     }
     fn s(mut self, k: &str, v: &str) -> Obj {
         self.key(k);
-        self.0.push_str(&serde_json::Value::from(v).to_string());
+        if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.0.push('"');
+            self.0.push_str(v);
+            self.0.push('"');
+        } else {
+            self.0.push_str(&serde_json::Value::from(v).to_string());
+        }
         self
     }
     fn d(self, k: &str, v: Decimal) -> Obj {
@@ -1454,5 +1462,27 @@ mod tests {
             url_decode("%5B%22A%22%5D+x").ok().as_deref(),
             Some("[\"A\"] x")
         );
+    }
+
+    #[test]
+    fn rendered_strings_are_json_strings_whatever_they_hold() {
+        for v in [
+            "SOLUSDC",
+            "x-Ab_9",
+            "quote \" and \\ back",
+            "line\nbreak\u{1}",
+            "é 中",
+            "\u{7f}",
+        ] {
+            let body = Obj::new().s("k", v).s("n", "plain").end();
+            let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(parsed["k"], v, "{body}");
+            assert_eq!(parsed["n"], "plain", "{body}");
+            assert_eq!(
+                body,
+                format!("{{\"k\":{},\"n\":\"plain\"}}", serde_json::Value::from(v)),
+                "same text as serde_json writes"
+            );
+        }
     }
 }

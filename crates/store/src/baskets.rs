@@ -11,7 +11,7 @@ use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use grid_core::{BasketStatus, GridConfig, PlanMeta, PnlTotals, SymbolRules};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::Error;
@@ -137,7 +137,7 @@ impl BasketRow {
     /// # Errors
     /// [`Error::Corrupt`] when the stored JSON is not a valid `GridConfig`.
     pub fn config(&self) -> Result<GridConfig, Error> {
-        serde_json::from_value(self.config.clone())
+        GridConfig::deserialize(&self.config)
             .map_err(|e| Error::corrupt("baskets", self.id, format!("config: {e}")))
     }
 
@@ -146,7 +146,7 @@ impl BasketRow {
     /// # Errors
     /// [`Error::Corrupt`] when the stored JSON is not valid `SymbolRules`.
     pub fn rules(&self) -> Result<SymbolRules, Error> {
-        serde_json::from_value(self.rules.clone())
+        SymbolRules::deserialize(&self.rules)
             .map_err(|e| Error::corrupt("baskets", self.id, format!("rules: {e}")))
     }
 
@@ -159,7 +159,7 @@ impl BasketRow {
         match &self.state {
             Value::Null => Ok(None),
             Value::Object(m) if m.is_empty() => Ok(None),
-            v => serde_json::from_value(v.clone())
+            v => PlanMeta::deserialize(v)
                 .map(Some)
                 .map_err(|e| Error::corrupt("baskets", self.id, format!("state: {e}"))),
         }

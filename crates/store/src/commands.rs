@@ -290,6 +290,34 @@ pub fn fail(
     )
 }
 
+/// Gives a command `worker_id` claimed back to the queue (`pending`, no
+/// claimant): the exchange could not answer it for now (a rate limit, a
+/// timeout), so the next cycle of whichever worker may run it tries again.
+///
+/// # Errors
+/// [`Error::Invalid`] when `worker_id` does not hold it (any more).
+pub fn release(conn: &mut PgConnection, id: i64, worker_id: &str) -> Result<CommandRow, Error> {
+    let target = commands::table
+        .find(id)
+        .filter(commands::status.eq(CommandStatus::Running))
+        .filter(commands::claimed_by.eq(worker_id));
+    let row: Option<CommandRow> = diesel::update(target)
+        .set((
+            commands::status.eq(CommandStatus::Pending),
+            commands::claimed_by.eq(None::<String>),
+            commands::started_at.eq(None::<DateTime<Utc>>),
+        ))
+        .returning(CommandRow::as_returning())
+        .get_result(conn)
+        .optional()?;
+    row.ok_or_else(|| {
+        Error::invalid(
+            format!("command {id}"),
+            format!("is not running under worker `{worker_id}` (finished, reclaimed or unknown)"),
+        )
+    })
+}
+
 /// The command with this id.
 ///
 /// # Errors

@@ -7,13 +7,14 @@ use std::path::Path;
 
 use binance_rest::Exchange;
 use diesel::pg::PgConnection;
-use grid_core::{BasketInput, GridConfig, PlanInput};
+use grid_core::{BasketInput, GridConfig, PlanInput, SymbolRules};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use store::commands::{ClosePayload, NewCommand, Origin, Payload, ReanchorPayload};
 use store::CommandKind;
 
 use crate::error::DaemonError;
+use crate::ledger::Ledger;
 
 /// Reads a basket config file: a JSON object of strategy.md §2 fields.
 ///
@@ -59,12 +60,12 @@ pub fn load_config(
 /// enum value or a value of the wrong type (grid-core's
 /// [`GridConfig::from_json`], as the plan command).
 pub fn merge_config(
-    conn: &mut PgConnection,
+    ledger: &mut impl Ledger,
     symbol: &str,
     overlay: Option<Value>,
 ) -> Result<GridConfig, DaemonError> {
     let mut merged = serde_json::Map::new();
-    let stored: Option<Value> = store::misc::get_config(conn, "default_basket_config")?;
+    let stored: Option<Value> = ledger.default_basket_config()?;
     if let Some(Value::Object(m)) = stored {
         merged.extend(m);
     }
@@ -110,6 +111,38 @@ pub fn create_with<E: Exchange>(
     anchor: Option<Decimal>,
     overlay: Option<Value>,
 ) -> Result<store::baskets::BasketRow, DaemonError> {
+    let nb = validate_new(conn, ex, symbol, anchor, overlay)?;
+    // Checks the ids against the real basket id inside the creating
+    // transaction (rolled back when too long).
+    Ok(store::baskets::create(
+        conn, &nb.config, &nb.rules, nb.anchor,
+    )?)
+}
+
+/// A basket validated and ready to be written.
+#[derive(Debug, Clone)]
+pub struct NewBasket {
+    /// Its config: the overlay over the stored defaults over §2's.
+    pub config: GridConfig,
+    /// The symbol's rules, as the exchange gave them.
+    pub rules: SymbolRules,
+    /// The anchor, rounded down to the tick.
+    pub anchor: Decimal,
+}
+
+/// Everything [`create_with`] checks before it writes: the symbol, the
+/// config against the symbol's rules, the anchor (default: the last price)
+/// and the budget against the free balance. Writes nothing.
+///
+/// # Errors
+/// As [`create`].
+pub fn validate_new<E: Exchange>(
+    ledger: &mut impl Ledger,
+    ex: &E,
+    symbol: &str,
+    anchor: Option<Decimal>,
+    overlay: Option<Value>,
+) -> Result<NewBasket, DaemonError> {
     let symbol = symbol.trim().to_ascii_uppercase();
     if symbol.is_empty() || symbol.len() > 20 || !symbol.bytes().all(|b| b.is_ascii_alphanumeric())
     {
@@ -117,7 +150,7 @@ pub fn create_with<E: Exchange>(
             "`{symbol}` is not a symbol such as SOLUSDC"
         )));
     }
-    let config = merge_config(conn, &symbol, overlay)?;
+    let config = merge_config(ledger, &symbol, overlay)?;
     let rules = match ex.symbol_rules(&symbol) {
         Ok(r) => r,
         Err(e) if e.code() == Some(-1121) => {
@@ -157,9 +190,11 @@ pub fn create_with<E: Exchange>(
             q = rules.quote_asset
         )));
     }
-    // Checks the ids against the real basket id inside the creating
-    // transaction (rolled back when too long).
-    Ok(store::baskets::create(conn, &config, &rules, anchor)?)
+    Ok(NewBasket {
+        config,
+        rules,
+        anchor,
+    })
 }
 
 /// One line per basket.

@@ -38,6 +38,10 @@ pub struct Summary {
     pub orders: u64,
     /// Trades, over every seed.
     pub trades: u64,
+    /// Operator commands written, over every seed.
+    pub commands: u64,
+    /// Commands done and failed, by kind, over every seed.
+    pub answered: std::collections::BTreeMap<String, (u64, u64)>,
     /// Wall time, seconds (for the rate only; nothing depends on it).
     pub seconds: f64,
     /// Broken invariants.
@@ -62,6 +66,10 @@ impl Summary {
             "basket_cycles_per_s": per_s(self.basket_cycles),
             "orders": self.orders,
             "trades": self.trades,
+            "commands": self.commands,
+            "commands_answered": self.answered.iter().map(|(k, (done, failed))| {
+                (k.clone(), json!({"done": done, "failed": failed}))
+            }).collect::<serde_json::Map<_, _>>(),
             "violations": self.found.iter().map(|f| json!({
                 "seed": f.scenario.seed,
                 "step": f.step,
@@ -91,6 +99,12 @@ pub fn simulate(o: Options) -> Result<Summary, SetupError> {
         s.basket_cycles += out.basket_cycles;
         s.orders += out.orders;
         s.trades += out.trades;
+        s.commands += out.commands;
+        for (k, (d, f)) in &out.answered {
+            let e = s.answered.entry(k.clone()).or_default();
+            e.0 += d;
+            e.1 += f;
+        }
         s.found.extend(out.found);
     }
     s.seconds = t0.elapsed().as_secs_f64();

@@ -14,6 +14,12 @@
 //! (its volatile state dropped; only committed writes stay), and workers
 //! stalling long enough for another to take their leases.
 //!
+//! An operator works beside the faults: now and then a command as the
+//! dashboard or the CLI writes it (pause, resume, close a basket, close
+//! all, reanchor, create a basket), drawn from a stream of its own so a
+//! seed's fault schedule does not depend on it. Once settled, every command
+//! has been answered and no basket is still closing.
+//!
 //! The same seed gives the same run: the engine, the faults and the
 //! schedule draw from it; nothing reads the wall clock.
 
@@ -29,7 +35,12 @@ use super::faults::{hands, Hands, Interposer, SharedHands};
 use super::invariants::{check_settled, check_step, Context, Violation};
 use super::mem_ledger::MemLedger;
 use super::rng::Rng;
+use crate::ledger::Ledger;
 use crate::worker::{arrival_window_ms, Worker, WorkerConfig};
+use store::baskets::BasketRow;
+use store::commands::{
+    ClosePayload, CreateBasketPayload, NewCommand, Origin, Payload, ReanchorPayload,
+};
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +85,11 @@ pub struct Outcome {
     pub orders: u64,
     /// Trades on the exchange.
     pub trades: u64,
+    /// Commands the operator wrote.
+    pub commands: u64,
+    /// Commands done (and failed, refused with a reason) by the end, by kind
+    /// (`close_all` fans out into `close_basket` commands).
+    pub answered: BTreeMap<String, (u64, u64)>,
     /// Broken invariants (the run stops at the first step that breaks any).
     pub found: Vec<Found>,
 }
@@ -96,6 +112,10 @@ pub enum SetupError {
 }
 
 const SYMBOL: &str = "SOLUSDC";
+/// Mixed into the seed for the operator's stream.
+const OPERATOR_STREAM: u64 = 0x0C0F_FEE0;
+/// One step in this many writes a command (on average).
+const OPERATOR_EVERY: u64 = 40;
 const START_MS: i64 = 1_767_225_600_000;
 
 /// This host's clock in the simulation: the engine's, skewed.
@@ -116,6 +136,8 @@ impl Clock for Skewed {
 
 struct Run {
     rng: Rng,
+    /// The operator's stream (commands).
+    ops: Rng,
     scenario: Scenario,
     engine: exchange_sim::SharedEngine,
     ledger: MemLedger,
@@ -172,6 +194,7 @@ impl Run {
         let step = Arc::new(Mutex::new(0));
         let mut run = Run {
             rng,
+            ops: Rng::new(scenario.seed ^ OPERATOR_STREAM),
             scenario,
             engine,
             ledger,
@@ -191,8 +214,8 @@ impl Run {
             },
             outcome: Outcome::default(),
         };
-        let baskets = run.ledger.baskets();
-        run.cx.learn(&baskets);
+        run.cx
+            .learn(&run.ledger.basket_rows().values().collect::<Vec<_>>());
         for i in 0..scenario.workers.max(1) {
             let w = run.worker(i)?;
             run.workers.push(Some(w));
@@ -236,8 +259,65 @@ impl Run {
         self.move_price(dt);
         self.schedule_faults();
         self.deliver_held(n);
+        self.operate(n);
         self.run_one_worker()?;
         Ok(())
+    }
+
+    /// Now and then, a command as the dashboard or the CLI writes it, on a
+    /// basket of any status (a refusal is an answer too).
+    fn operate(&mut self, n: u64) {
+        if !self.ops.one_in(OPERATOR_EVERY) {
+            return;
+        }
+        let ids: Vec<i64> = self.ledger.basket_rows().keys().copied().collect();
+        let pick = usize::try_from(self.ops.range(0, ids.len() as u64)).unwrap_or(0);
+        let basket = ids.get(pick).copied();
+        let origin = || Origin {
+            source: Some("simulation".into()),
+        };
+        let (payload, basket) = match self.ops.range(0, 12) {
+            0 => (Payload::CloseAll(origin()), None),
+            1 | 2 => (Payload::CloseBasket(ClosePayload::default()), basket),
+            3 | 4 => (Payload::Pause(origin()), basket),
+            5 | 6 => (Payload::Resume(origin()), basket),
+            7..=9 => {
+                let below = i64::try_from(self.ops.range(0, 400)).unwrap_or(0);
+                let new_anchor = self
+                    .ops
+                    .one_in(2)
+                    .then(|| Decimal::new(self.price - below, 2));
+                (
+                    Payload::Reanchor(ReanchorPayload {
+                        source: None,
+                        new_anchor,
+                    }),
+                    basket,
+                )
+            }
+            _ => {
+                let mut config = serde_json::Map::new();
+                config.insert(
+                    "max_grid_capital_quote".into(),
+                    serde_json::Value::String(self.ops.range(200, 1500).to_string()),
+                );
+                (
+                    Payload::CreateBasket(CreateBasketPayload {
+                        source: None,
+                        symbol: SYMBOL.into(),
+                        anchor: None,
+                        config: Some(config),
+                    }),
+                    None,
+                )
+            }
+        };
+        let Ok(cmd) = NewCommand::new(&payload, basket, format!("operator-{n}")) else {
+            return;
+        };
+        if self.ledger.insert_command(&cmd).is_ok() {
+            self.outcome.commands += 1;
+        }
     }
 
     fn move_price(&mut self, dt: i64) {
@@ -349,6 +429,10 @@ impl Run {
         if crash {
             conn.crash_after(self.rng.range(0, 8));
         }
+        // A running process beats before its cycle (commands of a worker
+        // without a heartbeat are orphans others may take over).
+        self.ledger
+            .set_heartbeat(&format!("w{i}"), Some(self.ledger.now_ms()));
         if let Ok(r) = w.trade_cycle(conn) {
             self.outcome.basket_cycles += u64::try_from(r.held.len()).unwrap_or(0);
         }
@@ -381,8 +465,10 @@ impl Run {
                 e.advance(8_000);
                 self.ledger.set_now_ms(e.now());
             }
-            for slot in &mut self.workers {
+            for (i, slot) in self.workers.iter_mut().enumerate() {
                 if let Some((w, conn)) = slot.as_mut() {
+                    self.ledger
+                        .set_heartbeat(&format!("w{i}"), Some(self.ledger.now_ms()));
                     conn.recover();
                     if let Ok(r) = w.trade_cycle(conn) {
                         self.outcome.basket_cycles += u64::try_from(r.held.len()).unwrap_or(0);
@@ -402,7 +488,8 @@ impl Run {
                 std::mem::take(&mut h.retry_after_breaches),
             )
         };
-        let baskets = self.ledger.baskets();
+        let rows = self.ledger.basket_rows();
+        let baskets: Vec<&BasketRow> = rows.values().collect();
         self.cx.learn(&baskets);
         let e = lock(&self.engine);
         let mut found = check_step(&e, &self.ledger, &baskets, &canceled, &self.cx);
@@ -415,6 +502,8 @@ impl Run {
         }
         drop(e);
         self.cx.mark_ended(&baskets);
+        drop(baskets);
+        drop(rows);
         let any = !found.is_empty();
         self.outcome.found.extend(found.into_iter().map(|v| Found {
             scenario: self.scenario,
@@ -445,6 +534,14 @@ pub fn run(scenario: Scenario) -> Result<Outcome, SetupError> {
 fn finish(run: Run) -> Outcome {
     let mut out = run.outcome;
     let e = lock(&run.engine);
+    for c in run.ledger.command_rows().values() {
+        let e = out.answered.entry(c.kind.to_string()).or_default();
+        match c.status {
+            store::CommandStatus::Done => e.0 += 1,
+            store::CommandStatus::Failed => e.1 += 1,
+            _ => {}
+        }
+    }
     out.orders = u64::try_from(e.orders().len()).unwrap_or(0);
     out.trades = u64::try_from(e.trades().len()).unwrap_or(0);
     out

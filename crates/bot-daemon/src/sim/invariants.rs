@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use exchange_sim::{Engine, OrderStatus};
 use grid_core::{BasketStatus, ClientOrderId, Decimal, GridConfig, Role, Side, SymbolRules};
 use store::baskets::BasketRow;
+use store::CommandStatus;
 
 use super::mem_ledger::MemLedger;
 
@@ -63,7 +64,7 @@ pub struct Context {
 
 impl Context {
     /// Takes in new baskets and new rules (before a check).
-    pub fn learn(&mut self, baskets: &[BasketRow]) {
+    pub fn learn(&mut self, baskets: &[&BasketRow]) {
         for b in baskets {
             let seen = self.rules_seen.entry(b.id).or_default();
             if seen.contains(&b.rules) {
@@ -82,7 +83,7 @@ impl Context {
     }
 
     /// Remembers which baskets have ended (after a check).
-    pub fn mark_ended(&mut self, baskets: &[BasketRow]) {
+    pub fn mark_ended(&mut self, baskets: &[&BasketRow]) {
         self.ended.extend(
             baskets
                 .iter()
@@ -109,7 +110,7 @@ fn basket_of(cid: &str) -> Option<(i64, Role)> {
         .map(|c| (c.basket_id, c.role))
 }
 
-fn traded(engine: &Engine, baskets: &[BasketRow]) -> BTreeMap<i64, Traded> {
+fn traded(engine: &Engine, baskets: &[&BasketRow]) -> BTreeMap<i64, Traded> {
     let base: BTreeMap<i64, &str> = baskets
         .iter()
         .map(|b| (b.id, b.base_asset.as_str()))
@@ -158,7 +159,7 @@ fn level_quantities(
 pub fn check_step(
     engine: &Engine,
     ledger: &MemLedger,
-    baskets: &[BasketRow],
+    baskets: &[&BasketRow],
     canceled: &[String],
     cx: &Context,
 ) -> Vec<Violation> {
@@ -229,7 +230,7 @@ pub fn check_step(
 
     // Fills: each an exchange trade of its basket, once.
     let mut seen = BTreeSet::new();
-    for f in ledger.fills() {
+    for f in ledger.fill_rows().values() {
         if !seen.insert(f.exchange_trade_id) {
             out.push(violation(
                 "fill_twice",
@@ -277,10 +278,14 @@ pub fn check_step(
 /// The invariants that hold once the run has settled.
 pub fn check_settled(engine: &Engine, ledger: &MemLedger) -> Vec<Violation> {
     let mut out = Vec::new();
-    let baskets = ledger.baskets();
+    let rows = ledger.basket_rows();
+    let baskets: Vec<&BasketRow> = rows.values().collect();
     let traded = traded(engine, &baskets);
-    let fills = ledger.fills();
-    let recorded: BTreeSet<i64> = fills.iter().map(|f| f.exchange_trade_id).collect();
+    let recorded: BTreeSet<i64> = ledger
+        .fill_rows()
+        .values()
+        .map(|f| f.exchange_trade_id)
+        .collect();
     for (id, t) in &traded {
         let missing: Vec<&i64> = t.trade_ids.difference(&recorded).collect();
         if !missing.is_empty() {
@@ -290,7 +295,24 @@ pub fn check_settled(engine: &Engine, ledger: &MemLedger) -> Vec<Violation> {
             ));
         }
     }
+    for c in ledger.command_rows().values() {
+        if matches!(c.status, CommandStatus::Pending | CommandStatus::Running) {
+            out.push(violation(
+                "command_unanswered",
+                format!(
+                    "command {} ({} on basket {:?}) is still {} once settled",
+                    c.id, c.kind, c.basket_id, c.status
+                ),
+            ));
+        }
+    }
     for b in &baskets {
+        if b.status == BasketStatus::Closing {
+            out.push(violation(
+                "close_unfinished",
+                format!("basket {} is still closing once settled", b.id),
+            ));
+        }
         let want = traded.get(&b.id).map_or(Decimal::ZERO, |t| t.position);
         if b.pos != want {
             out.push(violation(

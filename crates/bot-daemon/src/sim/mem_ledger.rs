@@ -52,13 +52,14 @@
 //! `Ledger` trait: the harness records it with [`MemLedger::heartbeat`], or
 //! `fair_share` counts no live worker (and divides by 1).
 
+mod commands;
 mod events;
 mod fills;
 mod ledger_impl;
 mod orders;
 mod tables;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -66,6 +67,7 @@ use chrono::{DateTime, Utc};
 use grid_core::{GridConfig, SymbolRules};
 use rust_decimal::Decimal;
 use store::baskets::BasketRow;
+use store::commands::CommandRow;
 use store::events::EventRow;
 use store::fills::FillRow;
 use store::orders::OrderRow;
@@ -380,6 +382,22 @@ impl MemLedger {
     }
 
     // ---- accessors for the invariant checker (no faults) ----
+
+    /// Every basket, by id, borrowed (the checker's view after every step:
+    /// no copy). Drop it before the next call that writes.
+    pub fn basket_rows(&self) -> Ref<'_, BTreeMap<i64, BasketRow>> {
+        Ref::map(self.db.borrow(), |db| &db.baskets)
+    }
+
+    /// Every command by id, borrowed like [`MemLedger::basket_rows`].
+    pub fn command_rows(&self) -> Ref<'_, BTreeMap<i64, CommandRow>> {
+        Ref::map(self.db.borrow(), |db| &db.commands)
+    }
+
+    /// Every fill by id, borrowed like [`MemLedger::basket_rows`].
+    pub fn fill_rows(&self) -> Ref<'_, BTreeMap<i64, FillRow>> {
+        Ref::map(self.db.borrow(), |db| &db.fills)
+    }
 
     /// Every basket, by id.
     pub fn baskets(&self) -> Vec<BasketRow> {

@@ -21,3 +21,6 @@ mod invariant_tests;
 
 pub use harness::{run, Found, Outcome, Scenario, SetupError};
 pub use mem_ledger::MemLedger;
+#[cfg(test)]
+#[path = "tests/commands.rs"]
+mod command_tests;

@@ -1,14 +1,13 @@
 //! Operator commands (pause, resume, close, close-all, reanchor, create
-//! basket), claimed from PostgreSQL and run by the worker that holds the
-//! basket (or by any worker when no lease is needed). A command run twice
-//! does its work once: each records an event its second run finds.
+//! basket), claimed from the [`Ledger`] (PostgreSQL in production, the
+//! simulation harness's memory ledger in tests) and run by the worker that
+//! holds the basket (or by any worker when no lease is needed). A command
+//! run twice does its work once: each records an event its second run finds.
 
 use binance_rest::{Exchange, ExchangeOrder, OrderRef};
-use diesel::pg::PgConnection;
-use diesel::prelude::*;
 use grid_core::{basket_prefix, BasketStatus};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::Value;
 use store::baskets::BasketRow;
 use store::commands::{
     CloseAllResult, ClosePayload, CommandResult, CommandRow, CreateBasketPayload,
@@ -20,28 +19,39 @@ use store::{EventLevel, Writer};
 use super::convert::full_of;
 use super::Worker;
 use crate::error::DaemonError;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Successor};
 
 impl<E: Exchange> Worker<E> {
     pub(super) fn run_commands(
         &mut self,
-        conn: &mut PgConnection,
+        ledger: &mut impl Ledger,
         held: &[i64],
     ) -> Result<usize, DaemonError> {
         let worker = self.cfg.worker_id.clone();
-        let cmds = store::commands::claim_for_worker(conn, &worker, held, self.cfg.lease_ms, 50)?;
+        let cmds = ledger.claim_commands(&worker, held, self.cfg.lease_ms, 50)?;
         let n = cmds.len();
         for c in cmds {
-            let outcome = self.run_command(conn, &c);
-            let recorded = match &outcome {
-                Ok(v) => store::commands::complete(conn, c.id, &worker, v),
-                Err(e) => store::commands::fail(conn, c.id, &worker, &e.to_string()),
-            };
+            let outcome = self.run_command(ledger, &c);
             let basket = c
                 .basket_id
                 .map(|b| b.to_string())
                 .unwrap_or_else(|| "-".into());
+            let busy = outcome.as_ref().is_err_and(CommandError::is_busy);
+            let recorded = match &outcome {
+                // Not an answer: the exchange could not say. Queued again
+                // for the next cycle (of whichever worker may run it).
+                Err(_) if busy => ledger.release_command(c.id, &worker),
+                Ok(v) => ledger.finish_command(c.id, &worker, Ok(v)),
+                Err(e) => ledger.finish_command(c.id, &worker, Err(&e.to_string())),
+            };
             match (recorded, &outcome) {
+                (Ok(_), Err(e)) if busy => {
+                    log::warn!(
+                        "Command deferred id={} kind={} basket={basket}: {e}",
+                        c.id,
+                        c.kind
+                    );
+                }
                 (Ok(_), Ok(_)) => {
                     log::info!("Command done id={} kind={} basket={basket}", c.id, c.kind);
                 }
@@ -79,42 +89,30 @@ impl<E: Exchange> Worker<E> {
         Ok(n)
     }
 
-    fn run_command(
+    fn run_command<L: Ledger>(
         &mut self,
-        conn: &mut PgConnection,
+        conn: &mut L,
         c: &CommandRow,
     ) -> Result<CommandResult, CommandError> {
         let payload = Payload::parse(c.kind, &c.payload)?;
-        let basket = |conn: &mut PgConnection| -> Result<BasketRow, CommandError> {
+        let basket = |conn: &mut L| -> Result<BasketRow, CommandError> {
             let id = c.basket_id.ok_or(CommandError::NeedsBasket)?;
-            Ok(store::baskets::get(conn, id)?)
+            Ok(conn.basket(id)?)
         };
         // A command writes under this worker's lease, or on a basket that no
         // worker needs to lease (those are the commands any worker claims).
-        let set = |conn: &mut PgConnection,
-                   id: i64,
-                   s: BasketStatus|
-         -> Result<StatusResult, CommandError> {
-            let row = store::baskets::set_status(
-                conn,
-                Writer::Command(&self.cfg.worker_id),
-                id,
-                s,
-                None,
-            )?;
-            store::events::insert(
-                conn,
-                &NewEvent::new(
-                    Some(id),
-                    EventLevel::Info,
-                    "status",
-                    format!("Status set to {s} by command {}", c.id),
-                ),
-            )?;
+        let set = |conn: &mut L, id: i64, s: BasketStatus| -> Result<StatusResult, CommandError> {
+            conn.set_status(Writer::Command(&self.cfg.worker_id), id, s, None)?;
+            conn.insert_event(&NewEvent::new(
+                Some(id),
+                EventLevel::Info,
+                "status",
+                format!("Status set to {s} by command {}", c.id),
+            ))?;
             log::info!("Status changed basket={id} status={s} command={}", c.id);
             Ok(StatusResult {
                 basket_id: id,
-                status: row.status,
+                status: s,
             })
         };
         let unchanged = |b: &BasketRow| StatusResult {
@@ -175,7 +173,7 @@ impl<E: Exchange> Worker<E> {
                 // One close_basket command per basket that may hold something,
                 // whatever its status: each is run by the worker that holds
                 // that basket (or by any worker when none needs to).
-                let targets = store::baskets::list_closable(conn)?;
+                let targets = conn.closable_baskets()?;
                 let mut queued = Vec::new();
                 for b in targets {
                     let key = format!("{}:{}", c.idempotency_key, b.id);
@@ -184,8 +182,7 @@ impl<E: Exchange> Worker<E> {
                         ..ClosePayload::default()
                     });
                     let cmd = NewCommand::new(&close, Some(b.id), key)?;
-                    let (row, _) = store::commands::insert(conn, &cmd)?;
-                    queued.push(row.id);
+                    queued.push(conn.insert_command(&cmd)?);
                 }
                 Ok(CommandResult::CloseAll(CloseAllResult { queued }))
             }
@@ -203,15 +200,22 @@ impl<E: Exchange> Worker<E> {
     /// `resume` of a basket in `error`: its config and rules are read again
     /// and a plan is made from its fills and open orders at the last price,
     /// as `active`.
-    fn revalidate(&self, conn: &mut PgConnection, b: &BasketRow) -> Result<(), CommandError> {
+    fn revalidate(&self, conn: &mut impl Ledger, b: &BasketRow) -> Result<(), CommandError> {
         let still = |e: &dyn std::fmt::Display| CommandError::StaysInError {
             basket_id: b.id,
             reason: e.to_string(),
         };
+        let busy_or_still = |e: binance_rest::Error| {
+            if e.is_retryable() {
+                exchange_failed(format!("basket {}: no answer to check it", b.id), e)
+            } else {
+                still(&e)
+            }
+        };
         let prices = self
             .exchange
             .ticker_prices(std::slice::from_ref(&b.symbol))
-            .map_err(|e| still(&e))?;
+            .map_err(busy_or_still)?;
         let last = prices
             .get(&b.symbol)
             .copied()
@@ -220,7 +224,7 @@ impl<E: Exchange> Worker<E> {
         let open = self
             .exchange
             .open_orders(Some(&b.symbol))
-            .map_err(|e| still(&e))?;
+            .map_err(busy_or_still)?;
         let prefix = basket_prefix(&b.symbol, b.id);
         let open: Vec<ExchangeOrder> = open
             .into_iter()
@@ -248,12 +252,8 @@ impl<E: Exchange> Worker<E> {
 
     /// Whether an ended basket still holds a position worth selling at the
     /// last price, or an order that may be live.
-    fn holds_something(
-        &self,
-        conn: &mut PgConnection,
-        b: &BasketRow,
-    ) -> Result<bool, CommandError> {
-        let open = store::orders::list_open_for_basket(conn, b.id)?;
+    fn holds_something(&self, conn: &mut impl Ledger, b: &BasketRow) -> Result<bool, CommandError> {
+        let open = conn.open_orders_of(b.id)?;
         if !open.is_empty() {
             return Ok(true);
         }
@@ -271,7 +271,7 @@ impl<E: Exchange> Worker<E> {
     /// `bot-daemon basket create` (nothing stored when refused).
     fn create_basket_command(
         &mut self,
-        conn: &mut PgConnection,
+        conn: &mut impl Ledger,
         cmd: i64,
         payload: &CreateBasketPayload,
     ) -> Result<CreateBasketResult, CommandError> {
@@ -280,32 +280,23 @@ impl<E: Exchange> Worker<E> {
             symbol: row.symbol,
             anchor: row.anchor_price,
         };
-        if let Some(done) = store::events::by_command(conn, "created", cmd)? {
+        if let Some(done) = conn.command_event("created", cmd)? {
             // Run a second time: the first run created it.
             let id = done
                 .basket_id
                 .ok_or_else(|| refused("the created event has no basket".into()))?;
-            return Ok(created(store::baskets::get(conn, id)?));
+            return Ok(created(conn.basket(id)?));
         }
-        let symbol = payload.symbol.as_str();
-        let anchor = payload.anchor;
         let overlay = payload.config.clone().map(Value::Object);
+        let nb = crate::cli::basket::validate_new(
+            conn,
+            &self.exchange,
+            &payload.symbol,
+            payload.anchor,
+            overlay,
+        )?;
         // The basket and the event that marks the command's work: all or nothing.
-        let exchange = &self.exchange;
-        let row = conn.transaction(|conn| -> Result<BasketRow, DaemonError> {
-            let row = crate::cli::basket::create_with(conn, exchange, symbol, anchor, overlay)?;
-            store::events::insert(
-                conn,
-                &NewEvent::new(
-                    Some(row.id),
-                    EventLevel::Info,
-                    "created",
-                    format!("Basket created at {} by command {cmd}", row.anchor_price),
-                )
-                .with_data(Some(json!({"command": cmd}))),
-            )?;
-            Ok(row)
-        })?;
+        let row = conn.create_basket_for_command(cmd, &nb.config, &nb.rules, nb.anchor)?;
         log::info!(
             "Basket created by command basket={} symbol={} anchor={} command={cmd}",
             row.id,
@@ -324,13 +315,13 @@ impl<E: Exchange> Worker<E> {
     /// unless every cancel is confirmed.
     fn reanchor_command(
         &mut self,
-        conn: &mut PgConnection,
+        conn: &mut impl Ledger,
         b: BasketRow,
         cmd: i64,
         asked: Option<Decimal>,
     ) -> Result<ReanchorResult, CommandError> {
         let id = b.id;
-        if let Some(done) = store::events::by_command(conn, "reanchor", cmd)? {
+        if let Some(done) = conn.command_event("reanchor", cmd)? {
             // Run a second time (the first run's cycle was cut short before
             // the command was marked done): report what the first run did.
             let data = done.data.unwrap_or(Value::Null);
@@ -361,7 +352,7 @@ impl<E: Exchange> Worker<E> {
             (Ok(c), Ok(r)) => (c, r),
             (Err(e), _) | (_, Err(e)) => return Err(refused(format!("basket {id}: {e}"))),
         };
-        let open = store::orders::list_open_for_basket(conn, id)?;
+        let open = conn.open_orders_of(id)?;
         if let Some(o) = open.iter().find(|o| o.status.is_unconfirmed()) {
             return Err(refused(format!(
                 "basket {id}: the outcome of order {} is not known yet; try again in a few seconds",
@@ -405,6 +396,12 @@ impl<E: Exchange> Worker<E> {
                 Err(e) if e.is_unknown_order() => {
                     self.refresh(conn, &b.symbol, &o.client_order_id)?;
                 }
+                Err(e) if e.is_retryable() => {
+                    return Err(exchange_failed(
+                        format!("basket {id}: cancel of {}", o.client_order_id),
+                        e,
+                    ))
+                }
                 Err(e) => {
                     return Err(refused(format!(
                     "basket {id}: cancel of {} failed ({e}); the basket is unchanged, try again",
@@ -419,40 +416,19 @@ impl<E: Exchange> Worker<E> {
                 "basket {id}: an order's exchange id is not known yet; try again in a few seconds"
             )));
         }
-        let b = store::baskets::get(conn, id)?;
+        let b = conn.basket(id)?;
         if !rules.is_dust(b.pos, last) {
             return Err(not_dust(b.pos));
         }
         // Closing the old basket, opening the new one and the event that
         // marks the command's work: all or nothing.
-        let lease = self.lease();
+        let successor = Successor {
+            config: &config,
+            rules: &rules,
+            anchor,
+        };
         let nb = conn
-            .transaction(|conn| -> Result<BasketRow, store::Error> {
-                store::baskets::set_status(
-                    conn,
-                    lease,
-                    id,
-                    BasketStatus::Closed,
-                    Some("reanchored"),
-                )?;
-                let nb = store::baskets::create(conn, &config, &rules, anchor)?;
-                store::events::insert(
-                    conn,
-                    &NewEvent::new(
-                        Some(id),
-                        EventLevel::Info,
-                        "reanchor",
-                        format!(
-                            "Reanchored by command {cmd}: new basket {} at {anchor}",
-                            nb.id
-                        ),
-                    )
-                    .with_data(Some(
-                        json!({"new_basket_id": nb.id, "anchor": anchor, "command": cmd}),
-                    )),
-                )?;
-                Ok(nb)
-            })
+            .reanchor_for_command(self.lease(), id, cmd, successor)
             .map_err(|e| {
                 refused(format!(
                     "basket {id}: reanchor not done, nothing changed: {e}"
@@ -475,7 +451,7 @@ impl<E: Exchange> Worker<E> {
         let prices = self
             .exchange
             .ticker_prices(&[symbol.to_string()])
-            .map_err(|e| refused(format!("no last price for {symbol}: {e}")))?;
+            .map_err(|e| exchange_failed(format!("no last price for {symbol}"), e))?;
         prices
             .get(symbol)
             .copied()
@@ -485,6 +461,16 @@ impl<E: Exchange> Worker<E> {
 
 fn refused(why: String) -> CommandError {
     CommandError::Refused(why)
+}
+
+/// An exchange call of a command failed: busy (tried again next cycle)
+/// when the error is one that passes, else refused with the reason.
+fn exchange_failed(what: String, e: binance_rest::Error) -> CommandError {
+    if e.is_retryable() {
+        CommandError::Busy { what, source: e }
+    } else {
+        refused(format!("{what}: {e}"))
+    }
 }
 
 /// Why a command failed (its row's `error`; the operator reads it).
@@ -521,4 +507,26 @@ pub enum CommandError {
     /// moved, an order's outcome unknown, a cancel failed …); nothing changed.
     #[error("{0}")]
     Refused(String),
+    /// The exchange could not answer for now (a rate limit, a timeout, a
+    /// 5xx): the command goes back to the queue and runs again next cycle
+    /// (every kind is safe to run twice).
+    #[error("{what}: {source}; tried again next cycle")]
+    Busy {
+        /// What the command was doing.
+        what: String,
+        /// The exchange's error (retryable).
+        source: binance_rest::Error,
+    },
+}
+
+impl CommandError {
+    /// Whether the command did nothing because the exchange could not
+    /// answer for now: it goes back to the queue instead of failing.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            CommandError::Busy { .. } => true,
+            CommandError::Daemon(DaemonError::Exchange(e)) => e.is_retryable(),
+            _ => false,
+        }
+    }
 }

@@ -458,6 +458,39 @@ fn a_worker_claims_commands_of_its_baskets_of_none_and_of_unleased_closed_ones()
 }
 
 #[test]
+fn a_released_command_is_pending_again_for_any_worker_and_only_its_claimant_releases() {
+    let db = TestDb::new();
+    let mut a = db.connect();
+    alive(&mut a, "w-a");
+    alive(&mut a, "w-b");
+    let id = queued(&mut a, None, "r");
+    let got = commands::claim_for_worker(&mut a, "w-a", &[], 60_000, 10).expect("claim");
+    assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id]);
+    assert!(
+        matches!(
+            commands::release(&mut a, id, "w-b"),
+            Err(Error::Invalid { .. })
+        ),
+        "another worker cannot give it back"
+    );
+    let row = commands::release(&mut a, id, "w-a").expect("release");
+    assert_eq!(row.status, CommandStatus::Pending);
+    assert_eq!(row.claimed_by, None);
+    assert_eq!(row.started_at, None);
+    assert!(
+        matches!(
+            commands::release(&mut a, id, "w-a"),
+            Err(Error::Invalid { .. })
+        ),
+        "released once"
+    );
+    // The next claim, by any worker that may run it, gets it.
+    let got = commands::claim_for_worker(&mut a, "w-b", &[], 60_000, 10).expect("claim");
+    assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id]);
+    assert_eq!(got[0].claimed_by.as_deref(), Some("w-b"));
+}
+
+#[test]
 fn claim_for_worker_skips_commands_locked_by_another_claim() {
     let db = TestDb::new();
     let mut a = db.connect();

@@ -4,9 +4,12 @@
 
 use std::collections::HashMap;
 
-use grid_core::{BasketStatus, Fill, PlanInput, SymbolRules};
+use grid_core::{BasketStatus, Fill, GridConfig, PlanInput, SymbolRules};
 use rust_decimal::Decimal;
+use serde_json::Value;
 use store::baskets::{BasketRow, PlanUpdate};
+use store::commands::{CommandResult, CommandRow, NewCommand};
+use store::events::EventRow;
 use store::events::NewEvent;
 use store::fills::NewFill;
 use store::orders::{ExchangeState, OrderRow};
@@ -171,5 +174,82 @@ impl Ledger for MemLedger {
         input: &PlanInput,
     ) -> Result<(), store::Error> {
         self.write(|db| db.insert_cycle_event(event, input))
+    }
+
+    fn claim_commands(
+        &mut self,
+        worker: &str,
+        held: &[i64],
+        alive_within_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<CommandRow>, store::Error> {
+        if worker.is_empty() || worker.len() > 100 {
+            return Err(store::Error::Invalid {
+                field: "worker_id".into(),
+                reason: "must be 1 to 100 characters".into(),
+            });
+        }
+        // Nothing to claim writes nothing (a crash there loses nothing).
+        let ids = self.read(|db| Ok(db.claimable(worker, held, alive_within_ms, limit)))?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(|db| {
+            let ids = db.claimable(worker, held, alive_within_ms, limit);
+            Ok(db.claim(worker, &ids))
+        })
+    }
+
+    fn finish_command(
+        &mut self,
+        id: i64,
+        worker: &str,
+        outcome: Result<&CommandResult, &str>,
+    ) -> Result<(), store::Error> {
+        self.write(|db| db.finish_command(id, worker, outcome))
+    }
+
+    fn release_command(&mut self, id: i64, worker: &str) -> Result<(), store::Error> {
+        self.write(|db| db.release_command(id, worker))
+    }
+
+    fn insert_command(&mut self, command: &NewCommand) -> Result<i64, store::Error> {
+        self.write(|db| db.insert_command(command))
+    }
+
+    fn closable_baskets(&mut self) -> Result<Vec<BasketRow>, store::Error> {
+        self.read(|db| Ok(db.closable()))
+    }
+
+    fn command_event(
+        &mut self,
+        kind: &str,
+        command: i64,
+    ) -> Result<Option<EventRow>, store::Error> {
+        self.read(|db| Ok(db.command_event(kind, command)))
+    }
+
+    fn default_basket_config(&mut self) -> Result<Option<Value>, store::Error> {
+        self.read(|db| Ok(db.default_config.clone()))
+    }
+
+    fn create_basket_for_command(
+        &mut self,
+        command: i64,
+        config: &GridConfig,
+        rules: &SymbolRules,
+        anchor: Decimal,
+    ) -> Result<BasketRow, store::Error> {
+        self.write(|db| db.create_for_command(command, config, rules, anchor))
+    }
+
+    fn reanchor_for_command(
+        &mut self,
+        writer: Writer<'_>,
+        basket: i64,
+        command: i64,
+        successor: Successor<'_>,
+    ) -> Result<BasketRow, store::Error> {
+        self.write(|db| db.reanchor_for_command(writer, basket, command, successor))
     }
 }

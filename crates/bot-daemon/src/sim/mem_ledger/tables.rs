@@ -15,6 +15,7 @@ use grid_core::{BasketStatus, GridConfig, SymbolRules};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use store::baskets::{BasketRow, PlanUpdate, LIVE_STATUSES};
+use store::commands::CommandRow;
 use store::events::{EventRow, NewEvent};
 use store::fills::FillRow;
 use store::money::{check, Col};
@@ -31,6 +32,7 @@ pub(super) struct Seqs {
     order: i64,
     fill: i64,
     event: i64,
+    command: i64,
 }
 
 fn next(last: &mut i64) -> i64 {
@@ -72,6 +74,11 @@ pub(super) struct Db {
     pub(super) events: Vec<EventRow>,
     pub(super) heartbeats: BTreeMap<String, DateTime<Utc>>,
     pub(super) prices: BTreeMap<String, (Decimal, DateTime<Utc>)>,
+    pub(super) commands: BTreeMap<i64, CommandRow>,
+    /// idempotency key → command id (`UNIQUE (idempotency_key)`).
+    pub(super) command_keys: BTreeMap<String, i64>,
+    /// `bot_config`'s `default_basket_config`.
+    pub(super) default_config: Option<Value>,
 }
 
 /// The instant of an epoch-ms clock value.
@@ -183,6 +190,9 @@ impl Db {
             events: Vec::new(),
             heartbeats: BTreeMap::new(),
             prices: BTreeMap::new(),
+            commands: BTreeMap::new(),
+            command_keys: BTreeMap::new(),
+            default_config: None,
         }
     }
 
@@ -200,6 +210,10 @@ impl Db {
 
     pub(super) fn next_event_id(&mut self) -> i64 {
         next(&mut self.seq.event)
+    }
+
+    pub(super) fn next_command_id(&mut self) -> i64 {
+        next(&mut self.seq.command)
     }
 
     // ---- leases (store::leases) ----

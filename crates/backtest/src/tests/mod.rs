@@ -1,0 +1,3 @@
+//! Unit tests, one file per module.
+
+mod klines;
