@@ -32,6 +32,10 @@ pub enum DaemonError {
 
     #[error("{0}")]
     Io(#[from] std::io::Error),
+
+    /// A kline file a backtest cannot use (the message names file and line).
+    #[error("{0}")]
+    Klines(#[from] backtest::KlineError),
 }
 
 impl DaemonError {

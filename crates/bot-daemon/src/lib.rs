@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod backoff;
+pub mod backtest;
 pub mod cli;
 pub mod error;
 pub mod ledger;

@@ -46,6 +46,10 @@ enum Command {
     CloseAll,
     /// Exit 0 when this machine's worker has a fresh heartbeat (healthcheck).
     Health,
+    /// What a basket would have done on historical candles, decided by the
+    /// live worker's code against the simulator (no database, no network).
+    /// Bad input: exit 2.
+    Backtest(Box<cli::backtest::Args>),
     /// Deterministic simulation: workers against the in-process exchange
     /// under seeded faults, the money invariants checked after every step
     /// (no database, no network). Exit 1 when an invariant broke.
@@ -178,6 +182,13 @@ fn main() -> ExitCode {
             workers: *workers,
         });
     }
+    if let Some(Command::Backtest(args)) = &cli.command {
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off")).init();
+        return match cli::backtest::backtest(args).and_then(|t| say(&t)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        };
+    }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let settings = match Settings::from_env() {
         Ok(s) => s,
@@ -226,8 +237,8 @@ fn main() -> ExitCode {
         }),
         Command::Basket { action } => basket(&settings, action),
         Command::Health => health(&settings),
-        Command::Simulate { .. } => Err(DaemonError::Invalid(
-            "simulate runs before the settings are read".into(),
+        Command::Simulate { .. } | Command::Backtest(_) => Err(DaemonError::Invalid(
+            "simulate and backtest run before the settings are read".into(),
         )),
     };
     match res {

@@ -103,6 +103,8 @@ pub struct Worker<E: Exchange> {
     clock: Arc<dyn Clock>,
     started_at: DateTime<Utc>,
     cycles: u64,
+    /// Plans made (one per basket-cycle that reached the strategy).
+    plans: u64,
     synced: HashSet<i64>,
     /// Baskets whose trades must be synced at the next occasion (an order
     /// executed in a create or cancel response).
@@ -134,6 +136,7 @@ impl<E: Exchange> Worker<E> {
             clock: Arc::new(SystemClock),
             started_at: Utc::now(),
             cycles: 0,
+            plans: 0,
             synced: HashSet::new(),
             dirty: HashSet::new(),
             basket_errors: HashMap::new(),
@@ -164,6 +167,11 @@ impl<E: Exchange> Worker<E> {
     }
 
     /// A flag that, once set, makes the cycle stop between two baskets.
+    /// Plans made since the worker started (a backtest reports it).
+    pub fn plans(&self) -> u64 {
+        self.plans
+    }
+
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         self.stop.clone()
     }

@@ -1,3 +1,5 @@
 //! Unit tests, one file per module.
 
 mod klines;
+mod metrics;
+mod path;

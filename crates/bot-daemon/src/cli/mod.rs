@@ -1,5 +1,6 @@
 //! Subcommands of `bot-daemon`.
 
+pub mod backtest;
 pub mod basket;
 pub mod health;
 pub mod plan;

@@ -399,6 +399,31 @@ impl MemLedger {
         Ref::map(self.db.borrow(), |db| &db.fills)
     }
 
+    /// A digest of what the worker's trading wrote: the baskets' status,
+    /// position and last change, the open orders' status and execution, and
+    /// how many orders, fills and events there are. Equal digests around a
+    /// cycle: the cycle changed nothing a later cycle reads (lease renewals
+    /// and stored prices are not in it). The backtest skips the next cycles
+    /// while it stays equal and nothing moved on the exchange.
+    pub fn trading_digest(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let db = self.db.borrow();
+        let mut h = DefaultHasher::new();
+        (db.events.len(), db.fills.len(), db.orders.len()).hash(&mut h);
+        for b in db.baskets.values() {
+            (b.id, b.status.as_str(), b.pos, b.updated_at).hash(&mut h);
+            if b.status.is_terminal() {
+                continue;
+            }
+            for id in db.orders_of.get(&b.id).into_iter().flatten() {
+                if let Some(o) = db.orders.get(id) {
+                    (o.id, o.status.as_str(), o.executed_qty, o.updated_at).hash(&mut h);
+                }
+            }
+        }
+        h.finish()
+    }
+
     /// Every basket, by id.
     pub fn baskets(&self) -> Vec<BasketRow> {
         self.db.borrow().baskets.values().cloned().collect()

@@ -173,6 +173,7 @@ impl<E: Exchange> Worker<E> {
             &open,
             last,
         )?;
+        self.plans += 1;
         let plan = match grid_core::plan(&input) {
             Ok(p) => p,
             Err(e @ PlanError::Input { .. }) => {
