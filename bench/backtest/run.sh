@@ -3,6 +3,8 @@
 # one core, the default basket with levels close enough to trade
 # (data/backtest-example.json). Prints the run's table, wall time, peak RSS
 # and candles per second. Usage: bench/backtest/run.sh [minutes=525600] [cycle_seconds=5]
+# Measured (2026-11-26, this 2-core machine): 525,600 candles, wall 74.4 s,
+# peak RSS 22,184 KiB, 7,063 candles/s, 1,810,822 cycles run, 4,496,379 skipped.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-525600}

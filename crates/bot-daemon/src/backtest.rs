@@ -30,6 +30,7 @@ pub mod drive;
 pub mod html;
 pub mod market;
 pub mod output;
+pub mod sweep;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -445,3 +445,113 @@ fn the_command_writes_json_and_a_report_a_browser_renders() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_sweep_ranks_its_runs_reports_refused_configs_and_scores_out_of_sample() {
+    let dir = std::env::temp_dir().join(format!("bt-sweep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("sweep.json");
+    std::fs::write(
+        &spec,
+        json!({
+            "grid": {
+                "tp_start_pct": ["0.008", "0.012"],
+                "levels_pct": [["0.005", "0.01", "0.015", "0.02", "0.025", "0.03"], ["-1"]],
+            },
+            "objective": "return",
+            "walk_forward": {"folds": 2},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (json_path, csv) = (dir.join("sweep-out.json"), dir.join("sweep.csv"));
+    let out = bin()
+        .args([
+            "backtest",
+            "--symbol",
+            "BTCUSDT",
+            "--to",
+            "2023-01-14",
+            "--cycle-seconds",
+            "300",
+            "--jobs",
+            "2",
+        ])
+        .arg("--klines")
+        .arg(data("BTCUSDT-5m-2023-01.csv"))
+        .arg("--sweep")
+        .arg(&spec)
+        .arg("--json")
+        .arg(&json_path)
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4);
+    let scores: Vec<Option<f64>> = runs.iter().map(|r| r["objective"].as_f64()).collect();
+    assert!(scores[0].is_some() && scores[1].is_some(), "{scores:?}");
+    assert!(scores[0] >= scores[1], "best first: {scores:?}");
+    for r in &runs[2..] {
+        assert!(r["objective"].is_null());
+        assert!(r["error"].as_str().unwrap().contains("levels_pct"), "{r}");
+    }
+    assert_eq!(
+        runs[0]["summary"]["total_return_pct"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap(),
+        scores[0].unwrap()
+    );
+    let folds = v["walk_forward"]["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 2);
+    for f in folds {
+        assert_eq!(
+            f["test"]["from_ms"], f["train"]["to_ms"],
+            "the test window follows its training window"
+        );
+        assert!(f["best_config"].is_object(), "{f}");
+        assert!(f["test_summary"]["total_return_pct"].is_string(), "{f}");
+    }
+    assert_eq!(folds[1]["train"]["from_ms"], folds[0]["test"]["from_ms"]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(
+        text.starts_with("levels_pct,tp_start_pct,objective,total_return_pct"),
+        "{text}"
+    );
+
+    // A sweep draws no report; a sweep file with an unknown field is refused.
+    let refused = bin()
+        .args(["backtest", "--symbol", "BTCUSDT"])
+        .arg("--klines")
+        .arg(data("BTCUSDT-5m-2023-01.csv"))
+        .arg("--sweep")
+        .arg(&spec)
+        .arg("--report")
+        .arg(dir.join("r.html"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    std::fs::write(&spec, r#"{"grid": {"k_next": [1]}, "objectiv": "return"}"#).unwrap();
+    let bad = bin()
+        .args(["backtest", "--symbol", "BTCUSDT"])
+        .arg("--klines")
+        .arg(data("BTCUSDT-5m-2023-01.csv"))
+        .arg("--sweep")
+        .arg(&spec)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{err}");
+    assert!(err.contains("objectiv"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

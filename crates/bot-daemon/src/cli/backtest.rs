@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 
-use crate::backtest::{market, output, run, Options};
+use crate::backtest::{market, output, run, sweep, Options};
 use crate::error::DaemonError;
 
 /// The arguments as given (`bot-daemon backtest --help`).
@@ -59,6 +59,16 @@ pub struct Args {
     /// Write the HTML report here.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// A sweep file: many configs ranked by an objective, with
+    /// walk-forward validation (see docs/design.md, "Sweeps").
+    #[arg(long)]
+    pub sweep: Option<PathBuf>,
+    /// Parallel runs of a sweep (default: the cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Write a sweep's runs as CSV here, best first.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
 }
 
 /// `2023-01-05`, `2023-01-05T12:00:00Z` or `1672876800000` as epoch ms.
@@ -148,6 +158,33 @@ fn write(path: &Path, text: &str) -> Result<(), DaemonError> {
 /// As [`options`] and [`run`]; a file that cannot be written.
 pub fn backtest(a: &Args) -> Result<String, DaemonError> {
     let o = options(a)?;
+    if let Some(path) = &a.sweep {
+        if a.report.is_some() {
+            return Err(DaemonError::Invalid(
+                "--report draws one run: run the config the sweep ranks first without --sweep"
+                    .into(),
+            ));
+        }
+        let spec = sweep::read_spec(path)?;
+        let jobs = a.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let out = sweep::sweep(&o, &spec, jobs)?;
+        if let Some(p) = &a.json {
+            let text = serde_json::to_string_pretty(&sweep::to_json(&out))
+                .map_err(|e| DaemonError::Invalid(e.to_string()))?;
+            write(p, &text)?;
+        }
+        if let Some(p) = &a.csv {
+            write(p, &sweep::to_csv(&out))?;
+        }
+        return Ok(sweep::table(&out));
+    }
+    if a.csv.is_some() || a.jobs.is_some() {
+        return Err(DaemonError::Invalid(
+            "--csv and --jobs are for --sweep".into(),
+        ));
+    }
     let out = run(&o)?;
     if let Some(p) = &a.json {
         let text = serde_json::to_string_pretty(&output::to_json(&out))
