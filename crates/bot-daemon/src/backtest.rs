@@ -275,6 +275,7 @@ pub fn run(o: &Options) -> Result<Outcome, DaemonError> {
         cycle_ms: cycle_ms(o.cycle_seconds),
         start_ms: start,
         every_cycle: o.every_cycle,
+        valued: valued_assets(&o.fees, &base, &quote),
     };
     let mut run = Drive::new(engine, ledger, worker, rhythm);
     let r = run.replay(first, &mut reader, o.to_ms, o.path)?;
@@ -340,6 +341,15 @@ pub fn worker_config() -> WorkerConfig {
         mode: "backtest".into(),
         base_url: "in-process".into(),
         retention: store::retention::Policy::default(),
+    }
+}
+
+/// Assets valued at a constant price besides base and quote: BNB paying
+/// the commission, at `--fees bnb_price`.
+pub fn valued_assets(fees: &Fees, base: &str, quote: &str) -> Vec<(String, Decimal)> {
+    match fees.bnb {
+        Some(b) if base != "BNB" && quote != "BNB" => vec![("BNB".to_string(), b.price)],
+        _ => Vec::new(),
     }
 }
 

@@ -42,30 +42,45 @@ fn options(file: &str, symbol: &str) -> Options {
     }
 }
 
-/// Cash + position × last price is the final equity; the fills explain
-/// every unit of both assets, the fees and the realized P&L; nothing is
-/// sold that was not bought, basket by basket.
+/// Cash + position × last price (+ BNB at its price) is the final equity;
+/// the fills explain every unit of every asset, the fees and the realized
+/// P&L; nothing is sold that was not bought, basket by basket.
 fn assert_accounts(o: &Outcome, start_quote: Decimal) {
+    assert_accounts_with(o, start_quote, Decimal::ZERO, None);
+}
+
+fn assert_accounts_with(
+    o: &Outcome,
+    start_quote: Decimal,
+    start_bnb: Decimal,
+    bnb_price: Option<Decimal>,
+) {
     assert!(!o.fills.is_empty(), "the run must trade to prove anything");
     let bal = |a: &str| o.final_balances.get(a).copied().unwrap_or(Decimal::ZERO);
-    let (mut quote, mut base) = (start_quote, Decimal::ZERO);
+    let (mut quote, mut base, mut bnb) = (start_quote, Decimal::ZERO, start_bnb);
     let mut per_basket: BTreeMap<i64, Decimal> = BTreeMap::new();
     for f in &o.fills {
         assert_eq!(f.quote_qty, f.price * f.qty, "{f:?}");
-        let fee_base = if f.commission_asset == o.base {
-            f.commission
-        } else {
-            Decimal::ZERO
+        let fee_in = |a: &str| {
+            if f.commission_asset == a {
+                f.commission
+            } else {
+                Decimal::ZERO
+            }
         };
-        let fee_quote = if f.commission_asset == o.quote {
-            f.commission
-        } else {
-            Decimal::ZERO
-        };
+        let (fee_base, fee_quote, fee_bnb) = (fee_in(&o.base), fee_in(&o.quote), fee_in("BNB"));
         assert!(
-            fee_base + fee_quote == f.commission,
-            "a commission in a third asset: {f:?}"
+            fee_base + fee_quote + fee_bnb == f.commission,
+            "a commission in an unexpected asset: {f:?}"
         );
+        if let (Some(p), true) = (bnb_price, fee_bnb > Decimal::ZERO) {
+            assert_eq!(
+                f.commission_quote,
+                fee_bnb * p,
+                "BNB valued at its price: {f:?}"
+            );
+        }
+        bnb -= fee_bnb;
         let held = per_basket.entry(f.basket_id).or_default();
         match f.side {
             Side::Buy => {
@@ -87,6 +102,7 @@ fn assert_accounts(o: &Outcome, start_quote: Decimal) {
     }
     assert_eq!(bal(&o.quote), quote, "quote balance against the fills");
     assert_eq!(bal(&o.base), base, "base balance against the fills");
+    assert_eq!(bal("BNB"), bnb, "BNB balance against the fills");
     for b in &o.baskets {
         assert_eq!(
             b.pos,
@@ -97,8 +113,10 @@ fn assert_accounts(o: &Outcome, start_quote: Decimal) {
     }
     assert_eq!(
         o.figures.final_equity,
-        bal(&o.quote) + bal(&o.base) * o.last_close,
-        "final equity is cash + position × last close"
+        bal(&o.quote)
+            + bal(&o.base) * o.last_close
+            + bnb_price.map_or(Decimal::ZERO, |p| bal("BNB") * p),
+        "final equity is cash + position × last close (+ BNB at its price)"
     );
     let s = bot_daemon::backtest::output::summary(o);
     let fees: Decimal = o.fills.iter().map(|f| f.commission_quote).sum();
@@ -111,6 +129,29 @@ fn assert_accounts(o: &Outcome, start_quote: Decimal) {
         json!(o.fills.iter().filter(|f| f.side == Side::Sell).count()),
         "every sell fill is counted once (one fill per sell order here)"
     );
+}
+
+#[test]
+fn commission_in_bnb_is_paid_in_bnb_and_valued_at_its_price() {
+    let mut o = options("BTCUSDT-5m-2023-01.csv", "BTCUSDT");
+    o.to_ms = Some(1_673_913_600_000); // 2023-01-17
+    o.fees =
+        bot_daemon::backtest::market::parse_fees("maker=0.001,taker=0.001,bnb_price=250").unwrap();
+    o.balances = Some(BTreeMap::from([
+        ("USDT".into(), dec!(1000)),
+        ("BNB".into(), dec!(1)),
+    ]));
+    let out = run(&o).unwrap();
+    assert!(
+        out.fills.iter().all(|f| f.commission_asset == "BNB"),
+        "every commission in BNB while there is BNB: {:?}",
+        out.fills.first()
+    );
+    // 0.1 % less the 25 % discount, in BNB at 250 (8 decimals of BNB).
+    let f = &out.fills[0];
+    let exact = f.quote_qty * dec!(0.00075) / dec!(250);
+    assert!((f.commission - exact).abs() <= dec!(0.00000001), "{f:?}");
+    assert_accounts_with(&out, dec!(1000), dec!(1), Some(dec!(250)));
 }
 
 #[test]

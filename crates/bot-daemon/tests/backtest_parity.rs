@@ -104,6 +104,7 @@ fn the_backtest_and_the_live_stack_send_the_same_orders_and_get_the_same_fills()
         cycle_ms: cycle_ms(o.cycle_seconds),
         start_ms: first.open_time_ms,
         every_cycle: true,
+        valued: Vec::new(),
     };
     let mut live = Drive::new(engine.clone(), conn, worker, rhythm);
     let replayed = live

@@ -101,6 +101,7 @@ pub struct Drive<L: Books, E: Exchange> {
     /// Cycles skipped as provably quiet.
     pub cycles_skipped: u64,
     start_quote: Decimal,
+    valued: Vec<(String, Decimal)>,
     /// The most quote in use at a candle close.
     pub peak_capital: Decimal,
 }
@@ -120,6 +121,9 @@ pub struct Rhythm {
     pub start_ms: i64,
     /// Never skip a cycle.
     pub every_cycle: bool,
+    /// Other assets of the account, valued at a constant price in the
+    /// quote asset (BNB that pays the commission).
+    pub valued: Vec<(String, Decimal)>,
 }
 
 impl<L: Books, E: Exchange> Drive<L, E> {
@@ -141,6 +145,7 @@ impl<L: Books, E: Exchange> Drive<L, E> {
             cycles_run: 0,
             cycles_skipped: 0,
             start_quote,
+            valued: rhythm.valued,
             peak_capital: Decimal::ZERO,
         }
     }
@@ -271,19 +276,28 @@ impl<L: Books, E: Exchange> Drive<L, E> {
         })
     }
 
-    /// The account's equity at `price` (quote plus base at that price),
+    /// The account's equity at `price` (quote, plus base at that price,
+    /// plus the other valued assets at theirs),
     /// whether it holds a position (base worth more than 0.1 % of the
     /// equity: the dust a rounded sell leaves is not exposure), and the
     /// quote in use (spent or reserved).
     pub fn equity(&mut self, price: Decimal) -> (Decimal, bool, Decimal) {
-        let (base, quote) = {
+        let (base, quote, others) = {
             let e = lock(&self.engine);
             let b = e.balance(&self.base);
-            (b.free + b.locked, e.balance(&self.quote))
+            let others: Decimal = self
+                .valued
+                .iter()
+                .map(|(asset, p)| {
+                    let x = e.balance(asset);
+                    (x.free + x.locked) * *p
+                })
+                .sum();
+            (b.free + b.locked, e.balance(&self.quote), others)
         };
         let in_use = (self.start_quote - quote.free).max(Decimal::ZERO);
         self.peak_capital = self.peak_capital.max(in_use);
-        let equity = quote.free + quote.locked + base * price;
+        let equity = quote.free + quote.locked + base * price + others;
         let holding = base * price * Decimal::ONE_THOUSAND > equity;
         (equity, holding, in_use)
     }

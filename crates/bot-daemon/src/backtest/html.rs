@@ -266,6 +266,11 @@ fn cell(v: &Value) -> String {
     match v {
         Value::Null => "—".into(),
         Value::String(s) => esc(s),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| format!("{} {}", esc(k), cell(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
         other => esc(&other.to_string()),
     }
 }
@@ -276,7 +281,12 @@ pub fn report(o: &Outcome) -> String {
     let mut metrics = String::new();
     if let Value::Object(m) = &s {
         for (k, v) in m {
-            let _ = write!(metrics, "<tr><th>{}</th><td>{}</td></tr>", esc(k), cell(v));
+            let _ = write!(
+                metrics,
+                "<div><span>{}</span><b>{}</b></div>",
+                esc(&k.replace('_', " ")),
+                cell(v)
+            );
         }
     }
     let mut baskets = String::new();
@@ -320,10 +330,8 @@ pub fn report(o: &Outcome) -> String {
 <section class="panel"><h2>Price, ladders and fills</h2>{price}<p class="legend"><i class="buy"></i> buy <i class="sell"></i> sell <i class="lvl"></i> ladder level of a basket while it lived</p></section>
 <section class="panel"><h2>Equity against buy and hold</h2>{equity}</section>
 <section class="panel"><h2>Drawdown</h2>{drawdown}</section>
-<section class="two">
-<div class="panel"><h2>Figures</h2><table class="kv">{metrics}</table></div>
-<div class="panel"><h2>Baskets</h2><div class="scroll"><table><thead><tr><th>id</th><th>status</th><th>why</th><th>anchor</th><th>opened</th><th>closed</th><th>sells</th><th>realized</th><th>position</th></tr></thead><tbody>{baskets}</tbody></table></div></div>
-</section>
+<section class="panel"><h2>Figures</h2><div class="kv">{metrics}</div></section>
+<section class="panel"><h2>Baskets</h2><div class="scroll"><table><thead><tr><th>id</th><th>status</th><th>why</th><th>anchor</th><th>opened</th><th>closed</th><th>sells</th><th>realized</th><th>position</th></tr></thead><tbody>{baskets}</tbody></table></div></section>
 <footer>bot-daemon backtest · {fills} fills · {cycles} cycles run, {skipped} quiet ones skipped · every figure is in the JSON (--json)</footer>
 </main></body></html>
 "#,
@@ -357,7 +365,9 @@ main{max-width:1040px;margin:0 auto;padding:16px}.cards{display:grid;grid-templa
 .panel h2{font-size:15px;margin:0 0 8px}svg{width:100%;height:auto;display:block}.ax{font-size:11px;fill:#64748b}\
 .legend{font-size:12px;color:#475569;margin:6px 0 0}.legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;vertical-align:middle}\
 .legend .buy{background:#059669}.legend .sell{background:#dc2626}.legend .lvl{border-top:2px dashed #a5b4fc;height:0}\
-.two{display:grid;grid-template-columns:1fr;gap:16px}.two>div{min-width:0}@media(min-width:900px){.two{grid-template-columns:1fr 1.4fr}}\
+.kv{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));column-gap:24px}\
+.kv div{display:flex;justify-content:space-between;gap:12px;padding:4px 0;border-bottom:1px solid #f1f5f9;font-size:13px}\
+.kv span{color:#475569}.kv b{font-weight:500;text-align:right;overflow-wrap:anywhere}\
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:4px 6px;border-bottom:1px solid #f1f5f9;text-align:right;white-space:nowrap}\
-.kv th{text-align:left;color:#475569;font-weight:500}thead th{color:#475569;font-weight:600}.scroll{overflow-x:auto}\
+thead th{color:#475569;font-weight:600}.scroll{overflow-x:auto}\
 footer{font-size:12px;color:#64748b;text-align:center;padding:8px}";

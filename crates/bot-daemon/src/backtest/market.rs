@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use binance_rest::models::ExchangeInfoDto;
+use exchange_sim::config::CommissionAsset;
 use exchange_sim::{FeeConfig, FilterConfig, SimConfig, SymbolConfig};
 use grid_core::SymbolRules;
 use rust_decimal::Decimal;
@@ -19,13 +20,26 @@ const QUOTES: [&str; 12] = [
     "FDUSD", "USDC", "USDT", "TUSD", "BUSD", "EUR", "TRY", "BTC", "ETH", "BNB", "JPY", "BRL",
 ];
 
-/// The fees of a backtest (`--fees maker=0.001,taker=0.001`).
+/// The fees of a backtest (`--fees maker=0.001,taker=0.001`, and
+/// `bnb_price=600[,bnb_discount=0.25]` for commission paid in BNB).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fees {
     /// Maker rate (a fraction: 0.001 is 0.1 %).
     pub maker: Decimal,
     /// Taker rate.
     pub taker: Decimal,
+    /// Commission in BNB: the discount and BNB's price in the quote asset
+    /// (constant over the run: BNB gets a listing of its own at that price).
+    pub bnb: Option<BnbFees>,
+}
+
+/// Commission paid in BNB.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BnbFees {
+    /// Taken off the commission (Binance: 0.25).
+    pub discount: Decimal,
+    /// BNB's price in the quote asset.
+    pub price: Decimal,
 }
 
 impl Default for Fees {
@@ -33,6 +47,7 @@ impl Default for Fees {
         Fees {
             maker: Decimal::new(1, 3),
             taker: Decimal::new(1, 3),
+            bnb: None,
         }
     }
 }
@@ -43,27 +58,47 @@ impl Default for Fees {
 /// [`DaemonError::Invalid`] naming the bad part.
 pub fn parse_fees(text: &str) -> Result<Fees, DaemonError> {
     let mut fees = Fees::default();
+    let (mut discount, mut bnb_price) = (None, None);
     for (k, v) in pairs(text, "--fees")? {
-        if k != "maker" && k != "taker" {
-            return Err(DaemonError::Invalid(format!(
-                "--fees: unknown part `{k}` (use maker=…,taker=…; commission in BNB is not simulated yet)"
-            )));
-        }
-        let rate = v
-            .parse::<Decimal>()
-            .ok()
-            .filter(|r| *r >= Decimal::ZERO && *r < Decimal::ONE)
-            .ok_or_else(|| {
-                DaemonError::Invalid(format!(
-                    "--fees {k}={v}: a rate is a fraction in [0, 1), e.g. 0.001 for 0.1 %"
-                ))
-            })?;
-        if k == "maker" {
-            fees.maker = rate;
-        } else {
-            fees.taker = rate;
+        let value = v.parse::<Decimal>().ok();
+        let fraction = value.filter(|r| *r >= Decimal::ZERO && *r < Decimal::ONE);
+        let bad = |what: &str| DaemonError::Invalid(format!("--fees {k}={v}: {what}"));
+        match k.as_str() {
+            "maker" => {
+                fees.maker = fraction.ok_or_else(|| bad("a rate is a fraction in [0, 1), e.g. 0.001 for 0.1 %"))?;
+            }
+            "taker" => {
+                fees.taker = fraction.ok_or_else(|| bad("a rate is a fraction in [0, 1), e.g. 0.001 for 0.1 %"))?;
+            }
+            "bnb_discount" => {
+                discount = Some(fraction.ok_or_else(|| bad("a discount is a fraction in [0, 1), e.g. 0.25"))?);
+            }
+            "bnb_price" => {
+                bnb_price = Some(
+                    value
+                        .filter(|p| *p > Decimal::ZERO)
+                        .ok_or_else(|| bad("BNB's price in the quote asset, > 0"))?,
+                );
+            }
+            other => {
+                return Err(DaemonError::Invalid(format!(
+                    "--fees: unknown part `{other}` (use maker=…,taker=…[,bnb_price=…[,bnb_discount=0.25]])"
+                )))
+            }
         }
     }
+    fees.bnb = match (bnb_price, discount) {
+        (Some(price), d) => Some(BnbFees {
+            discount: d.unwrap_or(Decimal::new(25, 2)),
+            price,
+        }),
+        (None, Some(_)) => {
+            return Err(DaemonError::Invalid(
+                "--fees bnb_discount needs bnb_price=… (BNB's price in the quote asset): commission in BNB is valued at it".into(),
+            ))
+        }
+        (None, None) => None,
+    };
     Ok(fees)
 }
 
@@ -238,22 +273,42 @@ fn pow10(e: i32) -> Decimal {
     x
 }
 
-/// The whole simulated market: one symbol at its first price, the balances,
-/// the fees, the clock at `start_ms`.
+/// BNB's listing against the traded symbol's quote (`BNBUSDT`), unless the
+/// traded symbol is that one.
+pub fn bnb_pair(traded: &SymbolConfig) -> Option<String> {
+    let pair = format!("BNB{}", traded.quote);
+    (traded.base != "BNB").then_some(pair)
+}
+
+/// The whole simulated market: one symbol at its first price (and, for
+/// commission in BNB, BNB at its constant price), the balances, the fees,
+/// the clock at `start_ms`.
 pub fn sim_config(
     symbol: SymbolConfig,
     balances: BTreeMap<String, Decimal>,
     fees: Fees,
     start_ms: i64,
 ) -> SimConfig {
+    let mut symbols = vec![symbol];
+    let mut fee_cfg = FeeConfig {
+        maker: fees.maker,
+        taker: fees.taker,
+        ..FeeConfig::default()
+    };
+    if let Some(bnb) = fees.bnb {
+        fee_cfg.commission_asset = CommissionAsset::Bnb;
+        fee_cfg.bnb_discount = bnb.discount;
+        if let Some(pair) = bnb_pair(&symbols[0]) {
+            let mut s =
+                SymbolConfig::new(&pair, "BNB", &symbols[0].quote, "1", "0.00000001", "0.001");
+            s.price = bnb.price;
+            symbols.push(s);
+        }
+    }
     SimConfig {
-        symbols: vec![symbol],
+        symbols,
         balances,
-        fees: FeeConfig {
-            maker: fees.maker,
-            taker: fees.taker,
-            ..FeeConfig::default()
-        },
+        fees: fee_cfg,
         start_time_ms: Some(start_ms),
         ..SimConfig::default()
     }

@@ -143,7 +143,12 @@ pub fn to_json(o: &Outcome) -> Value {
             "anchor": opts.anchor,
             "rules": opts.rules.as_ref().map(|p| p.display().to_string()),
             "balances": opts.balances,
-            "fees": {"maker": opts.fees.maker, "taker": opts.fees.taker},
+            "fees": {
+                "maker": opts.fees.maker,
+                "taker": opts.fees.taker,
+                "bnb_discount": opts.fees.bnb.map(|b| b.discount),
+                "bnb_price": opts.fees.bnb.map(|b| b.price),
+            },
             "cycle_seconds": opts.cycle_seconds,
             "from_ms": opts.from_ms,
             "to_ms": opts.to_ms,

@@ -34,7 +34,8 @@ pub struct Args {
     /// budget in the quote asset).
     #[arg(long)]
     pub balance: Option<String>,
-    /// Commission rates, e.g. maker=0.001,taker=0.001 (the default).
+    /// Commission rates, e.g. maker=0.001,taker=0.001 (the default); add
+    /// bnb_price=600[,bnb_discount=0.25] to pay it in BNB.
     #[arg(long)]
     pub fees: Option<String>,
     /// The bot's cycle, seconds.
