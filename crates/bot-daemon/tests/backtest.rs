@@ -596,3 +596,68 @@ fn a_sweep_ranks_its_runs_reports_refused_configs_and_scores_out_of_sample() {
     assert!(err.contains("objectiv"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_symbols_filters_come_from_an_exchange_info_file() {
+    let dir = std::env::temp_dir().join(format!("bt-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("exchangeInfo.json");
+    // Binance's answer for BTCUSDT, trimmed to what the bot reads.
+    std::fs::write(
+        &rules,
+        json!({
+            "timezone": "UTC",
+            "serverTime": 1_672_677_900_000i64,
+            "rateLimits": [],
+            "symbols": [{
+                "symbol": "BTCUSDT",
+                "status": "TRADING",
+                "baseAsset": "BTC",
+                "quoteAsset": "USDT",
+                "allowTrailingStop": true,
+                "filters": [
+                    {"filterType": "PRICE_FILTER", "minPrice": "0.01000000", "maxPrice": "1000000.00000000", "tickSize": "0.10000000"},
+                    {"filterType": "LOT_SIZE", "minQty": "0.00010000", "maxQty": "9000.00000000", "stepSize": "0.00010000"},
+                    {"filterType": "NOTIONAL", "minNotional": "5.00000000", "applyMinToMarket": true, "maxNotional": "9000000.00000000", "applyMaxToMarket": false, "avgPriceMins": 5},
+                    {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10, "maxTrailingAboveDelta": 2000, "minTrailingBelowDelta": 10, "maxTrailingBelowDelta": 2000},
+                ],
+            }],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut o = options("BTCUSDT-5m-2023-01.csv", "BTCUSDT");
+    o.to_ms = Some(1_673_222_400_000);
+    o.rules = Some(rules.clone());
+    let out = run(&o).unwrap();
+    let stored = out.baskets[0].rules().unwrap();
+    assert_eq!(stored.tick_size, dec!(0.1));
+    assert_eq!(stored.step_size, dec!(0.0001));
+    assert_eq!(stored.min_notional, dec!(5));
+    for f in &out.fills {
+        assert_eq!(
+            f.price % dec!(0.1),
+            Decimal::ZERO,
+            "{f:?} off the file's tick"
+        );
+        assert_eq!(
+            f.qty % dec!(0.0001),
+            Decimal::ZERO,
+            "{f:?} off the file's step"
+        );
+    }
+    assert_accounts(&out, dec!(1000));
+
+    // A symbol the file does not list, and a file that is not exchangeInfo.
+    o.symbol = "ETHUSDT".into();
+    let err = run(&o).unwrap_err().to_string();
+    assert!(
+        err.contains("ETHUSDT is not in it") && err.contains("BTCUSDT"),
+        "{err}"
+    );
+    std::fs::write(&rules, "[1, 2]").unwrap();
+    o.symbol = "BTCUSDT".into();
+    let err = run(&o).unwrap_err().to_string();
+    assert!(err.contains("not an exchangeInfo answer"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
