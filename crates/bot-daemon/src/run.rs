@@ -41,8 +41,12 @@ pub fn exchange(
             let (sim, url) = match &settings.mode.base_url {
                 Some(url) => (None, url.clone()),
                 None => {
-                    let sim =
-                        crate::paper::start(settings.paper_seed, settings.paper_klines.as_deref())?;
+                    let sim = crate::paper::start(
+                        settings.paper_seed,
+                        settings.paper_klines.as_deref(),
+                        settings.paper_speed,
+                        chrono::Utc::now().timestamp_millis(),
+                    )?;
                     let url = sim.base_url();
                     (Some(sim), url)
                 }

@@ -369,6 +369,9 @@ pub struct Settings {
     /// lowest id).
     pub account_currency: Option<String>,
     pub paper_klines: Option<String>,
+    /// `BOT_PAPER_SPEED`: how many times faster than real time a kline file
+    /// is replayed (default 60: a one-minute candle per second).
+    pub paper_speed: u32,
     pub paper_seed: u64,
     pub worker_id: String,
     /// At most this many baskets held by this worker (`None`: a fair share).
@@ -538,6 +541,19 @@ impl Settings {
                 DaemonError::Settings(format!("BOT_PAPER_SEED=`{v}` must be a whole number"))
             })?,
         };
+        let paper_speed = match get("BOT_PAPER_SPEED") {
+            None => 60,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|x| (1..=100_000).contains(x))
+                .ok_or_else(|| {
+                    DaemonError::Settings(format!(
+                        "BOT_PAPER_SPEED=`{v}` must be a whole number from 1 to 100000 (times real time)"
+                    ))
+                })?,
+        };
         Ok(Settings {
             database_url: get("DATABASE_URL")
                 .map(|s| s.trim().to_string())
@@ -552,7 +568,10 @@ impl Settings {
             lease: millis(env, "BOT_LEASE_MS", 100)?,
             snapshot_interval: secs(env, "BOT_SNAPSHOT_INTERVAL_SECONDS", 300)?,
             account_currency: account_currency(get("BOT_ACCOUNT_CURRENCY"))?,
-            paper_klines: get("BOT_PAPER_KLINES").map(|s| s.trim().to_string()),
+            paper_klines: get("BOT_PAPER_KLINES")
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
+            paper_speed,
             paper_seed,
             worker_id,
             max_baskets,

@@ -41,6 +41,10 @@ pub struct SimConfig {
     pub seed: u64,
     /// actix worker threads of the HTTP server.
     pub workers: usize,
+    /// Order and trade ids start after it (`id_base + 1`, …). Binance never
+    /// reuses an id; a simulator restarted against a bot's existing
+    /// database must not either (paper mode sets it from the start time).
+    pub id_base: u64,
 }
 
 impl Default for SimConfig {
@@ -64,6 +68,7 @@ impl Default for SimConfig {
             start_time_ms: None,
             seed: 42,
             workers: 2,
+            id_base: 0,
         }
     }
 }

@@ -262,6 +262,8 @@ pub struct Engine {
     fault_rng: Rng,
     burst_left: u64,
     id_rng: Rng,
+    /// Order and trade ids start after it ([`SimConfig::id_base`]).
+    id_base: u64,
     rate: RateState,
     request_counts: BTreeMap<String, u64>,
 }
@@ -375,6 +377,7 @@ impl Engine {
             fault_rng: Rng::new(0),
             burst_left: 0,
             id_rng: Rng::new(seed ^ 0x5EED),
+            id_base: cfg.id_base,
             rate: RateState::default(),
             request_counts: BTreeMap::new(),
             cfg,
@@ -470,8 +473,9 @@ impl Engine {
     /// An order by exchange id.
     pub fn order(&self, order_id: u64) -> Option<&Order> {
         order_id
-            .checked_sub(1)
-            .and_then(|i| self.orders.get(i as usize))
+            .checked_sub(self.id_base + 1)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.orders.get(i))
     }
 
     /// Every trade, by id.
@@ -1131,7 +1135,7 @@ impl Engine {
             Some(c) => c.clone(),
             None => self.gen_client_id(),
         };
-        let order_id = self.orders.len() as u64 + 1;
+        let order_id = self.id_base + self.orders.len() as u64 + 1;
         let is_market = t == OrderType::Market;
         let trailing_no_stop = req.trailing_delta.is_some() && req.stop_price.is_none();
         let order = Order {
@@ -1174,7 +1178,7 @@ impl Engine {
         if !is_market {
             let lock = per_unit * qty;
             self.lock(&lock_asset, lock);
-            self.orders[order_id as usize - 1].locked_remaining = lock;
+            self.orders[ix(self.id_base, order_id)].locked_remaining = lock;
             self.symbols[si].open_count += 1;
         }
 
@@ -1207,7 +1211,7 @@ impl Engine {
         if !fills.is_empty() {
             self.record_bar(si, last, Decimal::ZERO, Decimal::ZERO, false);
         }
-        let order = self.orders[order_id as usize - 1].clone();
+        let order = self.orders[ix(self.id_base, order_id)].clone();
         log::debug!(
             "Order placed cid={} id={} {} {} {} status={}",
             order.client_order_id,
@@ -1245,7 +1249,7 @@ impl Engine {
             Err(e) if e.code == -1102 => return Err(e),
             Err(_) => return Err(ApiError::unknown_order()),
         };
-        let o = &self.orders[id as usize - 1];
+        let o = &self.orders[ix(self.id_base, id)];
         if !o.status.is_open() {
             return Err(ApiError::unknown_order());
         }
@@ -1266,7 +1270,7 @@ impl Engine {
         }
         self.unbook(si, id);
         self.close(si, id, OrderStatus::Canceled, None);
-        Ok(self.orders[id as usize - 1].clone())
+        Ok(self.orders[ix(self.id_base, id)].clone())
     }
 
     /// Cancels every open order of a symbol.
@@ -1312,7 +1316,7 @@ impl Engine {
 
     /// Puts a working limit order in the book.
     fn rest(&mut self, si: usize, id: u64) {
-        let o = &self.orders[id as usize - 1];
+        let o = &self.orders[ix(self.id_base, id)];
         let (p, side) = (o.price, o.side);
         let book = match side {
             Side::Buy => &mut self.symbols[si].bids,
@@ -1323,7 +1327,7 @@ impl Engine {
 
     /// Removes an order from the book or the stop list.
     fn unbook(&mut self, si: usize, id: u64) {
-        let o = &self.orders[id as usize - 1];
+        let o = &self.orders[ix(self.id_base, id)];
         let s = &mut self.symbols[si];
         if o.order_type.is_stop() && !o.triggered {
             s.stops.retain(|&x| x != id);
@@ -1345,7 +1349,7 @@ impl Engine {
     fn close(&mut self, si: usize, id: u64, status: OrderStatus, reason: Option<&str>) {
         let now = self.now();
         let (asset, rem) = {
-            let o = &mut self.orders[id as usize - 1];
+            let o = &mut self.orders[ix(self.id_base, id)];
             o.status = status;
             o.update_time = now;
             o.expiry_reason = reason.map(str::to_string);
@@ -1370,7 +1374,7 @@ impl Engine {
         out: &mut Vec<Trade>,
     ) {
         let (rem, t, tif) = {
-            let o = &self.orders[id as usize - 1];
+            let o = &self.orders[ix(self.id_base, id)];
             (o.remaining(), o.order_type, o.time_in_force)
         };
         let avail = budget.map_or(rem, |b| b.min(rem));
@@ -1381,8 +1385,11 @@ impl Engine {
             avail
         };
         // A market(-stop) BUY must be affordable at this price.
-        if self.orders[id as usize - 1].side == Side::Buy && !t.has_price() && q > Decimal::ZERO {
-            let o = &self.orders[id as usize - 1];
+        if self.orders[ix(self.id_base, id)].side == Side::Buy
+            && !t.has_price()
+            && q > Decimal::ZERO
+        {
+            let o = &self.orders[ix(self.id_base, id)];
             let fee_mult = if self.cfg.fees.commission_asset == CommissionAsset::Quote {
                 Decimal::ONE + self.cfg.fees.taker
             } else {
@@ -1400,7 +1407,7 @@ impl Engine {
             }
             out.push(tr);
         }
-        let o = &self.orders[id as usize - 1];
+        let o = &self.orders[ix(self.id_base, id)];
         if o.remaining().is_zero() {
             return; // fill() closed it
         }
@@ -1476,7 +1483,7 @@ impl Engine {
             self.cfg.fees.taker
         };
         let (side, lock_asset, per_unit, locked_rem, rem_after) = {
-            let o = &self.orders[id as usize - 1];
+            let o = &self.orders[ix(self.id_base, id)];
             (
                 o.side,
                 o.locked_asset.clone(),
@@ -1512,9 +1519,9 @@ impl Engine {
         }
         self.add_free(&fee_asset, -fee);
 
-        let trade_id = self.trades.len() as u64 + 1;
+        let trade_id = self.id_base + self.trades.len() as u64 + 1;
         let (cid, sym) = {
-            let o = &mut self.orders[id as usize - 1];
+            let o = &mut self.orders[ix(self.id_base, id)];
             o.locked_remaining = locked_rem - release;
             o.executed_qty += qty;
             o.cummulative_quote_qty += cost;
@@ -1839,14 +1846,14 @@ impl Engine {
                 book.remove(&p);
                 return;
             };
-            let rem = self.orders[id as usize - 1].remaining();
+            let rem = self.orders[ix(self.id_base, id)].remaining();
             let q = budget.map_or(rem, |b| b.min(rem));
             let tr = self.fill(si, id, p, q, true);
             out.push(tr);
             if let Some(b) = budget {
                 *b -= q;
             }
-            if self.orders[id as usize - 1].remaining().is_zero() {
+            if self.orders[ix(self.id_base, id)].remaining().is_zero() {
                 let book = match side {
                     Side::Buy => &mut self.symbols[si].bids,
                     Side::Sell => &mut self.symbols[si].asks,
@@ -1912,7 +1919,7 @@ impl Engine {
             };
             let mut trig: Option<(Decimal, u64)> = None;
             for &id in &self.symbols[si].stops {
-                let o = &self.orders[id as usize - 1];
+                let o = &self.orders[ix(self.id_base, id)];
                 if let Some(l) = self.trigger_level(si, o, up) {
                     let in_range = if up { l <= target } else { l >= target };
                     let better = match trig {
@@ -1967,7 +1974,7 @@ impl Engine {
     ) {
         let now = self.now();
         {
-            let o = &mut self.orders[id as usize - 1];
+            let o = &mut self.orders[ix(self.id_base, id)];
             if o.trailing_delta.is_some() && !o.trail_active {
                 o.trail_active = true;
                 o.trail_extreme = Some(o.stop_price.unwrap_or(cur));
@@ -1980,7 +1987,7 @@ impl Engine {
             log::debug!("Stop triggered cid={} at {}", o.client_order_id, cur);
         }
         self.symbols[si].stops.retain(|&x| x != id);
-        let o = &self.orders[id as usize - 1];
+        let o = &self.orders[ix(self.id_base, id)];
         if o.order_type.has_price() {
             let marketable = match o.side {
                 Side::Buy => o.price >= cur,
@@ -2007,7 +2014,7 @@ impl Engine {
     /// BUY trailing orders the min.
     fn update_extremes(&mut self, si: usize, p: Decimal) {
         for &id in &self.symbols[si].stops {
-            let o = &mut self.orders[id as usize - 1];
+            let o = &mut self.orders[ix(self.id_base, id)];
             if !o.trail_active {
                 continue;
             }
@@ -2051,4 +2058,9 @@ fn take_window<T>(mut v: Vec<T>, limit: usize, forward: bool) -> Vec<T> {
         v.drain(..v.len() - limit);
     }
     v
+}
+
+/// The index in `orders` of order `id` (ids are `id_base + 1, + 2, …`).
+fn ix(id_base: u64, id: u64) -> usize {
+    usize::try_from(id.saturating_sub(id_base + 1)).unwrap_or(usize::MAX)
 }

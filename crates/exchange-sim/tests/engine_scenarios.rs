@@ -490,3 +490,43 @@ fn requests_inside_retry_after_are_counted() {
     assert!(ex.admit("GET /api/v3/ping", 1).is_ok());
     assert_eq!(ex.state().requests_during_retry_after, 1);
 }
+
+/// A simulator restarted with another id base never gives an id its
+/// predecessor gave (a bot's database keeps the old ones), and every
+/// lookup by id works past the base.
+#[test]
+fn ids_start_after_the_id_base_and_every_lookup_follows() {
+    let base = 1_767_225_600_000_000u64;
+    let mut ex = Engine::new(SimConfig {
+        id_base: base,
+        ..cfg()
+    })
+    .unwrap();
+    ex.set_price("BTCUSDC", dec!(60000)).unwrap();
+    let req = |price: Decimal| OrderRequest {
+        symbol: "BTCUSDC".into(),
+        side: Some(Side::Buy),
+        order_type: Some(OrderType::Limit),
+        time_in_force: Some(TimeInForce::Gtc),
+        quantity: Some(dec!(0.01)),
+        price: Some(price),
+        ..OrderRequest::default()
+    };
+    let a = ex.place_order(&req(dec!(59000))).unwrap().order;
+    let b = ex.place_order(&req(dec!(58000))).unwrap().order;
+    assert_eq!((a.order_id, b.order_id), (base + 1, base + 2));
+    assert_eq!(ex.order(base + 2).unwrap().price, dec!(58000));
+    assert!(ex.order(base).is_none() && ex.order(1).is_none());
+    let canceled = ex
+        .cancel_order("BTCUSDC", Some(base + 2), None, None)
+        .unwrap();
+    assert_eq!(canceled.status, OrderStatus::Canceled);
+    let trades = ex.set_price("BTCUSDC", dec!(58500)).unwrap();
+    assert_eq!(trades.len(), 1);
+    assert_eq!((trades[0].id, trades[0].order_id), (base + 1, base + 1));
+    let mine = ex
+        .my_trades("BTCUSDC", None, Some(base + 1), None, None, 10)
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(ex.order(base + 1).unwrap().status, OrderStatus::Filled);
+}

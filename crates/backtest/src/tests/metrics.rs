@@ -51,9 +51,9 @@ fn ratios_of_known_series() {
     assert_eq!(sharpe(&[0.01, 0.01, 0.01]), None);
     assert_eq!(sortino(&[0.01, 0.02]), None);
     assert_eq!(sharpe(&[0.01]), None);
-    // mean 0.01, sample sd 0.01 (0, 0.02): √365 ≈ 19.105
+    // (0, 0.02): mean 0.01, sample sd 0.02/√2, so the ratio is √½ · √365 ≈ 13.51
     let s = sharpe(&[0.0, 0.02]).unwrap();
-    assert!((s - 365f64.sqrt()).abs() < 1e-9, "{s}");
+    assert!((s - 0.5f64.sqrt() * 365f64.sqrt()).abs() < 1e-9, "{s}");
     // mean 0, downside √(0.01²/2)
     let so = sortino(&[0.01, -0.01]).unwrap();
     assert!(so.abs() < 1e-12, "{so}");

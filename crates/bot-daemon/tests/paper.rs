@@ -1,0 +1,57 @@
+//! Paper mode across restarts: each start is a new simulated exchange, and
+//! the database keeps the previous one's orders and fills. An id the new
+//! exchange reuses would be refused by the unique indexes on exchange ids:
+//! the new fill would be lost.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use bot_daemon::cli::basket;
+use bot_daemon::worker::Worker;
+use common::*;
+use exchange_sim::SimServer;
+use rust_decimal_macros::dec;
+use store::test_db::TestDb;
+
+fn paper_sim(started_ms: i64) -> SimServer {
+    let mut cfg = bot_daemon::paper::sim_config(42, None, 60, started_ms);
+    // The price moves only when the test says so.
+    cfg.price_path = exchange_sim::config::PricePathConfig::default();
+    cfg.workers = 1;
+    sim_with(cfg)
+}
+
+/// Two paper runs on one database, a minute apart: the second run's fill is
+/// recorded (with ids from the start time, not 1 again).
+#[test]
+fn a_restarted_paper_exchange_never_reuses_an_id_the_database_holds() {
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let fills = |conn: &mut diesel::PgConnection, basket: i64| {
+        store::fills::fills_for_basket(conn, basket).unwrap().len()
+    };
+    let mut ids = Vec::new();
+    for (run, started_ms) in [(0, 1_767_225_600_000i64), (1, 1_767_225_660_000)] {
+        let sim = paper_sim(started_ms);
+        let c = client(&sim);
+        let b = basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None).unwrap();
+        let mut w = Worker::new(
+            c,
+            worker_cfg(&sim.base_url(), &format!("paper-{run}"), 60_000, Some(100)),
+        );
+        // Only this run's basket: the first run's, whose exchange is gone, is closed.
+        if run == 1 {
+            store::testing::force_status(&mut conn, ids[0], "closed", Some("test")).unwrap();
+        }
+        w.cycle(&mut conn).unwrap();
+        set_price(&sim, "SOLUSDC", dec!(142));
+        w.cycle(&mut conn).unwrap();
+        w.cycle(&mut conn).unwrap();
+        assert!(
+            fills(&mut conn, b.id) >= 1,
+            "run {run}: the B1 fill of basket {} was not recorded",
+            b.id
+        );
+        ids.push(b.id);
+    }
+}
