@@ -67,31 +67,29 @@ pub fn exchange(
     }
 }
 
-/// Creates the default basket (strategy.md §2, SOLUSDC at the last price)
-/// when the database has no basket at all.
+/// Creates the default paper basket when the database has no basket at
+/// all: SOLUSDC at the last price, its config the fields of `overlay`
+/// (`BOT_PAPER_CONFIG`) over the stored defaults over strategy.md §2,
+/// validated like `bot-daemon basket create`.
 ///
 /// # Errors
-/// Exchange or store errors.
+/// Exchange or store errors; a config the strategy refuses.
 pub fn ensure_default_basket<E: Exchange>(
     conn: &mut PgConnection,
     ex: &E,
+    overlay: Option<serde_json::Value>,
 ) -> Result<Option<i64>, DaemonError> {
     if store::baskets::any_exists(conn)? {
         return Ok(None);
     }
-    let config = GridConfig::default();
-    let rules = ex.symbol_rules(&config.symbol)?;
-    let prices = ex.ticker_prices(std::slice::from_ref(&config.symbol))?;
-    let last = prices
-        .get(&config.symbol)
-        .copied()
-        .ok_or_else(|| DaemonError::Invalid(format!("no price for {}", config.symbol)))?;
-    let anchor = rules.round_price_down(last);
-    let row = store::baskets::create(conn, &config, &rules, anchor)?;
+    let symbol = GridConfig::default().symbol;
+    let nb = crate::cli::basket::validate_new(conn, ex, &symbol, None, overlay)?;
+    let row = store::baskets::create(conn, &nb.config, &nb.rules, nb.anchor)?;
     log::info!(
-        "Default paper basket created basket={} symbol={} anchor={anchor}",
+        "Default paper basket created basket={} symbol={} anchor={}",
         row.id,
-        row.symbol
+        row.symbol,
+        row.anchor_price
     );
     Ok(Some(row.id))
 }
@@ -129,7 +127,12 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
     let (client, sim, url) = exchange(settings)?;
     if settings.mode.mode == Mode::Paper {
         let mut conn = pool.get().map_err(store::Error::from)?;
-        if let Err(e) = ensure_default_basket(&mut conn, &client) {
+        let overlay = settings
+            .paper_config
+            .as_deref()
+            .map(|p| crate::cli::basket::read_config_file(std::path::Path::new(p)))
+            .transpose()?;
+        if let Err(e) = ensure_default_basket(&mut conn, &client, overlay) {
             log::warn!("Default paper basket not created: {e}");
         }
     }

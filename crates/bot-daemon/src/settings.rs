@@ -372,6 +372,9 @@ pub struct Settings {
     /// `BOT_PAPER_SPEED`: how many times faster than real time a kline file
     /// is replayed (default 60: a one-minute candle per second).
     pub paper_speed: u32,
+    /// `BOT_PAPER_CONFIG`: a JSON file of strategy.md §2 fields for the
+    /// default paper basket (created when the database has none).
+    pub paper_config: Option<String>,
     pub paper_seed: u64,
     pub worker_id: String,
     /// At most this many baskets held by this worker (`None`: a fair share).
@@ -572,6 +575,9 @@ impl Settings {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty()),
             paper_speed,
+            paper_config: get("BOT_PAPER_CONFIG")
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
             paper_seed,
             worker_id,
             max_baskets,
