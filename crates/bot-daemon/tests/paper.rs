@@ -55,3 +55,38 @@ fn a_restarted_paper_exchange_never_reuses_an_id_the_database_holds() {
         ids.push(b.id);
     }
 }
+
+/// The default paper basket takes its config from `BOT_PAPER_CONFIG`'s
+/// fields, validated like `basket create`; a database with a basket gets
+/// none.
+#[test]
+fn the_default_paper_basket_takes_the_configured_fields() {
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let sim = paper_sim(1_767_225_600_000);
+    let c = client(&sim);
+    let refused = bot_daemon::run::ensure_default_basket(
+        &mut conn,
+        &c,
+        Some(serde_json::json!({"levels_pct": ["0.01", "-1"]})),
+    );
+    let err = refused.unwrap_err().to_string();
+    assert!(err.contains("levels_pct"), "{err}");
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/paper-basket.json");
+    let overlay = bot_daemon::cli::basket::read_config_file(&file).unwrap();
+    let id = bot_daemon::run::ensure_default_basket(&mut conn, &c, Some(overlay))
+        .unwrap()
+        .unwrap();
+    let config = store::baskets::get(&mut conn, id)
+        .unwrap()
+        .config()
+        .unwrap();
+    assert_eq!(config.levels_pct[0], dec!(0.005));
+    assert_eq!(config.reanchor_rules.up_pct, Some(dec!(0.02)));
+    assert_eq!(
+        bot_daemon::run::ensure_default_basket(&mut conn, &c, None).unwrap(),
+        None,
+        "a database with a basket gets no default one"
+    );
+}
