@@ -35,7 +35,6 @@ pub mod sweep;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use backtest::{Candle, Gap, KlineReader, PathRule};
 use binance_rest::Clock;
@@ -48,7 +47,7 @@ use store::fills::FillRow;
 
 use crate::error::DaemonError;
 use crate::sim::MemLedger;
-use crate::worker::{arrival_window_ms, Worker, WorkerConfig};
+use crate::worker::{Worker, WorkerConfig};
 use drive::{Drive, Rhythm};
 use exchange_sim::server::lock;
 use market::Fees;
@@ -331,17 +330,7 @@ pub fn run(o: &Options) -> Result<Outcome, DaemonError> {
 /// The worker of a backtest: one process, a lease that outlives any jump
 /// of the clock between cycles.
 pub fn worker_config() -> WorkerConfig {
-    WorkerConfig {
-        worker_id: "backtest".into(),
-        lease_ms: 365 * 86_400_000,
-        max_baskets: Some(64),
-        sweep_every: 7,
-        snapshot_interval: Duration::from_secs(3600),
-        arrival_window_ms: arrival_window_ms(5_000),
-        mode: "backtest".into(),
-        base_url: "in-process".into(),
-        retention: store::retention::Policy::default(),
-    }
+    WorkerConfig::in_process("backtest", "backtest", 365 * 86_400_000)
 }
 
 /// Assets valued at a constant price besides base and quote: BNB paying

@@ -74,6 +74,25 @@ pub struct WorkerConfig {
     pub retention: store::retention::Policy,
 }
 
+impl WorkerConfig {
+    /// A worker on the simulator in process (the simulation harness, a
+    /// backtest, their tests): `worker_id`, `lease_ms`, at most 64 baskets,
+    /// a trade sweep every 7 cycles, Binance's default `recvWindow`.
+    pub fn in_process(worker_id: &str, mode: &str, lease_ms: i64) -> WorkerConfig {
+        WorkerConfig {
+            worker_id: worker_id.to_string(),
+            lease_ms,
+            max_baskets: Some(64),
+            sweep_every: 7,
+            snapshot_interval: Duration::from_secs(3600),
+            arrival_window_ms: arrival_window_ms(5_000),
+            mode: mode.to_string(),
+            base_url: "in-process".into(),
+            retention: store::retention::Policy::default(),
+        }
+    }
+}
+
 /// [`WorkerConfig::arrival_window_ms`] for a client `recvWindow`: two
 /// seconds more.
 pub fn arrival_window_ms(recv_window_ms: u64) -> i64 {

@@ -231,19 +231,15 @@ fn finish(
         .returning(CommandRow::as_returning())
         .get_result(conn)
         .optional()?;
-    row.ok_or_else(|| {
-        Error::invalid(
+    row.ok_or_else(|| match result {
+        Some(_) => Error::invalid(
             format!("command {id}"),
-            match result {
-                Some(_) => format!(
-                    "is not a running command of worker `{worker_id}` of this result's kind \
-                     (finished, reclaimed, unknown or of another kind)"
-                ),
-                None => format!(
-                    "is not running under worker `{worker_id}` (finished, reclaimed or unknown)"
-                ),
-            },
-        )
+            format!(
+                "is not a running command of worker `{worker_id}` of this result's kind \
+                 (finished, reclaimed, unknown or of another kind)"
+            ),
+        ),
+        None => not_running(id, worker_id),
     })
 }
 
@@ -310,12 +306,15 @@ pub fn release(conn: &mut PgConnection, id: i64, worker_id: &str) -> Result<Comm
         .returning(CommandRow::as_returning())
         .get_result(conn)
         .optional()?;
-    row.ok_or_else(|| {
-        Error::invalid(
-            format!("command {id}"),
-            format!("is not running under worker `{worker_id}` (finished, reclaimed or unknown)"),
-        )
-    })
+    row.ok_or_else(|| not_running(id, worker_id))
+}
+
+/// A command `worker_id` does not hold (any more).
+fn not_running(id: i64, worker_id: &str) -> Error {
+    Error::invalid(
+        format!("command {id}"),
+        format!("is not running under worker `{worker_id}` (finished, reclaimed or unknown)"),
+    )
 }
 
 /// The command with this id.

@@ -36,7 +36,7 @@ use super::invariants::{check_settled, check_step, Context, Violation};
 use super::mem_ledger::MemLedger;
 use super::rng::Rng;
 use crate::ledger::Ledger;
-use crate::worker::{arrival_window_ms, Worker, WorkerConfig};
+use crate::worker::{Worker, WorkerConfig};
 use store::baskets::BasketRow;
 use store::commands::{
     ClosePayload, CreateBasketPayload, NewCommand, Origin, Payload, ReanchorPayload,
@@ -234,15 +234,8 @@ impl Run {
         });
         let ex = Interposer::new(client, self.hands.clone(), self.step.clone());
         let cfg = WorkerConfig {
-            worker_id: format!("w{i}"),
-            lease_ms: 15_000,
             max_baskets: Some(16),
-            sweep_every: 7,
-            snapshot_interval: Duration::from_secs(3600),
-            arrival_window_ms: arrival_window_ms(5_000),
-            mode: "simulation".into(),
-            base_url: "in-process".into(),
-            retention: store::retention::Policy::default(),
+            ..WorkerConfig::in_process(&format!("w{i}"), "simulation", 15_000)
         };
         Ok((
             Worker::new(ex, cfg).with_clock(clock),

@@ -2,7 +2,6 @@
 //! against the in-process exchange.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use binance_rest::{Clock, Exchange};
 use exchange_sim::{FaultConfig, InProcess, SimConfig};
@@ -13,20 +12,13 @@ use store::CommandStatus;
 
 use crate::ledger::Ledger;
 use crate::sim::mem_ledger::MemLedger;
-use crate::worker::{arrival_window_ms, Worker, WorkerConfig};
+use crate::worker::{Worker, WorkerConfig};
 
 fn worker(ex: InProcess) -> Worker<InProcess> {
     let clock: Arc<dyn Clock> = ex.clock();
     let cfg = WorkerConfig {
-        worker_id: "w0".into(),
-        lease_ms: 15_000,
         max_baskets: Some(16),
-        sweep_every: 7,
-        snapshot_interval: Duration::from_secs(3600),
-        arrival_window_ms: arrival_window_ms(5_000),
-        mode: "simulation".into(),
-        base_url: "in-process".into(),
-        retention: store::retention::Policy::default(),
+        ..WorkerConfig::in_process("w0", "simulation", 15_000)
     };
     Worker::new(ex, cfg).with_clock(clock)
 }
