@@ -66,6 +66,9 @@ enum Command {
         /// Workers sharing the ledger and the account.
         #[arg(long, default_value_t = 1)]
         workers: usize,
+        /// No operator commands (replays a seed found before they existed).
+        #[arg(long)]
+        no_operator: bool,
     },
 }
 
@@ -173,6 +176,7 @@ fn main() -> ExitCode {
         cycles,
         seed,
         workers,
+        no_operator,
     }) = &cli.command
     {
         return simulate(cli::simulate::Options {
@@ -180,6 +184,7 @@ fn main() -> ExitCode {
             first_seed: *seed,
             cycles: *cycles,
             workers: *workers,
+            operator: !*no_operator,
         });
     }
     if let Some(Command::Backtest(args)) = &cli.command {

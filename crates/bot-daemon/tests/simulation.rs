@@ -36,15 +36,22 @@ fn the_regression_seeds_break_no_invariant() {
         if line.is_empty() {
             continue;
         }
-        let f: Vec<u64> = line
-            .split_whitespace()
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let operator = match words.get(3) {
+            None => true,
+            Some(&"no-operator") => false,
+            Some(other) => panic!("{line}: `{other}` is not `no-operator`"),
+        };
+        let f: Vec<u64> = words[..words.len().min(3)]
+            .iter()
             .map(|x| x.parse().unwrap_or_else(|e| panic!("{line}: {e}")))
             .collect();
-        assert_eq!(f.len(), 3, "seed cycles workers: {line}");
+        assert_eq!(f.len(), 3, "seed cycles workers [no-operator]: {line}");
         assert_clean(Scenario {
             seed: f[0],
             cycles: f[1],
             workers: usize::try_from(f[2]).unwrap(),
+            operator,
         });
         n += 1;
     }
@@ -58,6 +65,7 @@ fn a_small_sweep_breaks_no_invariant() {
             seed,
             cycles: 200,
             workers: 1 + usize::try_from(seed % 2).unwrap(),
+            operator: true,
         });
     }
 }
@@ -68,6 +76,7 @@ fn a_seed_replays_exactly() {
         seed: 5,
         cycles: 150,
         workers: 2,
+        operator: true,
     };
     let a = run(s).unwrap();
     let b = run(s).unwrap();

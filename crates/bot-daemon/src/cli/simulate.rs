@@ -23,6 +23,8 @@ pub struct Options {
     pub cycles: u64,
     /// Workers per run.
     pub workers: usize,
+    /// Whether the operator writes commands.
+    pub operator: bool,
 }
 
 /// The summary of a simulation.
@@ -93,6 +95,7 @@ pub fn simulate(o: Options) -> Result<Summary, SetupError> {
             seed,
             cycles: o.cycles,
             workers: o.workers,
+            operator: o.operator,
         })?;
         s.seeds += 1;
         s.cycles += out.cycles;

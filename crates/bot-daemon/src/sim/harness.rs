@@ -51,14 +51,21 @@ pub struct Scenario {
     pub cycles: u64,
     /// Workers sharing the ledger and the exchange account.
     pub workers: usize,
+    /// Whether the operator writes commands. A seed found before the
+    /// operator existed replays its bug only without it (the commands
+    /// change the world the faults meet).
+    pub operator: bool,
 }
 
 impl Scenario {
     /// The command that replays this run.
     pub fn replay(&self) -> String {
         format!(
-            "cargo run --release -p bot-daemon -- simulate --seed {} --cycles {} --workers {}",
-            self.seed, self.cycles, self.workers
+            "cargo run --release -p bot-daemon -- simulate --seed {} --cycles {} --workers {}{}",
+            self.seed,
+            self.cycles,
+            self.workers,
+            if self.operator { "" } else { " --no-operator" }
         )
     }
 }
@@ -260,7 +267,7 @@ impl Run {
     /// Now and then, a command as the dashboard or the CLI writes it, on a
     /// basket of any status (a refusal is an answer too).
     fn operate(&mut self, n: u64) {
-        if !self.ops.one_in(OPERATOR_EVERY) {
+        if !self.scenario.operator || !self.ops.one_in(OPERATOR_EVERY) {
             return;
         }
         let ids: Vec<i64> = self.ledger.basket_rows().keys().copied().collect();
