@@ -1475,7 +1475,8 @@ mod tests {
             "\u{7f}",
         ] {
             let body = Obj::new().s("k", v).s("n", "plain").end();
-            let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+            // Not JSON: Null, and the assertions below say so with the body.
+            let parsed: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
             assert_eq!(parsed["k"], v, "{body}");
             assert_eq!(parsed["n"], "plain", "{body}");
             assert_eq!(
