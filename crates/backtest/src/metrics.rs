@@ -117,6 +117,9 @@ pub struct Tracker {
     holding_ms: i64,
     peak: Decimal,
     peak_ms: i64,
+    /// The lowest equity since the peak (the drawdown is measured only
+    /// when it falls lower: one division per new low, not per candle).
+    trough: Decimal,
     max_dd: Decimal,
     max_dd_ms: i64,
     day: i64,
@@ -140,6 +143,7 @@ impl Tracker {
             holding_ms: 0,
             peak: start_equity,
             peak_ms: start_ms,
+            trough: start_equity,
             max_dd: Decimal::ZERO,
             max_dd_ms: 0,
             day: start_ms.div_euclid(DAY_MS),
@@ -169,9 +173,13 @@ impl Tracker {
             }
             self.peak = equity;
             self.peak_ms = t;
-        } else if self.peak > Decimal::ZERO {
-            let dd = (self.peak - equity) / self.peak;
-            self.max_dd = self.max_dd.max(dd);
+            self.trough = equity;
+        } else if equity < self.trough {
+            self.trough = equity;
+            if self.peak > Decimal::ZERO {
+                let dd = (self.peak - equity) / self.peak;
+                self.max_dd = self.max_dd.max(dd);
+            }
         }
         self.last_ms = t;
         self.last_equity = equity;

@@ -16,9 +16,13 @@
 //!   basket that completes or re-anchors opens its successor as the daemon
 //!   does, so a run is a sequence of baskets;
 //! - a cycle is skipped when it provably changes nothing: the last cycle
-//!   wrote nothing a later one reads ([`MemLedger::trading_digest`]),
-//!   nothing traded and the price has not moved since, and no basket's TTL
-//!   falls due. `--every-cycle` runs them all; the parity test compares both.
+//!   wrote nothing a later one reads ([`MemLedger::trading_digest`]), no
+//!   basket's TTL falls due, and the price has stayed since inside the
+//!   band where every plan of that cycle stays the same
+//!   ([`grid_core::plan_banded`]) and no resting order trades, triggers or
+//!   moves its trail ([`exchange_sim::Engine::quiet_band`]). A candle whose
+//!   whole range lies in that band is stepped over in one move. `--every-cycle`
+//!   runs every cycle; the parity tests compare both.
 //!
 //! Invariants: the candles are streamed (memory is flat in their number;
 //! the fills and a downsampled equity series are kept); the equity is the
@@ -36,7 +40,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use backtest::{Candle, Gap, KlineReader, PathRule};
+use backtest::{Candle, Gap, KlineError, KlineReader, PathRule};
 use binance_rest::Clock;
 use exchange_sim::InProcess;
 use grid_core::Side;
@@ -204,20 +208,118 @@ pub struct Outcome {
     pub ladders: Vec<(i64, Vec<Decimal>, i64, i64)>,
 }
 
-/// Runs a backtest.
+/// Candles read once and kept, for the many runs of a sweep (a single run
+/// streams them instead).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    candles: Vec<Candle>,
+    interval_ms: Option<i64>,
+    gaps: Vec<Gap>,
+}
+
+impl Loaded {
+    /// Every candle of `files`, or `None` when there are more than `max`
+    /// (each run then streams them: memory stays flat).
+    ///
+    /// # Errors
+    /// [`DaemonError::Klines`] for a bad kline file.
+    pub fn read(files: &[PathBuf], max: usize) -> Result<Option<Loaded>, DaemonError> {
+        let mut reader = KlineReader::open(files)?;
+        let mut candles = Vec::new();
+        for c in reader.by_ref() {
+            if candles.len() == max {
+                return Ok(None);
+            }
+            candles.push(c?);
+        }
+        Ok(Some(Loaded {
+            candles,
+            interval_ms: reader.interval_ms(),
+            gaps: reader.gaps().to_vec(),
+        }))
+    }
+
+    /// The candles, in time order.
+    pub fn candles(&self) -> &[Candle] {
+        &self.candles
+    }
+}
+
+/// A run's candles: streamed from the files, or from [`Loaded`] ones.
+enum Candles<'a> {
+    Files(Box<KlineReader>),
+    Loaded { loaded: &'a Loaded, next: usize },
+}
+
+impl Iterator for Candles<'_> {
+    type Item = Result<Candle, KlineError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Candles::Files(r) => r.next(),
+            Candles::Loaded { loaded, next } => {
+                let c = loaded.candles.get(*next).copied()?;
+                *next += 1;
+                Some(Ok(c))
+            }
+        }
+    }
+}
+
+impl Candles<'_> {
+    fn interval_ms(&self) -> Option<i64> {
+        match self {
+            Candles::Files(r) => r.interval_ms(),
+            Candles::Loaded { loaded, .. } => loaded.interval_ms,
+        }
+    }
+
+    /// The holes among the candles read so far.
+    fn gaps(&self) -> Vec<Gap> {
+        match self {
+            Candles::Files(r) => r.gaps().to_vec(),
+            Candles::Loaded { loaded, next } => {
+                let seen = next
+                    .checked_sub(1)
+                    .and_then(|i| loaded.candles.get(i))
+                    .map_or(i64::MIN, |c| c.open_time_ms);
+                loaded
+                    .gaps
+                    .iter()
+                    .filter(|g| g.before_ms <= seen)
+                    .copied()
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Runs a backtest, streaming the kline files.
 ///
 /// # Errors
 /// [`DaemonError::Invalid`] for a bad option, file, config or rules (the
 /// message names it); [`DaemonError::Klines`] for a bad kline file;
 /// others for a bug of the engine (reported, never hidden).
 pub fn run(o: &Options) -> Result<Outcome, DaemonError> {
+    run_on(o, None)
+}
+
+/// [`run`] on candles already read (`o.klines` then only names them), or
+/// streaming the files when `loaded` is `None`.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_on(o: &Options, loaded: Option<&Loaded>) -> Result<Outcome, DaemonError> {
     if o.cycle_seconds == 0 {
         return Err(DaemonError::Invalid(
             "--cycle-seconds must be at least 1".into(),
         ));
     }
     let symbol = o.symbol.trim().to_ascii_uppercase();
-    let mut reader = KlineReader::open(&o.klines)?;
+    let mut reader = match loaded {
+        Some(loaded) => Candles::Loaded { loaded, next: 0 },
+        None => Candles::Files(Box::new(KlineReader::open(&o.klines)?)),
+    };
     let in_range = |c: &Candle| o.from_ms.is_none_or(|f| c.open_time_ms >= f);
     let past_end = |c: &Candle| o.to_ms.is_some_and(|t| c.open_time_ms >= t);
     let first = loop {
@@ -309,7 +411,7 @@ pub fn run(o: &Options) -> Result<Outcome, DaemonError> {
         base,
         candles,
         interval_ms: reader.interval_ms(),
-        gaps: reader.gaps().to_vec(),
+        gaps: reader.gaps(),
         span_ms: (start, last.close_time_ms),
         first_open: first.open,
         last_close: last.close,

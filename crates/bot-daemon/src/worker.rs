@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use binance_rest::{Clock, Exchange, ExchangeOrder, SystemClock};
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
-use grid_core::{BasketInput, PlanInput, SymbolRules};
+use grid_core::{BasketInput, PlanInput, PriceBand, SymbolRules};
 use rust_decimal::Decimal;
 use store::baskets::BasketRow;
 use store::events::NewEvent;
@@ -124,6 +124,9 @@ pub struct Worker<E: Exchange> {
     cycles: u64,
     /// Plans made (one per basket-cycle that reached the strategy).
     plans: u64,
+    /// The last prices at which the last cycle's plans all stay the same
+    /// (`None`: a basket did not plan, or the cycle failed).
+    cycle_band: Option<PriceBand>,
     synced: HashSet<i64>,
     /// Baskets whose trades must be synced at the next occasion (an order
     /// executed in a create or cancel response).
@@ -156,6 +159,7 @@ impl<E: Exchange> Worker<E> {
             started_at: Utc::now(),
             cycles: 0,
             plans: 0,
+            cycle_band: None,
             synced: HashSet::new(),
             dirty: HashSet::new(),
             basket_errors: HashMap::new(),
@@ -191,6 +195,14 @@ impl<E: Exchange> Worker<E> {
         self.plans
     }
 
+    /// The last prices at which every plan of the last cycle would be the
+    /// same ([`grid_core::plan_banded`]); `None` when a held basket did not
+    /// plan or the cycle failed. A backtest skips the cycles it proves
+    /// would repeat these plans.
+    pub fn cycle_band(&self) -> Option<&PriceBand> {
+        self.cycle_band.as_ref()
+    }
+
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         self.stop.clone()
     }
@@ -209,6 +221,7 @@ impl<E: Exchange> Worker<E> {
     /// cycle is skipped. Per-basket errors are logged and skip that basket only.
     pub fn cycle(&mut self, conn: &mut PgConnection) -> Result<CycleReport, DaemonError> {
         let t0 = Instant::now();
+        self.cycle_band = None;
         let res = self.cycle_inner(conn);
         self.cycles += 1;
         self.last_cycle_ms = Some(i64::try_from(t0.elapsed().as_millis()).unwrap_or(i64::MAX));
@@ -251,6 +264,7 @@ impl<E: Exchange> Worker<E> {
     /// # Errors
     /// As [`Worker::cycle`].
     pub fn trade_cycle(&mut self, ledger: &mut impl Ledger) -> Result<CycleReport, DaemonError> {
+        self.cycle_band = None;
         let res = self.hold(ledger).and_then(|held| {
             let commands = self.run_commands(ledger, &held)?;
             let (mut report, _) = self.trade(ledger, &held)?;
@@ -293,6 +307,7 @@ impl<E: Exchange> Worker<E> {
             ..CycleReport::default()
         };
         if held.is_empty() {
+            self.cycle_band = Some(PriceBand::anywhere());
             return Ok((report, None));
         }
         let mut baskets: Vec<BasketRow> = Vec::with_capacity(held.len());
@@ -311,13 +326,22 @@ impl<E: Exchange> Worker<E> {
         for symbol in &symbols {
             self.refresh_symbol(ledger, symbol, &mut baskets)?;
         }
+        let mut band = Some(PriceBand::anywhere());
         for b in baskets {
             if self.stop.load(Ordering::SeqCst) {
+                band = None;
                 break;
             }
             let id = b.id;
             match self.basket_cycle(ledger, b, &open, &prices) {
                 Ok(out) => {
+                    band = match (band, &out.band) {
+                        (Some(mut all), Some(one)) => {
+                            all.meet(one);
+                            Some(all)
+                        }
+                        _ => None,
+                    };
                     self.basket_errors.remove(&id);
                     report.new_fills += out.new_fills;
                     if out.acted {
@@ -325,6 +349,7 @@ impl<E: Exchange> Worker<E> {
                     }
                 }
                 Err(e) => {
+                    band = None;
                     // Whatever this cycle wrote before failing (an order seen
                     // FILLED, say) is no longer a visible change next cycle:
                     // the next one syncs trades regardless, or a fill could be
@@ -360,6 +385,7 @@ impl<E: Exchange> Worker<E> {
                 }
             }
         }
+        self.cycle_band = band;
         Ok((report, Some(prices)))
     }
 

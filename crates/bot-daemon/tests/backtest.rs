@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bot_daemon::backtest::{run, Options, Outcome};
+use bot_daemon::backtest::{run, run_on, Loaded, Options, Outcome};
 use grid_core::Side;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -249,6 +249,7 @@ fn skipping_quiet_cycles_gives_the_same_orders_and_fills_as_running_every_cycle(
         assert!(fast.cycles_skipped > 0, "{symbol}: nothing was skipped");
         assert_eq!(every.cycles_skipped, 0);
         assert_eq!(fast.fills, every.fills, "{symbol}: fills differ");
+        assert_eq!(fast.orders, every.orders, "{symbol}: orders differ");
         assert_eq!(fast.final_balances, every.final_balances, "{symbol}");
         let ids = |o: &Outcome| {
             o.baskets
@@ -259,6 +260,72 @@ fn skipping_quiet_cycles_gives_the_same_orders_and_fills_as_running_every_cycle(
         assert_eq!(ids(&fast), ids(&every), "{symbol}: baskets differ");
         assert_eq!(fast.figures.equity, every.figures.equity, "{symbol}");
     }
+}
+
+/// The skipping rules (the plans' price band, the book's quiet band, the
+/// TTL) on generated candles, with every line the plan compares the price
+/// with in play: only-next-k levels, a stop loss, `price_up` re-anchors,
+/// the TTL, a trail, on the daemon's 5 s cycle.
+#[test]
+fn skipping_follows_every_line_of_the_plan_on_generated_candles() {
+    let configs = [
+        json!({"levels_pct": ["0.004", "0.008", "0.012", "0.016"],
+               "alloc_weights": ["0.25", "0.25", "0.25", "0.25"], "k_next": 1,
+               "reanchor_rules": {"close_ratio": "0.5", "time_ttl_s": 3600, "up_pct": "0.01"}}),
+        json!({"levels_pct": ["0.005", "0.01", "0.015"],
+               "alloc_weights": ["0.3", "0.3", "0.4"], "place_mode": "all_unfilled",
+               "stop_loss_pct": "0.05", "trailing_callback_pct": "0.003"}),
+    ];
+    for (seed, config) in configs.into_iter().enumerate() {
+        let file = generated(10 + seed as u64, 3_000);
+        let mut o = options("unused", "SOLUSDC");
+        o.klines = vec![file.clone()];
+        o.config = Some(config);
+        o.cycle_seconds = 5;
+        let fast = run(&o).unwrap();
+        o.every_cycle = true;
+        let every = run(&o).unwrap();
+        std::fs::remove_file(&file).ok();
+        assert!(
+            fast.fills.len() >= 10,
+            "seed {seed}: too few fills to compare"
+        );
+        assert!(fast.baskets.len() >= 2, "seed {seed}: no successor basket");
+        assert!(
+            fast.cycles_run * 20 < every.cycles_run,
+            "seed {seed}: {} of {} cycles run",
+            fast.cycles_run,
+            every.cycles_run
+        );
+        assert_eq!(fast.orders, every.orders, "seed {seed}: orders differ");
+        assert_eq!(fast.fills, every.fills, "seed {seed}: fills differ");
+        assert_eq!(fast.final_balances, every.final_balances);
+        assert_eq!(fast.figures.equity, every.figures.equity);
+    }
+}
+
+/// A sweep reads the candles once and runs every config on them: the same
+/// outcome as streaming the files, gaps and the `--from`/`--to` window
+/// included.
+#[test]
+fn a_run_on_candles_read_once_is_the_run_on_the_files() {
+    let mut o = options("BTCUSDT-5m-2023-01.csv", "BTCUSDT");
+    o.from_ms = Some(1_672_800_000_000);
+    o.to_ms = Some(1_673_600_000_000);
+    let loaded = Loaded::read(&o.klines, 1_000_000).unwrap().unwrap();
+    let a = run(&o).unwrap();
+    let b = run_on(&o, Some(&loaded)).unwrap();
+    assert!(!a.fills.is_empty());
+    assert_eq!(
+        (a.candles, a.span_ms, a.interval_ms),
+        (b.candles, b.span_ms, b.interval_ms)
+    );
+    assert_eq!(a.gaps, b.gaps);
+    assert_eq!(a.orders, b.orders);
+    assert_eq!(a.fills, b.fills);
+    assert_eq!(a.figures.equity, b.figures.equity);
+    // More candles than allowed: nothing is kept, each run streams.
+    assert!(Loaded::read(&o.klines, 100).unwrap().is_none());
 }
 
 fn bin() -> Command {

@@ -20,7 +20,9 @@
 //!   seeded generators.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Bound;
 
+use grid_core::PriceBand;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -1718,6 +1720,41 @@ impl Engine {
         let mut out = Vec::new();
         self.step_to(si, price, &mut out);
         Ok(out)
+    }
+
+    /// The prices `symbol` can move through from its last price without any
+    /// order trading or triggering, nor a trailing stop moving its extreme:
+    /// above the best bid and every downward trigger, below the best ask and
+    /// every upward trigger, and not past an active trail's extreme. A
+    /// symbol that does not trade has only its last price.
+    ///
+    /// # Errors
+    /// -1121 unknown symbol.
+    pub fn quiet_band(&self, symbol: &str) -> Result<PriceBand, ApiError> {
+        let si = self.sym(symbol)?;
+        let s = &self.symbols[si];
+        if !s.cfg.status.is_trading() {
+            return Ok(PriceBand::at(s.last));
+        }
+        let mut band = PriceBand::between(
+            s.bids.last_key_value().map(|(k, _)| *k),
+            s.asks.first_key_value().map(|(k, _)| *k),
+        );
+        for &id in &s.stops {
+            let o = &self.orders[ix(self.id_base, id)];
+            if let Some(l) = self.trigger_level(si, o, true) {
+                band.cap(Bound::Excluded(l));
+            }
+            if let Some(l) = self.trigger_level(si, o, false) {
+                band.raise(Bound::Excluded(l));
+            }
+            match (o.trail_active, o.trail_extreme, o.side) {
+                (true, Some(e), Side::Sell) => band.cap(Bound::Included(e)),
+                (true, Some(e), Side::Buy) => band.raise(Bound::Included(e)),
+                _ => {}
+            }
+        }
+        Ok(band)
     }
 
     /// Advances the clock (when simulated) and the configured price path by `ms`.

@@ -530,3 +530,54 @@ fn ids_start_after_the_id_base_and_every_lookup_follows() {
     assert_eq!(mine.len(), 1);
     assert_eq!(ex.order(base + 1).unwrap().status, OrderStatus::Filled);
 }
+
+/// `quiet_band`: the price moves anywhere inside it without changing any
+/// order (no trade, no trigger, no trail extreme), and the first price
+/// outside it changes one.
+#[test]
+fn a_walk_inside_the_quiet_band_changes_no_order() {
+    use std::ops::Bound;
+    let mut ex = ex_at("BTCUSDC", dec!(40000));
+    let buy = OrderRequest::limit("BTCUSDC", Side::Buy, dec!(39000), dec!(0.01));
+    let sell = OrderRequest::limit("BTCUSDC", Side::Sell, dec!(43000), dec!(0.01));
+    ex.place_order(&buy).unwrap();
+    ex.place_order(&sell).unwrap();
+    // A trailing take-profit activating at 42,000 (scenario D).
+    let trail = stop_order(
+        OrderType::TakeProfitLimit,
+        Side::Sell,
+        Some(dec!(42000)),
+        Some(750),
+        dec!(41000),
+    );
+    let t = ex.place_order(&trail).unwrap().order;
+    let band = ex.quiet_band("BTCUSDC").unwrap();
+    assert_eq!(band.lower(), Bound::Excluded(dec!(39000)));
+    assert_eq!(band.upper(), Bound::Excluded(dec!(42000)));
+    let before = format!("{:?}", ex.orders());
+    let mut rng = Rng::new(7);
+    for _ in 0..500 {
+        let p = dec!(39000.01) + Decimal::new(rng.range_i64(0, 299_998), 2);
+        assert!(band.contains(p));
+        assert!(ex.set_price("BTCUSDC", p).unwrap().is_empty());
+    }
+    assert_eq!(
+        format!("{:?}", ex.orders()),
+        before,
+        "an order changed inside the band"
+    );
+    // Activated at 42,000: its extreme now caps the band from above, and
+    // its trigger (7.5 % under the extreme) bounds it from below.
+    walk(&mut ex, &[dec!(42000)]);
+    assert!(ex.order(t.order_id).unwrap().trail_active);
+    let band = ex.quiet_band("BTCUSDC").unwrap();
+    assert_eq!(band.upper(), Bound::Included(dec!(42000)));
+    assert_eq!(band.lower(), Bound::Excluded(dec!(39000)));
+    walk(&mut ex, &[dec!(42000.01)]);
+    assert_eq!(
+        ex.order(t.order_id).unwrap().trail_extreme,
+        Some(dec!(42000.01))
+    );
+    // Outside: the buy trades at the first price under the band.
+    assert_eq!(ex.set_price("BTCUSDC", dec!(39000)).unwrap().len(), 1);
+}

@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+pub mod band;
 pub mod config;
 pub mod error;
 pub mod ids;
@@ -22,12 +23,16 @@ pub mod rules;
 pub mod state;
 pub mod strategy;
 
+pub use band::PriceBand;
 pub use config::{GridConfig, HardStopMode, PlaceMode, ReanchorRules};
 pub use error::{ConfigError, PlanError, PnlError, StrategyError};
 pub use ids::{basket_prefix, ClientOrderId, Role};
 pub use input::{BasketInput, PlanInput};
 pub use model::{BasketStatus, Fill, OpenOrder, OrderType, Side, TimeInForce};
-pub use plan::{plan, plan_with, Actions, Plan, PlanMeta, PlannedOrder, ReanchorMeta, Replace};
+pub use plan::{
+    plan, plan_banded, plan_banded_with, plan_with, Actions, Plan, PlanMeta, PlannedOrder,
+    ReanchorMeta, Replace,
+};
 pub use pnl::{PnlSummary, PnlTotals};
 pub use rules::{NotTradable, PercentPriceBySide, SymbolRules};
 pub use rust_decimal::Decimal;

@@ -3,15 +3,19 @@
 //! Invariant: `plan` is a pure function of its input; serializing the same
 //! plan twice gives the same bytes (every list has a defined order).
 
+use std::ops::Bound;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::band::PriceBand;
 use crate::error::PlanError;
 use crate::ids::Role;
 use crate::input::PlanInput;
 use crate::ladder::InactiveLevel;
 use crate::model::{BasketStatus, OrderType, Side, TimeInForce};
 use crate::reconcile::reconcile;
+use crate::rules::MAX_MAGNITUDE;
 use crate::strategy::{GridStrategy, Strategy};
 
 /// One desired order, with the quantity its open order should have.
@@ -161,14 +165,47 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
 /// # Errors
 /// See [`PlanError`].
 pub fn plan_with<S: Strategy + ?Sized>(strategy: &S, input: &PlanInput) -> Result<Plan, PlanError> {
+    plan_banded_with(strategy, input).map(|(plan, _)| plan)
+}
+
+/// [`plan`], and the last prices at which the plan would be the same
+/// ([`PriceBand`]): the same input with any `last_price` the band contains
+/// plans exactly this plan, but for `meta.reanchor.new_anchor` of a
+/// suggestion that is not actionable, which is that last price itself
+/// (shown on the dashboard, never acted on).
+///
+/// # Errors
+/// See [`PlanError`].
+pub fn plan_banded(input: &PlanInput) -> Result<(Plan, PriceBand), PlanError> {
+    plan_banded_with(&GridStrategy, input)
+}
+
+/// [`plan_banded`] with any [`Strategy`] (one that gives no band is
+/// pinned to the last price).
+///
+/// # Errors
+/// See [`PlanError`].
+pub fn plan_banded_with<S: Strategy + ?Sized>(
+    strategy: &S,
+    input: &PlanInput,
+) -> Result<(Plan, PriceBand), PlanError> {
     let valid = input.validate_keeping(strategy.needs_fills())?;
     let intent = strategy.intent(&valid)?;
+    let mut band = intent
+        .band
+        .unwrap_or_else(|| PriceBand::at(input.last_price));
+    // The input's own check on the last price (`> 0`, at most the magnitude).
+    band.raise(Bound::Excluded(Decimal::ZERO));
+    band.cap(Bound::Included(MAX_MAGNITUDE));
     let (orders, actions, seq_after) = reconcile(&valid, intent.desired)?;
     let mut meta = intent.meta;
     meta.order_seq_after = seq_after;
-    Ok(Plan {
-        orders,
-        actions,
-        meta,
-    })
+    Ok((
+        Plan {
+            orders,
+            actions,
+            meta,
+        },
+        band,
+    ))
 }

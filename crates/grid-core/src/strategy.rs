@@ -10,6 +10,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::band::PriceBand;
 use crate::config::{GridConfig, PlaceMode};
 use crate::error::PlanError;
 use crate::ids::Role;
@@ -30,6 +31,9 @@ pub struct Intent {
     pub desired: Vec<Desired>,
     /// The plan's meta; `order_seq_after` is overwritten by the reconciler.
     pub meta: PlanMeta,
+    /// The last prices at which the strategy decides the same (`None`: only
+    /// the last price itself, as far as the strategy can tell).
+    pub band: Option<PriceBand>,
 }
 
 /// A strategy: validated input in, desired orders and meta out, with no I/O,
@@ -97,6 +101,7 @@ fn buys(
     progress: &[Progress],
     last: Decimal,
     remaining_budget: Decimal,
+    band: &mut PriceBand,
 ) -> Vec<Desired> {
     let candidates = levels
         .iter()
@@ -105,8 +110,9 @@ fn buys(
     let mut chosen: Vec<(&Level, &Progress)> = match cfg.place_mode {
         PlaceMode::AllUnfilled => candidates.collect(),
         PlaceMode::OnlyNextK => {
-            let mut below: Vec<(&Level, &Progress)> =
-                candidates.filter(|(l, _)| l.price <= last).collect();
+            let mut below: Vec<(&Level, &Progress)> = candidates
+                .filter(|(l, _)| band.at_or_above(last, l.price))
+                .collect();
             below.sort_by(|a, b| b.0.price.cmp(&a.0.price).then(a.0.index.cmp(&b.0.index)));
             below.truncate(cfg.k_next as usize);
             below.sort_by_key(|(l, _)| l.index);
@@ -139,6 +145,7 @@ fn sells(
     state: &BasketState,
     avg: Decimal,
     last: Decimal,
+    band: &mut PriceBand,
 ) -> Sells {
     let levels = Decimal::from(state.filled_levels().max(1) - 1);
     let tp_n = (cfg.tp_start_pct - cfg.tp_step_pct * levels).max(cfg.tp_min_pct);
@@ -182,7 +189,7 @@ fn sells(
         if role == Role::Trail {
             d.order_type = OrderType::TakeProfitLimit;
             d.trailing_delta = trail_bips;
-            d.stop_price = (last < tp2_price).then_some(tp2_price);
+            d.stop_price = (!band.at_or_above(last, tp2_price)).then_some(tp2_price);
         }
         orders.push(d);
     }
@@ -224,7 +231,8 @@ impl Strategy for GridStrategy {
             levels.extend(ext);
         }
 
-        let position_dust = rules.is_dust(state.position, last);
+        let mut band = PriceBand::anywhere();
+        let position_dust = band.is_dust(rules, state.position, last);
         let stop_loss_price = cfg.stop_loss_pct.map(|sl| p0 * (Decimal::ONE - sl));
 
         // Effective status of this cycle, before the reanchor decision.
@@ -232,7 +240,7 @@ impl Strategy for GridStrategy {
         let mut closed_reason = None;
         if matches!(status, BasketStatus::Active | BasketStatus::Paused) {
             if let Some(line) = stop_loss_price {
-                if last <= line {
+                if band.at_or_below(last, line) {
                     status = BasketStatus::Stopping;
                 }
             }
@@ -253,13 +261,18 @@ impl Strategy for GridStrategy {
                 reanchor.reasons.push("ttl".to_string());
             }
             if let Some(up) = rr.up_pct {
-                if !state.has_buys && last >= p0 * (Decimal::ONE + up) {
+                if !state.has_buys && band.at_or_above(last, p0 * (Decimal::ONE + up)) {
                     reanchor.reasons.push("price_up".to_string());
                 }
             }
             reanchor.suggested = !reanchor.reasons.is_empty();
             reanchor.actionable = reanchor.suggested && position_dust;
             reanchor.new_anchor = reanchor.suggested.then_some(last);
+            if reanchor.actionable {
+                // The successor is anchored at the last price. A suggestion
+                // that is not actionable only shows it (see `PriceBand`).
+                band.pin(last);
+            }
         }
 
         let spent = state.spent_quote;
@@ -278,7 +291,7 @@ impl Strategy for GridStrategy {
         let mut sell_orders = Vec::new();
         if wants_sells {
             if let Some(avg) = state.avg_price {
-                let s = sells(cfg, rules, state, avg, last);
+                let s = sells(cfg, rules, state, avg, last, &mut band);
                 tp = Some((s.tp_n, s.tp1_price, s.tp2_price));
                 sell_orders = s.orders;
             }
@@ -297,11 +310,13 @@ impl Strategy for GridStrategy {
             }
             BasketStatus::Active => {
                 // `desired` is still empty here: take the buys' vector as is.
-                let mut b = buys(cfg, &levels, &progress, last, remaining_budget);
+                let mut b = buys(cfg, &levels, &progress, last, remaining_budget, &mut band);
                 b.append(&mut desired);
                 desired = b;
             }
             BasketStatus::Stopping | BasketStatus::Closing => {
+                // The EXIT's price follows the last price.
+                band.pin(last);
                 let (role_open, _) = role_orders(&input.orders);
                 let fresh =
                     rules.round_price_down(last * (Decimal::ONE - cfg.emergency_safety_pct));
@@ -374,6 +389,10 @@ impl Strategy for GridStrategy {
             tp2_price: tp.map(|t| rules.canonical_price(t.2)),
             stop_loss_price: stop_loss_price.map(|p| p.normalize()),
         };
-        Ok(Intent { desired, meta })
+        Ok(Intent {
+            desired,
+            meta,
+            band: Some(band),
+        })
     }
 }

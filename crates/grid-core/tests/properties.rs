@@ -508,6 +508,53 @@ proptest! {
         }
     }
 
+    /// `plan_banded`'s band is honest: at every price it contains, the same
+    /// input plans exactly the same plan (probed at and around its bounds,
+    /// at each level, take-profit and stop line, and across the range).
+    #[test]
+    fn a_plan_is_the_same_at_every_price_of_its_band(s in arb_scn()) {
+        let sim = simulate(&s);
+        prop_assume!(sim.is_some());
+        for (inp, p) in &sim.unwrap().snaps {
+            let (q, band) = plan_banded(inp).unwrap();
+            prop_assert_eq!(&q, p);
+            prop_assert!(band.contains(inp.last_price), "the band misses its own last price");
+            let tick = inp.rules.tick_size;
+            let mut lines = vec![inp.last_price];
+            for b in [band.lower(), band.upper()] {
+                if let std::ops::Bound::Included(x) | std::ops::Bound::Excluded(x) = b {
+                    lines.push(x);
+                }
+            }
+            lines.extend(p.orders.iter().map(|o| o.price));
+            lines.extend([p.meta.tp1_price, p.meta.tp2_price, p.meta.stop_loss_price].into_iter().flatten());
+            lines.extend((1..=30).map(|k| s.anchor * Decimal::from(k) / Decimal::from(20)));
+            let cfg = &inp.basket.config;
+            lines.extend(ladder::base_levels(cfg, &inp.rules, s.anchor).iter().map(|l| l.price));
+            lines.extend(ladder::extension_levels(cfg, &inp.rules, s.anchor).iter().map(|l| l.price));
+            let mut probes = Vec::new();
+            for x in lines {
+                for d in -2i64..=2 {
+                    probes.push(x + tick * Decimal::from(d));
+                }
+            }
+            for price in probes.into_iter().filter(|x| *x > Decimal::ZERO) {
+                if !band.contains(price) {
+                    continue;
+                }
+                let mut at = inp.clone();
+                at.last_price = price;
+                let mut other = plan(&at).unwrap();
+                if !other.meta.reanchor.actionable && other.meta.reanchor.suggested {
+                    // Only shows the last price (plan_banded's one exception).
+                    prop_assert_eq!(other.meta.reanchor.new_anchor, Some(price));
+                    other.meta.reanchor.new_anchor = p.meta.reanchor.new_anchor;
+                }
+                prop_assert_eq!(&other, p, "plan differs at {} inside the band {:?} of last {}", price, band, inp.last_price);
+            }
+        }
+    }
+
     /// A partial fill of an open order, with its fill recorded, never causes a
     /// replace of that order (same last price, same everything else).
     #[test]

@@ -10,7 +10,7 @@ use binance_rest::Exchange;
 use diesel::pg::PgConnection;
 use exchange_sim::server::lock;
 use exchange_sim::SharedEngine;
-use grid_core::BasketStatus;
+use grid_core::{BasketStatus, PriceBand};
 use rust_decimal::Decimal;
 
 use crate::error::DaemonError;
@@ -92,10 +92,17 @@ pub struct Drive<L: Books, E: Exchange> {
     cycle_ms: i64,
     next_cycle_ms: i64,
     every_cycle: bool,
-    /// Digest, price and trade count right after the last cycle, when it
-    /// wrote nothing.
-    after_last: Option<(u64, Decimal, usize)>,
-    ttl_due: Vec<i64>,
+    /// Set by a cycle that wrote nothing, while the price has stayed in
+    /// its band since.
+    quiet: Option<Quiet>,
+    /// Where the price moves without any resting order changing
+    /// ([`exchange_sim::Engine::quiet_band`]); `None`: to be read again
+    /// (after a cycle or a walk of the book).
+    book: Option<PriceBand>,
+    /// The balances, until a cycle runs or the book is walked.
+    holdings: Option<Holdings>,
+    /// The first TTL deadline after the last cycle.
+    ttl_next: Option<i64>,
     /// Worker cycles run.
     pub cycles_run: u64,
     /// Cycles skipped as provably quiet.
@@ -104,6 +111,15 @@ pub struct Drive<L: Books, E: Exchange> {
     valued: Vec<(String, Decimal)>,
     /// The most quote in use at a candle close.
     pub peak_capital: Decimal,
+}
+
+/// What makes the cycles after a cycle that wrote nothing provably quiet.
+struct Quiet {
+    /// Where every plan of that cycle stays the same
+    /// ([`crate::worker::Worker::cycle_band`]).
+    band: PriceBand,
+    /// The exchange's trade count then.
+    trades: usize,
 }
 
 /// What [`Drive::new`] needs besides the engine, the books and the worker.
@@ -140,8 +156,10 @@ impl<L: Books, E: Exchange> Drive<L, E> {
             cycle_ms: rhythm.cycle_ms.max(1),
             next_cycle_ms: rhythm.start_ms,
             every_cycle: rhythm.every_cycle,
-            after_last: None,
-            ttl_due: Vec::new(),
+            quiet: None,
+            book: None,
+            holdings: None,
+            ttl_next: None,
             cycles_run: 0,
             cycles_skipped: 0,
             start_quote,
@@ -193,18 +211,15 @@ impl<L: Books, E: Exchange> Drive<L, E> {
 
     /// Whether the cycle at `at` would change nothing (see the module docs
     /// of [`crate::backtest`]).
-    fn quiet(&mut self, at: i64) -> bool {
-        if self.every_cycle {
-            return false;
-        }
-        let Some((digest, price, trades)) = self.after_last else {
+    fn quiet(&self, at: i64) -> bool {
+        let Some(q) = &self.quiet else {
             return false;
         };
-        if self.ttl_due.iter().any(|due| *due <= at) {
+        if self.ttl_next.is_some_and(|due| due <= at) {
             return false;
         }
         let (p, n) = self.market();
-        p == price && n == trades && self.ledger.trading_digest() == Some(digest)
+        q.band.contains(p) && n == q.trades
     }
 
     fn cycle(&mut self) -> Result<(), DaemonError> {
@@ -212,24 +227,75 @@ impl<L: Books, E: Exchange> Drive<L, E> {
         self.worker.trade_cycle(&mut self.ledger)?;
         self.cycles_run += 1;
         let after = self.ledger.trading_digest();
-        let (p, n) = self.market();
-        // Only a cycle that wrote nothing proves the next one would not.
-        self.after_last = match (before, after) {
-            (Some(b), Some(a)) if a == b => Some((a, p, n)),
+        // Only a cycle that wrote nothing proves the next ones would not,
+        // as long as nothing trades and the price stays where its plans
+        // stay the same.
+        self.book = None;
+        self.holdings = None;
+        self.quiet = match (before, after) {
+            (Some(b), Some(a)) if a == b && !self.every_cycle => {
+                let (last, trades) = self.market();
+                let band = self
+                    .worker
+                    .cycle_band()
+                    .cloned()
+                    .unwrap_or_else(|| PriceBand::at(last));
+                Some(Quiet { band, trades })
+            }
             _ => None,
         };
-        self.ttl_due = self.ledger.ttl_deadlines(self.now());
+        self.ttl_next = self.ledger.ttl_deadlines(self.now()).into_iter().min();
         Ok(())
     }
 
-    /// Walks the candle's path, running the cycles due on the way.
+    /// Where the price moves without any resting order changing.
+    fn book(&mut self) -> &PriceBand {
+        let (engine, symbol) = (&self.engine, &self.symbol);
+        self.book.get_or_insert_with(|| {
+            let e = lock(engine);
+            e.quiet_band(symbol)
+                .unwrap_or_else(|_| PriceBand::at(e.last_price(symbol).unwrap_or(Decimal::ZERO)))
+        })
+    }
+
+    /// Walks the candle's path, running the cycles due on the way. A candle
+    /// whose whole range lies in the quiet band of the last cycle's plans
+    /// and of the book, with no TTL due, is stepped over at once: its
+    /// cycles are skipped and the price moves to its close. One that stays
+    /// in the plans' band only (a trail's extreme moves, say) walks the
+    /// book but runs no cycle unless something trades.
     pub fn candle(&mut self, c: &Candle, rule: PathRule) -> Result<(), DaemonError> {
-        for (t, p) in points(c, rule) {
+        let path = points(c, rule);
+        let (end, close) = path[3];
+        let quiet = self.quiet.as_ref().is_some_and(|q| {
+            q.band.contains_range(c.low, c.high) && self.ttl_next.is_none_or(|due| due > end)
+        });
+        if quiet && self.book().contains_range(c.low, c.high) {
+            if self.next_cycle_ms <= end {
+                let n = (end - self.next_cycle_ms) / self.cycle_ms + 1;
+                self.cycles_skipped += u64::try_from(n).unwrap_or(0);
+                self.next_cycle_ms += n * self.cycle_ms;
+            }
+            self.advance_to(end);
+            return self.set_price(end, close);
+        }
+        for (t, p) in path {
             self.cycles_until(t)?;
             self.advance_to(t);
-            lock(&self.engine)
-                .set_price(&self.symbol, p)
-                .map_err(|e| DaemonError::Sim(format!("price {p} at {t}: {}", e.msg)))?;
+            self.set_price(t, p)?;
+        }
+        self.book = None;
+        self.holdings = None;
+        Ok(())
+    }
+
+    /// Moves the engine's price; a price out of the quiet band ends it.
+    fn set_price(&mut self, t: i64, p: Decimal) -> Result<(), DaemonError> {
+        lock(&self.engine)
+            .set_price(&self.symbol, p)
+            .map_err(|e| DaemonError::Sim(format!("price {p} at {t}: {}", e.msg)))?;
+        if self.quiet.as_ref().is_some_and(|q| !q.band.contains(p)) {
+            self.quiet = None;
         }
         Ok(())
     }
@@ -282,23 +348,45 @@ impl<L: Books, E: Exchange> Drive<L, E> {
     /// equity: the dust a rounded sell leaves is not exposure), and the
     /// quote in use (spent or reserved).
     pub fn equity(&mut self, price: Decimal) -> (Decimal, bool, Decimal) {
-        let (base, quote, others) = {
-            let e = lock(&self.engine);
-            let b = e.balance(&self.base);
-            let others: Decimal = self
-                .valued
-                .iter()
-                .map(|(asset, p)| {
-                    let x = e.balance(asset);
-                    (x.free + x.locked) * *p
-                })
-                .sum();
-            (b.free + b.locked, e.balance(&self.quote), others)
+        let h = match self.holdings {
+            Some(h) => h,
+            None => {
+                let e = lock(&self.engine);
+                let b = e.balance(&self.base);
+                let q = e.balance(&self.quote);
+                let others: Decimal = self
+                    .valued
+                    .iter()
+                    .map(|(asset, p)| {
+                        let x = e.balance(asset);
+                        (x.free + x.locked) * *p
+                    })
+                    .sum();
+                let in_use = (self.start_quote - q.free).max(Decimal::ZERO);
+                self.peak_capital = self.peak_capital.max(in_use);
+                let h = Holdings {
+                    base: b.free + b.locked,
+                    rest: q.free + q.locked + others,
+                    in_use,
+                };
+                self.holdings = Some(h);
+                h
+            }
         };
-        let in_use = (self.start_quote - quote.free).max(Decimal::ZERO);
-        self.peak_capital = self.peak_capital.max(in_use);
-        let equity = quote.free + quote.locked + base * price + others;
-        let holding = base * price * Decimal::ONE_THOUSAND > equity;
-        (equity, holding, in_use)
+        let base_value = h.base * price;
+        let equity = h.rest + base_value;
+        let holding = base_value * Decimal::ONE_THOUSAND > equity;
+        (equity, holding, h.in_use)
     }
+}
+
+/// The account's balances between two changes of the book.
+#[derive(Debug, Clone, Copy)]
+struct Holdings {
+    /// Base held (free and locked).
+    base: Decimal,
+    /// Quote held and the other valued assets, in quote.
+    rest: Decimal,
+    /// Quote spent or reserved.
+    in_use: Decimal,
 }

@@ -33,7 +33,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{output, run, Options};
+use super::{output, run_on, Loaded, Options};
 use crate::error::DaemonError;
 
 /// What the sweep file asks.
@@ -286,8 +286,13 @@ pub struct SweepRun {
     pub score: Option<f64>,
 }
 
+/// Most candles a sweep keeps in memory to share among its runs (about
+/// 100 bytes each); with more, every run streams the files.
+pub const SHARED_CANDLES_MAX: usize = 3_000_000;
+
 /// Runs `base` once per config on `jobs` threads; results in the sweep's order.
 fn run_all(
+    loaded: Option<&Loaded>,
     base: &Options,
     fields: &[BTreeMap<String, Value>],
     objective: Objective,
@@ -303,7 +308,7 @@ fn run_all(
                 let Some(f) = fields.get(i) else { break };
                 let mut o = base.clone();
                 o.config = Some(overlay(base.config.as_ref(), f));
-                let result = run(&o)
+                let result = run_on(&o, loaded)
                     .map(|outcome| output::summary(&outcome))
                     .map_err(|e| e.to_string());
                 let score = result.as_ref().ok().and_then(|s| objective.of(s));
@@ -379,10 +384,15 @@ impl Progress {
 }
 
 /// The first open and last close of the candles `o` selects.
-fn span(o: &Options) -> Result<(i64, i64), DaemonError> {
+fn span(o: &Options, loaded: Option<&Loaded>) -> Result<(i64, i64), DaemonError> {
     let mut first = None;
     let mut last = None;
-    for c in backtest::KlineReader::open(&o.klines)? {
+    let candles: Box<dyn Iterator<Item = Result<backtest::Candle, backtest::KlineError>>> =
+        match loaded {
+            Some(l) => Box::new(l.candles().iter().copied().map(Ok)),
+            None => Box::new(backtest::KlineReader::open(&o.klines)?),
+        };
+    for c in candles {
         let c = c?;
         if o.from_ms.is_some_and(|f| c.open_time_ms < f) {
             continue;
@@ -418,10 +428,12 @@ pub struct SweepOutcome {
 /// A spec that cannot be drawn from; no candle in the span.
 pub fn sweep(base: &Options, spec: &SweepSpec, jobs: usize) -> Result<SweepOutcome, DaemonError> {
     let fields = configs(spec)?;
-    let (from, to) = span(base)?;
+    let loaded = Loaded::read(&base.klines, SHARED_CANDLES_MAX)?;
+    let loaded = loaded.as_ref();
+    let (from, to) = span(base, loaded)?;
     let folds = spec.walk_forward.map_or(0, |w| w.folds as usize);
     let progress = Progress::new(fields.len() * (1 + folds) + folds);
-    let runs = run_all(base, &fields, spec.objective, jobs, &progress);
+    let runs = run_all(loaded, base, &fields, spec.objective, jobs, &progress);
     let ranked = ranking(&runs);
     let walk_forward = match spec.walk_forward {
         None => None,
@@ -434,14 +446,14 @@ pub fn sweep(base: &Options, spec: &SweepSpec, jobs: usize) -> Result<SweepOutco
                 let test = (train.1, if k + 2 == windows { to } else { train.1 + len });
                 let mut o = base.clone();
                 (o.from_ms, o.to_ms) = (Some(train.0), Some(train.1));
-                let trained = run_all(&o, &fields, spec.objective, jobs, &progress);
+                let trained = run_all(loaded, &o, &fields, spec.objective, jobs, &progress);
                 let best = ranking(&trained).first().copied();
                 let chosen = best.and_then(|i| trained.get(i));
                 let mut t = base.clone();
                 (t.from_ms, t.to_ms) = (Some(test.0), Some(test.1));
                 let tested = chosen.map(|c| {
                     let only = [c.fields.clone()];
-                    run_all(&t, &only, spec.objective, 1, &progress)
+                    run_all(loaded, &t, &only, spec.objective, 1, &progress)
                 });
                 let test_run = tested.as_ref().and_then(|v| v.first());
                 out.push(json!({

@@ -399,19 +399,25 @@ impl MemLedger {
         Ref::map(self.db.borrow(), |db| &db.fills)
     }
 
-    /// A digest of what the worker's trading wrote: the baskets' status,
-    /// position and last change, the open orders' status and execution, and
-    /// how many orders, fills and events there are. Equal digests around a
-    /// cycle: the cycle changed nothing a later cycle reads (lease renewals
-    /// and stored prices are not in it). The backtest skips the next cycles
-    /// while it stays equal and nothing moved on the exchange.
+    /// A digest of what the worker's trading wrote that a later cycle
+    /// reads: the baskets' status, anchor, order counter, position and
+    /// last trade, writes of their rules or config, the open orders' status
+    /// and execution, and how many orders, fills and events there are.
+    /// Equal digests around a cycle: the cycle changed nothing a later cycle
+    /// reads. Not in it: lease renewals, stored prices, and a basket's
+    /// `state` (the plan's meta, which trading writes for the dashboard and
+    /// never reads back but to avoid writing it twice). The backtest skips
+    /// the next cycles while it stays equal and nothing moved on the
+    /// exchange.
     pub fn trading_digest(&self) -> u64 {
         use std::hash::{DefaultHasher, Hash, Hasher};
         let db = self.db.borrow();
         let mut h = DefaultHasher::new();
         (db.events.len(), db.fills.len(), db.orders.len()).hash(&mut h);
+        db.setting_writes.hash(&mut h);
         for b in db.baskets.values() {
-            (b.id, b.status.as_str(), b.pos, b.updated_at).hash(&mut h);
+            (b.id, b.status.as_str(), b.anchor_price, b.order_seq, b.pos).hash(&mut h);
+            (b.closed_at, b.last_trade_id).hash(&mut h);
             if b.status.is_terminal() {
                 continue;
             }

@@ -8,7 +8,7 @@ use executor::arrival::{self, Clocks, Missing, Sent};
 use executor::execution::{CancelAnswer, CancelStep, CreateResult, Executed, Execution};
 use executor::failure::{self, CancelFailure, CreateFailure};
 use executor::view::{self, StatusOutcome};
-use grid_core::{basket_prefix, Plan, PlanError, PlanInput, Side, SymbolRules};
+use grid_core::{basket_prefix, Plan, PlanError, PlanInput, PriceBand, Side, SymbolRules};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use store::baskets::{BasketRow, PlanUpdate};
@@ -26,6 +26,9 @@ use crate::ledger::{Ledger, Successor};
 pub(super) struct BasketOutcome {
     pub acted: bool,
     pub new_fills: usize,
+    /// The last prices at which its plan stays the same; `None` when the
+    /// cycle did not reach the plan.
+    pub band: Option<PriceBand>,
 }
 
 impl<E: Exchange> Worker<E> {
@@ -174,8 +177,11 @@ impl<E: Exchange> Worker<E> {
             last,
         )?;
         self.plans += 1;
-        let plan = match grid_core::plan(&input) {
-            Ok(p) => p,
+        let plan = match grid_core::plan_banded(&input) {
+            Ok((p, band)) => {
+                out.band = Some(band);
+                p
+            }
             Err(e @ PlanError::Input { .. }) => {
                 // What the exchange said does not fit (a field out of range):
                 // not the strategy's fault, and maybe gone next cycle.

@@ -79,6 +79,8 @@ pub(super) struct Db {
     pub(super) command_keys: BTreeMap<String, i64>,
     /// `bot_config`'s `default_basket_config`.
     pub(super) default_config: Option<Value>,
+    /// Writes of a basket's rules or config (in [`super::MemLedger::trading_digest`]).
+    pub(super) setting_writes: u64,
 }
 
 /// The instant of an epoch-ms clock value.
@@ -193,6 +195,7 @@ impl Db {
             commands: BTreeMap::new(),
             command_keys: BTreeMap::new(),
             default_config: None,
+            setting_writes: 0,
         }
     }
 
@@ -568,6 +571,7 @@ impl Db {
         }
         row.rules = rules_json;
         row.updated_at = self.now();
+        self.setting_writes += 1;
         self.baskets.insert(id, row.clone());
         Ok(row)
     }
