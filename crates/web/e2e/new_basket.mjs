@@ -1,0 +1,166 @@
+// End-to-end: the "New basket" form with the real worker behind it (run by
+// crates/web/tests/e2e.rs). Laptop: the live preview appears (rules assumed:
+// no basket has traded the symbol), a refused config shows its error next
+// to the field (as typed, then after a submit), a budget above the balance
+// comes back failed with the daemon's reason, and a valid basket is created
+// and opens from the progress page. Phone (390 px): the form, the preview,
+// the dashboard, the command list and the basket page do not overflow the
+// screen sideways. Screenshots go to SHOT_DIR.
+//
+// usage: node new_basket.mjs <base-url> <password> <shot-dir>
+import { chromium } from "playwright-core";
+
+const [base, password, shots] = process.argv.slice(2);
+const exe = process.env.CHROMIUM || "/usr/bin/chromium";
+
+function fail(msg) {
+  console.error("E2E FAILED: " + msg);
+  process.exit(1);
+}
+
+async function login(page) {
+  await page.goto(base + "/");
+  await page.fill("input[name=username]", "admin");
+  await page.fill("input[name=password]", password);
+  await Promise.all([page.waitForURL(base + "/"), page.click("button[type=submit]")]);
+}
+
+async function errorNextTo(page, field) {
+  return (await page.textContent(`[data-error-for="${field}"]`)) || "";
+}
+
+async function waitError(page, field, want) {
+  await page.waitForFunction(
+    ([f, w]) => {
+      const el = document.querySelector(`[data-error-for="${f}"]`);
+      return el && el.textContent.includes(w);
+    },
+    [field, want],
+    { timeout: 10000 },
+  ).catch(async () => fail(`no "${want}" next to ${field}: "${await errorNextTo(page, field)}"`));
+}
+
+async function waitPreview(page, want) {
+  await page.waitForFunction(
+    (w) => {
+      const el = document.querySelector("#preview");
+      return el && el.getAttribute("aria-busy") !== "true" && el.textContent.includes(w);
+    },
+    want,
+    { timeout: 10000 },
+  ).catch(async () => fail(`preview lacks "${want}": ${await page.textContent("#preview")}`));
+}
+
+async function noSidewaysScroll(page, what) {
+  const [sw, w] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  if (sw > w) fail(`${what} is ${sw}px wide on a ${w}px screen`);
+}
+
+async function waitFinished(page) {
+  await page.waitForSelector('[data-finished="1"]', { timeout: 30000 })
+    .catch(async () => fail("the daemon did not answer: " + (await page.textContent("#cmds"))));
+}
+
+const browser = await chromium.launch({
+  executablePath: exe,
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"],
+});
+const errors = [];
+try {
+  // ---- laptop: the whole flow
+  {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await ctx.newPage();
+    page.on("pageerror", (e) => errors.push(`laptop: ${e.message}`));
+    await login(page);
+    await Promise.all([page.waitForURL(base + "/baskets/new"), page.click("nav a[href='/baskets/new']")]);
+    // No price is stored for SOLUSDC yet: the anchor is asked for.
+    if ((await page.inputValue("input[name=symbol]")) !== "SOLUSDC") fail("symbol not prefilled");
+    await page.fill("input[name=anchor]", "150");
+    await waitPreview(page, "Preview: SOLUSDC at 150");
+    const note = await page.textContent("#rules-note");
+    if (!note.includes("ASSUMED")) fail("the rules are not said to be assumed: " + note);
+    if ((await page.locator("#preview-ladder tbody tr[data-level]").count()) !== 6) fail("not 6 levels");
+    if ((await page.locator("#preview-tps tbody tr").count()) !== 6) fail("not 6 take-profit rows");
+    await page.screenshot({ path: `${shots}/laptop-new-basket.png`, fullPage: true });
+
+    // A refused config: the error appears next to its field as it is typed…
+    await page.fill("input[name=tp_min_pct]", "0.001");
+    await waitError(page, "tp_min_pct", "2 * fee_rate");
+    await page.locator("input[name=tp_min_pct]").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${shots}/laptop-refused-live.png` });
+    // …and after a submit, from the server, with nothing written.
+    await Promise.all([page.waitForLoadState("load"), page.click("#submit-basket")]);
+    await page.waitForSelector("#basket-form");
+    await waitError(page, "tp_min_pct", "tp_min_pct: must be >= 2 * fee_rate");
+    await page.locator("input[name=tp_min_pct]").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${shots}/laptop-refused-submitted.png` });
+
+    // A budget the daemon refuses: the page shows its reason.
+    await page.fill("input[name=tp_min_pct]", "0.003");
+    await page.fill("input[name=max_grid_capital_quote]", "50000");
+    await waitPreview(page, "50000.00");
+    await Promise.all([page.waitForURL(/\/commands\?key=/), page.click("#submit-basket")]);
+    await waitFinished(page);
+    const refused = await page.textContent("#cmds");
+    if (!refused.includes("failed") || !refused.includes("above the free balance")) fail("not refused: " + refused);
+    await page.screenshot({ path: `${shots}/laptop-daemon-refused.png`, fullPage: true });
+
+    // A valid basket: heavier deeper, k = 3.
+    await page.goto(base + "/baskets/new");
+    await page.fill("input[name=anchor]", "150");
+    await page.selectOption("select[name=preset]", "deeper");
+    await page.waitForFunction(() => {
+      const t = document.querySelector("textarea[name=alloc_weights]");
+      return t && t.value.startsWith("0.0476");
+    }, null, { timeout: 10000 }).catch(() => fail("the preset did not fill the weights"));
+    await page.fill("input[name=k_next]", "3");
+    await waitPreview(page, "Preview: SOLUSDC at 150");
+    await page.screenshot({ path: `${shots}/laptop-deeper.png`, fullPage: true });
+    await Promise.all([page.waitForURL(/\/commands\?key=/), page.click("#submit-basket")]);
+    await page.screenshot({ path: `${shots}/laptop-pending.png`, fullPage: true });
+    await waitFinished(page);
+    const done = await page.textContent("#cmds");
+    if (!done.includes("done") || !done.includes("created: SOLUSDC at 150")) fail("not created: " + done);
+    await page.screenshot({ path: `${shots}/laptop-created.png`, fullPage: true });
+    await Promise.all([page.waitForURL(/\/baskets\/\d+$/), page.click("#created-basket")]);
+    const title = await page.textContent("h1");
+    if (!title.includes("SOLUSDC")) fail("basket page: " + title);
+    await page.screenshot({ path: `${shots}/laptop-basket.png`, fullPage: true });
+    await page.goto(base + "/commands");
+    await page.screenshot({ path: `${shots}/laptop-commands.png`, fullPage: true });
+    await ctx.close();
+  }
+  // ---- phone: nothing overflows sideways
+  {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const page = await ctx.newPage();
+    page.on("pageerror", (e) => errors.push(`phone: ${e.message}`));
+    await login(page);
+    await page.waitForSelector("#live");
+    await noSidewaysScroll(page, "the dashboard");
+    await page.screenshot({ path: `${shots}/phone-dashboard.png`, fullPage: true });
+    await page.goto(base + "/baskets/new");
+    await waitPreview(page, "Preview: SOLUSDC at");
+    await noSidewaysScroll(page, "the new basket form");
+    await page.screenshot({ path: `${shots}/phone-new-basket.png`, fullPage: true });
+    await page.locator("#preview-tps").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${shots}/phone-preview-tps.png` });
+    await page.goto(base + "/commands");
+    await noSidewaysScroll(page, "the command list");
+    await page.screenshot({ path: `${shots}/phone-commands.png`, fullPage: true });
+    const href = await page.getAttribute("#command-list a[href^='/baskets/']", "href");
+    await page.goto(base + href);
+    await noSidewaysScroll(page, "the basket page");
+    await page.screenshot({ path: `${shots}/phone-basket.png`, fullPage: true });
+    await page.goto(base + "/orders/history");
+    await noSidewaysScroll(page, "the order history");
+    await ctx.close();
+  }
+} finally {
+  await browser.close();
+}
+if (errors.length) fail("browser errors: " + errors.join(" | "));
+console.log("E2E OK");
