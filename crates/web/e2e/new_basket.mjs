@@ -13,8 +13,10 @@ import { chromium } from "playwright-core";
 const [base, password, shots] = process.argv.slice(2);
 const exe = process.env.CHROMIUM || "/usr/bin/chromium";
 
+const errors = [];
+
 function fail(msg) {
-  console.error("E2E FAILED: " + msg);
+  console.error("E2E FAILED: " + msg + (errors.length ? " | browser errors: " + errors.join(" | ") : ""));
   process.exit(1);
 }
 
@@ -29,32 +31,34 @@ async function errorNextTo(page, field) {
   return (await page.textContent(`[data-error-for="${field}"]`)) || "";
 }
 
+// Locators wait without evaluating strings in the page (its CSP forbids
+// eval, which page.waitForFunction needs).
 async function waitError(page, field, want) {
-  await page.waitForFunction(
-    ([f, w]) => {
-      const el = document.querySelector(`[data-error-for="${f}"]`);
-      return el && el.textContent.includes(w);
-    },
-    [field, want],
-    { timeout: 10000 },
-  ).catch(async () => fail(`no "${want}" next to ${field}: "${await errorNextTo(page, field)}"`));
+  await page.locator(`[data-error-for="${field}"]`, { hasText: want }).waitFor({ timeout: 10000 })
+    .catch(async () => fail(`no "${want}" next to ${field}: "${await errorNextTo(page, field)}"`));
 }
 
 async function waitPreview(page, want) {
-  await page.waitForFunction(
-    (w) => {
-      const el = document.querySelector("#preview");
-      return el && el.getAttribute("aria-busy") !== "true" && el.textContent.includes(w);
-    },
-    want,
-    { timeout: 10000 },
-  ).catch(async () => fail(`preview lacks "${want}": ${await page.textContent("#preview")}`));
+  await page.locator("#preview:not([aria-busy])", { hasText: want }).waitFor({ timeout: 10000 })
+    .catch(async () => fail(`preview lacks "${want}": ${await page.textContent("#preview")}`));
 }
 
-async function noSidewaysScroll(page, what) {
-  const [sw, w] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-  if (sw > w) fail(`${what} is ${sw}px wide on a ${w}px screen`);
+async function waitValue(page, selector, prefix) {
+  for (let i = 0; i < 100; i++) {
+    if ((await page.inputValue(selector)).startsWith(prefix)) return;
+    await page.waitForTimeout(100);
+  }
+  fail(`${selector} is "${await page.inputValue(selector)}", not "${prefix}…"`);
 }
+
+// The page's width against the phone's (not window.innerWidth: a mobile
+// browser widens its layout viewport to a page that overflows).
+async function noSidewaysScroll(page, what) {
+  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (sw > PHONE.width) fail(`${what} is ${sw}px wide on a ${PHONE.width}px screen`);
+}
+
+const PHONE = { width: 390, height: 844 };
 
 async function waitFinished(page) {
   await page.waitForSelector('[data-finished="1"]', { timeout: 30000 })
@@ -67,13 +71,13 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"],
 });
-const errors = [];
 try {
   // ---- laptop: the whole flow
   {
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     const page = await ctx.newPage();
     page.on("pageerror", (e) => errors.push(`laptop: ${e.message}`));
+    page.on("console", (m) => { if (m.type() === "error") console.error(`laptop console: ${m.text()}`); });
     await login(page);
     await Promise.all([page.waitForURL(base + "/baskets/new"), page.click("nav a[href='/baskets/new']")]);
     // No price is stored for SOLUSDC yet: the anchor is asked for.
@@ -84,19 +88,19 @@ try {
     if (!note.includes("ASSUMED")) fail("the rules are not said to be assumed: " + note);
     if ((await page.locator("#preview-ladder tbody tr[data-level]").count()) !== 6) fail("not 6 levels");
     if ((await page.locator("#preview-tps tbody tr").count()) !== 6) fail("not 6 take-profit rows");
-    await page.screenshot({ path: `${shots}/laptop-new-basket.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-laptop-new-basket.png`, fullPage: true });
 
     // A refused config: the error appears next to its field as it is typed…
     await page.fill("input[name=tp_min_pct]", "0.001");
     await waitError(page, "tp_min_pct", "2 * fee_rate");
     await page.locator("input[name=tp_min_pct]").scrollIntoViewIfNeeded();
-    await page.screenshot({ path: `${shots}/laptop-refused-live.png` });
+    await page.screenshot({ path: `${shots}/nb-laptop-refused-live.png` });
     // …and after a submit, from the server, with nothing written.
     await Promise.all([page.waitForLoadState("load"), page.click("#submit-basket")]);
     await page.waitForSelector("#basket-form");
     await waitError(page, "tp_min_pct", "tp_min_pct: must be >= 2 * fee_rate");
     await page.locator("input[name=tp_min_pct]").scrollIntoViewIfNeeded();
-    await page.screenshot({ path: `${shots}/laptop-refused-submitted.png` });
+    await page.screenshot({ path: `${shots}/nb-laptop-refused-submitted.png` });
 
     // A budget the daemon refuses: the page shows its reason.
     await page.fill("input[name=tp_min_pct]", "0.003");
@@ -106,55 +110,52 @@ try {
     await waitFinished(page);
     const refused = await page.textContent("#cmds");
     if (!refused.includes("failed") || !refused.includes("above the free balance")) fail("not refused: " + refused);
-    await page.screenshot({ path: `${shots}/laptop-daemon-refused.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-laptop-daemon-refused.png`, fullPage: true });
 
     // A valid basket: heavier deeper, k = 3.
     await page.goto(base + "/baskets/new");
     await page.fill("input[name=anchor]", "150");
     await page.selectOption("select[name=preset]", "deeper");
-    await page.waitForFunction(() => {
-      const t = document.querySelector("textarea[name=alloc_weights]");
-      return t && t.value.startsWith("0.0476");
-    }, null, { timeout: 10000 }).catch(() => fail("the preset did not fill the weights"));
+    await waitValue(page, "textarea[name=alloc_weights]", "0.0476");
     await page.fill("input[name=k_next]", "3");
     await waitPreview(page, "Preview: SOLUSDC at 150");
-    await page.screenshot({ path: `${shots}/laptop-deeper.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-laptop-deeper.png`, fullPage: true });
     await Promise.all([page.waitForURL(/\/commands\?key=/), page.click("#submit-basket")]);
-    await page.screenshot({ path: `${shots}/laptop-pending.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-laptop-pending.png`, fullPage: true });
     await waitFinished(page);
     const done = await page.textContent("#cmds");
     if (!done.includes("done") || !done.includes("created: SOLUSDC at 150")) fail("not created: " + done);
-    await page.screenshot({ path: `${shots}/laptop-created.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-laptop-created.png`, fullPage: true });
     await Promise.all([page.waitForURL(/\/baskets\/\d+$/), page.click("#created-basket")]);
     const title = await page.textContent("h1");
     if (!title.includes("SOLUSDC")) fail("basket page: " + title);
-    await page.screenshot({ path: `${shots}/laptop-basket.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-laptop-basket.png`, fullPage: true });
     await page.goto(base + "/commands");
-    await page.screenshot({ path: `${shots}/laptop-commands.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-laptop-commands.png`, fullPage: true });
     await ctx.close();
   }
   // ---- phone: nothing overflows sideways
   {
-    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     const page = await ctx.newPage();
     page.on("pageerror", (e) => errors.push(`phone: ${e.message}`));
     await login(page);
     await page.waitForSelector("#live");
     await noSidewaysScroll(page, "the dashboard");
-    await page.screenshot({ path: `${shots}/phone-dashboard.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-phone-dashboard.png`, fullPage: true });
     await page.goto(base + "/baskets/new");
     await waitPreview(page, "Preview: SOLUSDC at");
     await noSidewaysScroll(page, "the new basket form");
-    await page.screenshot({ path: `${shots}/phone-new-basket.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-phone-new-basket.png`, fullPage: true });
     await page.locator("#preview-tps").scrollIntoViewIfNeeded();
-    await page.screenshot({ path: `${shots}/phone-preview-tps.png` });
+    await page.screenshot({ path: `${shots}/nb-phone-preview-tps.png` });
     await page.goto(base + "/commands");
     await noSidewaysScroll(page, "the command list");
-    await page.screenshot({ path: `${shots}/phone-commands.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-phone-commands.png`, fullPage: true });
     const href = await page.getAttribute("#command-list a[href^='/baskets/']", "href");
     await page.goto(base + href);
     await noSidewaysScroll(page, "the basket page");
-    await page.screenshot({ path: `${shots}/phone-basket.png`, fullPage: true });
+    await page.screenshot({ path: `${shots}/nb-phone-basket.png`, fullPage: true });
     await page.goto(base + "/orders/history");
     await noSidewaysScroll(page, "the order history");
     await ctx.close();

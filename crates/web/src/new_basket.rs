@@ -638,6 +638,7 @@ fn take_profits(
 ) -> Result<Vec<TpRow>, String> {
     let mut rows = Vec::with_capacity(active.len());
     let mut fills: Vec<Fill> = Vec::with_capacity(active.len());
+    let tick_dp = rules.tick_size.normalize().scale();
     let mut spent = Decimal::ZERO;
     let mut position = Decimal::ZERO;
     for (k, l) in active.iter().enumerate() {
@@ -686,7 +687,8 @@ fn take_profits(
             down_to: fmt::num(l.price),
             position: fmt::num(position),
             spent: fmt::amount(spent),
-            avg_price: show(m.avg_price.map(|a| a.round_dp(8))),
+            // Shown to two decimals below the tick (the plan keeps it exact).
+            avg_price: show(m.avg_price.map(|a| a.round_dp(tick_dp + 2))),
             margin: m.tp_n.map_or_else(|| "—".to_string(), pct),
             tp1: show(m.tp1_price),
             tp2: show(m.tp2_price),
@@ -833,9 +835,6 @@ pub fn assess(form: &Form, mode: &Mode, known: &Known, now: DateTime<Utc>) -> As
         }
         _ => (None, String::new(), true),
     };
-    if assumed && rules.is_some() {
-        warnings.push(rules_note.clone());
-    }
     let mut preview = None;
     let mut anchor_r = anchor;
     if let (Some(config), Some(rules), Some(a)) = (&config, &rules, anchor) {

@@ -487,3 +487,59 @@ async fn the_command_list_pages_newest_first() {
     let (status, _) = get(&app, &cookie, "/commands?before=nonsense").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[actix_web::test]
+async fn the_new_pages_need_a_login_and_their_posts_a_token_and_the_same_origin() {
+    let db = TestDb::new();
+    let book = scripted_book(&db);
+    let app = svc!(state(&db, Some(PASSWORD)));
+    for uri in [
+        "/baskets/new",
+        &format!("/baskets/{}/edit", book.a),
+        "/commands",
+    ] {
+        let res = test::call_service(&app, get_req(uri).to_request()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{uri}");
+    }
+    let res = test::call_service(
+        &app,
+        get_req("/fragment/basket-preview?symbol=SOLUSDC").to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let posts = [
+        "/baskets".to_string(),
+        "/baskets/new".to_string(),
+        format!("/baskets/{}/edit", book.a),
+        format!("/baskets/{}/config", book.a),
+    ];
+    for uri in &posts {
+        let res = test::call_service(
+            &app,
+            post_req(uri).set_form([("symbol", "SOLUSDC")]).to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{uri}");
+    }
+    let cookie = login(&app).await;
+    let (_, html) = get(&app, &cookie, "/baskets/new").await;
+    let mut form = form_fields(&html);
+    set(&mut form, "key", &"e".repeat(32));
+    for uri in &posts {
+        let mut forged = form.clone();
+        set(&mut forged, "_token", "forged");
+        let res = post(&app, &cookie, uri, &forged).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{uri}: token");
+        let res = test::call_service(
+            &app,
+            post_req(uri)
+                .insert_header((header::COOKIE, cookie.clone()))
+                .insert_header((header::ORIGIN, "http://evil.example"))
+                .set_form(&form)
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{uri}: origin");
+    }
+    assert!(commands(&db).is_empty());
+}
