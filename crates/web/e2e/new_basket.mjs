@@ -2,8 +2,9 @@
 // crates/web/tests/e2e.rs). Laptop: the live preview appears (rules assumed:
 // no basket has traded the symbol), a refused config shows its error next
 // to the field (as typed, then after a submit), a budget above the balance
-// comes back failed with the daemon's reason, and a valid basket is created
-// and opens from the progress page. Phone (390 px): the form, the preview,
+// comes back failed with the daemon's reason, a valid basket is created and
+// opens from the progress page, and once paused its config is edited from
+// its page. Phone (390 px): the form, the preview,
 // the dashboard, the command list and the basket page do not overflow the
 // screen sideways. Screenshots go to SHOT_DIR.
 //
@@ -130,6 +131,23 @@ try {
     const title = await page.textContent("h1");
     if (!title.includes("SOLUSDC")) fail("basket page: " + title);
     await page.screenshot({ path: `${shots}/nb-laptop-basket.png`, fullPage: true });
+    const basketUrl = page.url();
+
+    // Edit config: pause first (the form says so until then), then change
+    // the take-profit; the worker validates and records it.
+    await Promise.all([page.waitForURL(/\/commands\?key=/), page.click("form[action='/trading/pause'] button")]);
+    await waitFinished(page);
+    await page.goto(basketUrl);
+    await Promise.all([page.waitForURL(/\/edit$/), page.click("#edit-config")]);
+    if ((await page.locator("#not-editable").count()) !== 0) fail("a paused basket is said not editable");
+    await page.fill("input[name=tp_start_pct]", "0.015");
+    await waitPreview(page, "1.50%");
+    await page.screenshot({ path: `${shots}/nb-laptop-edit.png`, fullPage: true });
+    await Promise.all([page.waitForURL(/\/commands\?key=/), page.click("#submit-basket")]);
+    await waitFinished(page);
+    const edited = await page.textContent("#cmds");
+    if (!edited.includes("done") || !edited.includes("config changed: tp_start_pct")) fail("not edited: " + edited);
+    await page.screenshot({ path: `${shots}/nb-laptop-edited.png`, fullPage: true });
     await page.goto(base + "/commands");
     await page.screenshot({ path: `${shots}/nb-laptop-commands.png`, fullPage: true });
     await ctx.close();

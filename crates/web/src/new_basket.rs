@@ -1115,7 +1115,12 @@ fn page_response(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let mut ctx = base_ctx(state, s, st);
-    ctx.insert("page", "new_basket");
+    // The menu marks "New basket" for the new form only.
+    let page = match mode {
+        Mode::New => "new_basket",
+        Mode::Edit(_) => "edit_config",
+    };
+    ctx.insert("page", page);
     ctx.insert("groups", &groups_view(a));
     ctx.insert("values", &a.values);
     ctx.insert("presets", PRESETS);

@@ -1,6 +1,7 @@
 //! End-to-end in headless Chromium: log in, open the close-all modal,
-//! confirm, see the basket go to `closing`. A stand-in daemon (through the
-//! store, like `bot-daemon` does) runs the commands. Skips with a message when
+//! confirm, see the basket go to `closing` (a stand-in daemon, through the
+//! store, runs the commands); and the "New basket" form with the real
+//! worker's command handling behind it (`new_basket_in_a_real_browser`). Skips with a message when
 //! Chromium, node or `crates/web/e2e/node_modules` (`npm ci --prefix crates/web/e2e`)
 //! is missing — except under CI (`CI` set), where `.ci/run` installs them and a
 //! missing one is a failure, so the browser test cannot be skipped silently.
@@ -162,8 +163,9 @@ fn skip_named(test: &str, why: &str) {
 /// and after a submit), a budget the daemon refuses comes back `failed` with
 /// the reason, and a valid basket is created by the worker's command
 /// handling against exchange-sim (validated against its live rules and free
-/// balance) and opens from the progress page. Screenshots at phone and
-/// laptop widths (`E2E_SHOT_DIR`).
+/// balance) and opens from the progress page; once paused, its config is
+/// edited from its page (an `edit_config` command the worker runs).
+/// Screenshots at phone and laptop widths (`E2E_SHOT_DIR`).
 #[test]
 fn new_basket_in_a_real_browser() {
     const TEST: &str = "new_basket_in_a_real_browser";
@@ -269,7 +271,19 @@ fn new_basket_in_a_real_browser() {
     let b = &all[0];
     assert_eq!(b.symbol, "SOLUSDC");
     assert_eq!(b.anchor_price, "150".parse().expect("anchor"));
-    assert_eq!(b.config().expect("config").k_next, 3);
+    let config = b.config().expect("config");
+    assert_eq!(config.k_next, 3);
+    // Edited from the browser once paused.
+    assert_eq!(config.tp_start_pct, "0.015".parse().expect("tp"));
+    assert_eq!(b.status, grid_core::BasketStatus::Paused);
+    let edit = store::commands::recent(&mut c, 50)
+        .expect("commands")
+        .into_iter()
+        .find(|r| r.kind == store::CommandKind::EditConfig)
+        .expect("the edit_config command");
+    assert!(store::events::by_command(&mut c, "config_changed", edit.id)
+        .expect("events")
+        .is_some());
     let cmds = store::commands::recent(&mut c, 50).expect("commands");
     let failed: Vec<_> = cmds
         .iter()
