@@ -215,6 +215,102 @@ pub trait Ledger {
         command: i64,
         successor: Successor<'_>,
     ) -> Result<BasketRow, store::Error>;
+    /// Replaces a paused basket's config and budget
+    /// ([`store::baskets::update_config`]) and writes the `config_changed`
+    /// event naming `command` ([`config_changed_event`]), in one commit.
+    fn edit_config_for_command(
+        &mut self,
+        writer: Writer<'_>,
+        basket: i64,
+        command: i64,
+        config: &GridConfig,
+        change: &ConfigChange,
+    ) -> Result<BasketRow, store::Error>;
+}
+
+/// What an `edit_config` command changes: the top-level config fields whose
+/// value differs, with their stored and new values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigChange {
+    /// The fields that differ, sorted by name.
+    pub changed: Vec<String>,
+    /// Their stored values.
+    pub before: serde_json::Map<String, Value>,
+    /// Their new values.
+    pub after: serde_json::Map<String, Value>,
+}
+
+impl ConfigChange {
+    /// The fields of `new` that differ from `old` (both as the config
+    /// serializes; decimals compared by value, so `0.05` equals `0.050`).
+    pub fn between(old: &Value, new: &Value) -> ConfigChange {
+        let mut change = ConfigChange {
+            changed: Vec::new(),
+            before: serde_json::Map::new(),
+            after: serde_json::Map::new(),
+        };
+        let empty = serde_json::Map::new();
+        let old = old.as_object().unwrap_or(&empty);
+        if let Some(new) = new.as_object() {
+            for (k, v) in new {
+                let was = old.get(k).unwrap_or(&Value::Null);
+                if !same_value(was, v) {
+                    change.changed.push(k.clone());
+                    change.before.insert(k.clone(), was.clone());
+                    change.after.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        change.changed.sort();
+        change
+    }
+
+    /// Nothing differs.
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty()
+    }
+}
+
+/// Equal JSON values, decimal strings compared by value.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => {
+            x == y
+                || matches!(
+                    (x.parse::<Decimal>(), y.parse::<Decimal>()),
+                    (Ok(p), Ok(q)) if p == q
+                )
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The `config_changed` event an `edit_config` command writes with the
+/// change (its data names the command, the fields, their old and new values).
+pub fn config_changed_event(basket: i64, command: i64, change: &ConfigChange) -> NewEvent {
+    NewEvent::new(
+        Some(basket),
+        EventLevel::Info,
+        "config_changed",
+        format!(
+            "Config changed by command {command}: {}",
+            change.changed.join(", ")
+        ),
+    )
+    .with_data(Some(json!({
+        "command": command,
+        "changed": change.changed,
+        "before": change.before,
+        "after": change.after,
+    })))
 }
 
 /// The `created` event a `create_basket` command writes with its basket.
@@ -516,6 +612,21 @@ impl Ledger for PgConnection {
                 &reanchored_event(basket, &nb, successor.anchor, command),
             )?;
             Ok(nb)
+        })
+    }
+
+    fn edit_config_for_command(
+        &mut self,
+        writer: Writer<'_>,
+        basket: i64,
+        command: i64,
+        config: &GridConfig,
+        change: &ConfigChange,
+    ) -> Result<BasketRow, store::Error> {
+        self.transaction(|conn| {
+            let row = store::baskets::update_config(conn, writer, basket, config)?;
+            store::events::insert(conn, &config_changed_event(basket, command, change))?;
+            Ok(row)
         })
     }
 }

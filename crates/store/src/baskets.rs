@@ -514,3 +514,77 @@ pub fn update_rules(
             .get_result(conn)?)
     })
 }
+
+/// Replaces a `paused` basket's config (the `edit_config` command) and its
+/// `budget_quote` (strategy.md §3: the budget follows the config). Leased
+/// write; the caller has validated the config against the symbol's rules,
+/// the anchor and the basket's fills. The symbol never changes.
+///
+/// # Errors
+/// [`Error::LeaseLost`]; [`Error::NotFound`]; [`Error::Invalid`] when the
+/// basket is not `paused` or the config names another symbol; [`Error::Config`]
+/// when the config fails its own rules — nothing is written then.
+pub fn update_config(
+    conn: &mut PgConnection,
+    writer: Writer<'_>,
+    id: i64,
+    config: &GridConfig,
+) -> Result<BasketRow, Error> {
+    config.validate_self()?;
+    let budget = config.budget();
+    check("budget", budget, Col::Exchange)?;
+    let config_json = serde_json::to_value(config)
+        .map_err(|e| Error::invalid("config", format!("cannot serialize: {e}")))?;
+    conn.transaction(|conn| {
+        let row = lock_basket(conn, writer, id)?;
+        check_editable(&row, config)?;
+        Ok(diesel::update(baskets::table.find(id))
+            .set((
+                baskets::config.eq(config_json),
+                baskets::budget_quote.eq(budget),
+                baskets::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(BasketRow::as_returning())
+            .get_result(conn)?)
+    })
+}
+
+/// Whether `row` may take `config` ([`update_config`]): paused, same symbol.
+///
+/// # Errors
+/// [`Error::Invalid`] saying why not.
+pub fn check_editable(row: &BasketRow, config: &GridConfig) -> Result<(), Error> {
+    if row.status != BasketStatus::Paused {
+        return Err(Error::invalid(
+            "status",
+            format!(
+                "basket {} is {}; only a paused basket's config can be changed (pause it first)",
+                row.id, row.status
+            ),
+        ));
+    }
+    if config.symbol != row.symbol {
+        return Err(Error::invalid(
+            "symbol",
+            format!(
+                "basket {} trades {}; a basket keeps its symbol (create a new basket for {})",
+                row.id, row.symbol, config.symbol
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The newest basket of `symbol`, whatever its status (`idx_baskets_symbol`):
+/// its `rules` are the newest the database knows for the symbol.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn latest_of_symbol(conn: &mut PgConnection, symbol: &str) -> Result<Option<BasketRow>, Error> {
+    Ok(baskets::table
+        .filter(baskets::symbol.eq(symbol))
+        .select(BasketRow::as_select())
+        .order(baskets::id.desc())
+        .first(conn)
+        .optional()?)
+}

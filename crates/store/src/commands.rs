@@ -398,6 +398,40 @@ pub fn any_pending(conn: &mut PgConnection) -> Result<bool, Error> {
     .get_result(conn)?)
 }
 
+/// One page of every command, newest first (`created_at DESC, id DESC`,
+/// `idx_commands_recent`), after `before`; `limit` is clamped to
+/// 1..=[`crate::MAX_PAGE`]. The dashboard's `/commands` list.
+///
+/// # Errors
+/// [`Error::Query`].
+pub fn page(
+    conn: &mut PgConnection,
+    before: Option<crate::Cursor>,
+    limit: i64,
+) -> Result<crate::Page<CommandRow>, Error> {
+    let limit = crate::page_limit(limit);
+    let mut q = commands::table.select(CommandRow::as_select()).into_boxed();
+    if let Some(c) = before {
+        q = q.filter(crate::orders::keyset_before(c));
+    }
+    let mut rows: Vec<CommandRow> = q
+        .order((commands::created_at.desc(), commands::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?;
+    let keep = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > keep;
+    rows.truncate(keep);
+    let next = if more {
+        rows.last().map(|r| crate::Cursor {
+            at: r.created_at,
+            id: r.id,
+        })
+    } else {
+        None
+    };
+    Ok(crate::Page { rows, next })
+}
+
 /// Commands not finished yet (pending or running), oldest first.
 ///
 /// # Errors
@@ -456,6 +490,8 @@ pub enum Payload {
     Reanchor(ReanchorPayload),
     /// `create_basket`.
     CreateBasket(CreateBasketPayload),
+    /// `edit_config`.
+    EditConfig(EditConfigPayload),
 }
 
 /// Who asked (`web`, `cli`); informative only.
@@ -520,6 +556,21 @@ pub struct CreateBasketPayload {
     pub config: Option<serde_json::Map<String, Value>>,
 }
 
+/// `edit_config`: fields of the strategy config (strategy.md §2) that
+/// replace the basket's own; the basket must be `paused`. The worker merges
+/// them over the basket's stored config and validates the result against the
+/// symbol's live rules, the basket's anchor, its fills and the free balance,
+/// exactly like `create_basket` (nothing changes when refused).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditConfigPayload {
+    /// `web`, `cli`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The fields to change (the others keep their stored value).
+    pub config: serde_json::Map<String, Value>,
+}
+
 fn new_anchor_field<'de, D>(d: D) -> Result<Option<rust_decimal::Decimal>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -572,6 +623,7 @@ impl Payload {
             Payload::CloseAll(_) => CommandKind::CloseAll,
             Payload::Reanchor(_) => CommandKind::Reanchor,
             Payload::CreateBasket(_) => CommandKind::CreateBasket,
+            Payload::EditConfig(_) => CommandKind::EditConfig,
         }
     }
 
@@ -596,6 +648,7 @@ impl Payload {
             CommandKind::CloseAll => Payload::CloseAll(read(kind, v)?),
             CommandKind::Reanchor => Payload::Reanchor(read(kind, v)?),
             CommandKind::CreateBasket => Payload::CreateBasket(read(kind, v)?),
+            CommandKind::EditConfig => Payload::EditConfig(read(kind, v)?),
         })
     }
 
@@ -611,6 +664,7 @@ impl Payload {
             Payload::CloseBasket(p) => serde_json::to_value(p),
             Payload::Reanchor(p) => serde_json::to_value(p),
             Payload::CreateBasket(p) => serde_json::to_value(p),
+            Payload::EditConfig(p) => serde_json::to_value(p),
         };
         v.map_err(|e| Error::invalid("payload", e.to_string()))
     }
@@ -652,6 +706,8 @@ pub enum CommandResult {
     Reanchor(ReanchorResult),
     /// `create_basket`: the basket created.
     CreateBasket(CreateBasketResult),
+    /// `edit_config`: the fields that changed.
+    EditConfig(EditConfigResult),
 }
 
 /// `pause`, `resume`, `close_basket`: the basket's status once the command
@@ -702,6 +758,17 @@ pub struct CreateBasketResult {
     pub anchor: Decimal,
 }
 
+/// `edit_config`: the basket and the config fields whose value changed
+/// (empty when the new config equals the stored one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditConfigResult {
+    /// The basket.
+    pub basket_id: i64,
+    /// The top-level config fields that changed, sorted by name.
+    pub changed: Vec<String>,
+}
+
 impl CommandResult {
     /// The command kind this result belongs to.
     pub fn kind(&self) -> CommandKind {
@@ -712,6 +779,7 @@ impl CommandResult {
             CommandResult::CloseAll(_) => CommandKind::CloseAll,
             CommandResult::Reanchor(_) => CommandKind::Reanchor,
             CommandResult::CreateBasket(_) => CommandKind::CreateBasket,
+            CommandResult::EditConfig(_) => CommandKind::EditConfig,
         }
     }
 
@@ -730,6 +798,7 @@ impl CommandResult {
             CommandKind::CloseAll => CommandResult::CloseAll(read(kind, v)?),
             CommandKind::Reanchor => CommandResult::Reanchor(read(kind, v)?),
             CommandKind::CreateBasket => CommandResult::CreateBasket(read(kind, v)?),
+            CommandKind::EditConfig => CommandResult::EditConfig(read(kind, v)?),
         })
     }
 
@@ -745,6 +814,7 @@ impl CommandResult {
             CommandResult::CloseAll(r) => serde_json::to_value(r),
             CommandResult::Reanchor(r) => serde_json::to_value(r),
             CommandResult::CreateBasket(r) => serde_json::to_value(r),
+            CommandResult::EditConfig(r) => serde_json::to_value(r),
         };
         v.map_err(|e| Error::invalid("result", e.to_string()))
     }
@@ -783,6 +853,15 @@ impl fmt::Display for CommandResult {
                 r.basket_id,
                 r.symbol,
                 r.anchor.normalize()
+            ),
+            CommandResult::EditConfig(r) if r.changed.is_empty() => {
+                write!(f, "basket {}: config unchanged", r.basket_id)
+            }
+            CommandResult::EditConfig(r) => write!(
+                f,
+                "basket {} config changed: {}",
+                r.basket_id,
+                r.changed.join(", ")
             ),
         }
     }

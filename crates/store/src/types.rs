@@ -147,6 +147,8 @@ store_enum!(
         Reanchor => "reanchor",
         /// Create a basket, validated like `bot-daemon basket create`.
         CreateBasket => "create_basket",
+        /// Change a paused basket's config, validated like `basket create`.
+        EditConfig => "edit_config",
     }
 );
 

@@ -32,6 +32,9 @@ try {
     await page.fill("input[name=password]", password);
     await Promise.all([page.waitForURL(base + "/"), page.click("button[type=submit]")]);
     await page.waitForSelector("#live");
+    // Nothing overflows the screen sideways (tables scroll in their boxes).
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > viewport.width) fail(`the dashboard is ${wide}px wide on a ${viewport.width}px screen`);
     await page.screenshot({ path: `${shots}/${name}-dashboard.png`, fullPage: true });
     // Viewport-sized views of each section, as a person scrolls through them.
     for (const sel of ["#status-bar", "article", "#open-orders", "figure", "#events"]) {

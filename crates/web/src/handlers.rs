@@ -22,7 +22,7 @@ use crate::auth::{self, Session};
 use crate::views::{self, BasketView};
 use crate::{limiter, AppState};
 
-type Data = web::Data<AppState>;
+pub(crate) type Data = web::Data<AppState>;
 
 /// Rows per history page.
 pub const PAGE: i64 = 50;
@@ -69,7 +69,7 @@ impl ResponseError for AppError {
     }
 }
 
-fn from_store(e: store::Error) -> AppError {
+pub(crate) fn from_store(e: store::Error) -> AppError {
     match e {
         store::Error::NotFound { .. } => AppError::NotFound(e.to_string()),
         store::Error::Conflict { .. } => AppError::Conflict(e.to_string()),
@@ -79,7 +79,7 @@ fn from_store(e: store::Error) -> AppError {
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool.
-async fn db<T, F>(state: &Data, f: F) -> Result<T, AppError>
+pub(crate) async fn db<T, F>(state: &Data, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, store::Error> + Send + 'static,
     T: Send + 'static,
@@ -93,7 +93,7 @@ where
     .map_err(|e| AppError::Db(e.to_string()))?
 }
 
-fn render(state: &Data, name: &str, ctx: &Context) -> Result<HttpResponse, AppError> {
+pub(crate) fn render(state: &Data, name: &str, ctx: &Context) -> Result<HttpResponse, AppError> {
     let html = state
         .tera
         .render(name, ctx)
@@ -103,7 +103,7 @@ fn render(state: &Data, name: &str, ctx: &Context) -> Result<HttpResponse, AppEr
         .body(html))
 }
 
-fn session(req: &HttpRequest) -> Result<Session, AppError> {
+pub(crate) fn session(req: &HttpRequest) -> Result<Session, AppError> {
     req.extensions()
         .get::<Session>()
         .cloned()
@@ -111,7 +111,7 @@ fn session(req: &HttpRequest) -> Result<Session, AppError> {
 }
 
 /// The context every page shares: CSRF token, open-mode notice, daemon status.
-fn base_ctx(state: &Data, s: &Session, status: &views::StatusView) -> Context {
+pub(crate) fn base_ctx(state: &Data, s: &Session, status: &views::StatusView) -> Context {
     let mut ctx = Context::new();
     ctx.insert("csrf", &auth::csrf_token(&state.key, &s.nonce, state.now()));
     ctx.insert("open_mode", &state.cfg.is_open());
@@ -122,7 +122,7 @@ fn base_ctx(state: &Data, s: &Session, status: &views::StatusView) -> Context {
     ctx
 }
 
-fn check_csrf(state: &Data, s: &Session, token: Option<&str>) -> Result<(), AppError> {
+pub(crate) fn check_csrf(state: &Data, s: &Session, token: Option<&str>) -> Result<(), AppError> {
     let ok = token.is_some_and(|t| auth::check_csrf(&state.key, &s.nonce, t, state.now()));
     if ok {
         Ok(())
@@ -135,7 +135,7 @@ fn check_csrf(state: &Data, s: &Session, token: Option<&str>) -> Result<(), AppE
 
 /// An idempotency key from a form: 16 to 100 characters of `[0-9A-Za-z-]`
 /// (no `LIKE` wildcard, no `:` separator).
-fn check_key(key: Option<&str>) -> Result<String, AppError> {
+pub(crate) fn check_key(key: Option<&str>) -> Result<String, AppError> {
     match key {
         Some(k)
             if (16..=100).contains(&k.len())
@@ -149,7 +149,7 @@ fn check_key(key: Option<&str>) -> Result<String, AppError> {
     }
 }
 
-fn redirect(to: &str) -> HttpResponse {
+pub(crate) fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to.to_string()))
         .finish()
@@ -527,7 +527,7 @@ pub struct HistoryQuery {
     before: Option<String>,
 }
 
-fn parse_cursor(s: &str) -> Option<Cursor> {
+pub(crate) fn parse_cursor(s: &str) -> Option<Cursor> {
     let (micros, id) = s.split_once('-')?;
     let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
     Some(Cursor {
@@ -536,11 +536,11 @@ fn parse_cursor(s: &str) -> Option<Cursor> {
     })
 }
 
-fn cursor_str(c: &Cursor) -> String {
+pub(crate) fn cursor_str(c: &Cursor) -> String {
     format!("{}-{}", c.at.timestamp_micros(), c.id)
 }
 
-fn non_empty(v: &Option<String>) -> Option<&str> {
+pub(crate) fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
@@ -896,6 +896,8 @@ pub async fn reanchor(
 #[derive(Debug, Deserialize)]
 pub struct KeyQuery {
     key: Option<String>,
+    /// `/commands` without a key: the list's page cursor.
+    before: Option<String>,
 }
 
 async fn load_commands(
@@ -940,6 +942,10 @@ pub async fn commands_page(
     q: web::Query<KeyQuery>,
 ) -> Result<HttpResponse, AppError> {
     let s = session(&req)?;
+    if q.key.is_none() {
+        // Every command, newest first.
+        return crate::command_list::page(&state, &s, non_empty(&q.before)).await;
+    }
     let key = check_key(q.key.as_deref())?;
     let (st, cmds) = load_commands(&state, key.clone()).await?;
     let mut ctx = base_ctx(&state, &s, &st);

@@ -26,12 +26,14 @@
 
 pub mod auth;
 pub mod clock;
+pub mod command_list;
 pub mod config;
 pub mod dotenv;
 pub mod fmt;
 pub mod handlers;
 pub mod hosts;
 pub mod limiter;
+pub mod new_basket;
 pub mod svg;
 pub mod views;
 
@@ -165,6 +167,9 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "history.html",
     "basket.html",
     "error.html",
+    "new_basket.html",
+    "_basket_preview.html",
+    "command_list.html",
 );
 
 /// Builds the tera instance (autoescape on: every name ends in `.html`).
@@ -191,6 +196,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(h::healthz))
         .route("/api/summary", web::get().to(h::api_summary))
         .route("/orders/history", web::get().to(h::history))
+        .route("/baskets/new", web::get().to(new_basket::new_page))
+        .route("/baskets/new", web::post().to(new_basket::new_page_post))
+        .route("/baskets", web::post().to(new_basket::create))
+        .route("/baskets/{id}/edit", web::get().to(new_basket::edit_page))
+        .route(
+            "/baskets/{id}/edit",
+            web::post().to(new_basket::edit_page_post),
+        )
+        .route("/baskets/{id}/config", web::post().to(new_basket::edit))
+        .route(
+            "/fragment/basket-preview",
+            web::get().to(new_basket::preview_fragment),
+        )
+        .route(
+            "/static/basket_form.js",
+            web::get().to(new_basket::static_js),
+        )
         .route("/baskets/{id}", web::get().to(h::basket))
         .route("/commands", web::get().to(h::commands_page))
         .route("/trading/close", web::get().to(h::close_page))

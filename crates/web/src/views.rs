@@ -491,6 +491,10 @@ pub struct CommandView {
     pub claimed_by: Option<String>,
     pub basket_status: Option<String>,
     pub basket_status_class: &'static str,
+    /// When it was written (UTC).
+    pub created: String,
+    /// The basket a `create_basket` command created.
+    pub created_basket: Option<i64>,
 }
 
 pub fn command_view(
@@ -499,6 +503,11 @@ pub fn command_view(
     basket_status: Option<&str>,
 ) -> CommandView {
     let status = c.status.as_str();
+    let outcome = c.outcome();
+    let created_basket = match &outcome {
+        Ok(Some(store::commands::CommandResult::CreateBasket(r))) => Some(r.basket_id),
+        _ => None,
+    };
     CommandView {
         id: c.id,
         kind: c.kind.as_str().replace('_', " "),
@@ -508,7 +517,7 @@ pub fn command_view(
         finished: matches!(status, "done" | "failed"),
         error: c.error.clone(),
         // Typed; a result an older version wrote is shown as stored.
-        result: match c.outcome() {
+        result: match outcome {
             Ok(r) => r.map(|r| r.to_string()),
             Err(_) => c.result.as_ref().map(Value::to_string),
         },
@@ -516,6 +525,8 @@ pub fn command_view(
         claimed_by: c.claimed_by.clone(),
         basket_status: basket_status.map(str::to_string),
         basket_status_class: basket_status.map_or("", fmt::basket_status_class),
+        created: fmt::time(c.created_at),
+        created_basket,
     }
 }
 

@@ -197,6 +197,61 @@ pub fn validate_new<E: Exchange>(
     })
 }
 
+/// Everything an `edit_config` command checks before it writes, as
+/// [`validate_new`] does for a new basket: `fields` over the basket's stored
+/// config, against the symbol's live rules, at the basket's anchor, its
+/// clientOrderIds, and — when the budget grows — its unspent part against
+/// the free balance. Writes nothing. (The plan on the basket's fills is
+/// checked by the worker, which has its open orders.)
+///
+/// # Errors
+/// [`DaemonError::Config`] naming the field (`symbol` when it names another
+/// symbol); [`DaemonError::Invalid`] for a budget above the free balance;
+/// [`DaemonError::Exchange`].
+pub fn validate_edit<E: Exchange>(
+    ex: &E,
+    basket: &store::baskets::BasketRow,
+    fields: &serde_json::Map<String, Value>,
+) -> Result<(GridConfig, SymbolRules), DaemonError> {
+    if let Some(sym) = fields.get("symbol") {
+        let same = sym
+            .as_str()
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case(&basket.symbol));
+        if !same {
+            return Err(grid_core::ConfigError::new(
+                "symbol",
+                format!(
+                    "basket {} trades {}; a basket keeps its symbol (create a new basket instead)",
+                    basket.id, basket.symbol
+                ),
+            )
+            .into());
+        }
+    }
+    let mut merged = match &basket.config {
+        Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    merged.extend(fields.clone());
+    merged.insert("symbol".into(), Value::String(basket.symbol.clone()));
+    let config = GridConfig::from_json(&Value::Object(merged))?;
+    let rules = ex.symbol_rules(&basket.symbol)?.validate()?;
+    config.validate_at_anchor(&rules, basket.anchor_price)?;
+    config.check_client_order_ids(basket.id)?;
+    let budget = config.budget();
+    if budget > basket.budget_quote {
+        let unspent = budget - basket.bought_quote;
+        let free = ex.account()?.free(&rules.quote_asset);
+        if unspent > free {
+            return Err(DaemonError::Invalid(format!(
+                "the budget {budget} {q} leaves {unspent} {q} to spend, above the free balance {free} {q}",
+                q = rules.quote_asset
+            )));
+        }
+    }
+    Ok((config, rules))
+}
+
 /// One line per basket.
 pub fn list_text(rows: &[store::baskets::BasketRow]) -> String {
     let mut out = String::from("id\tsymbol\tstatus\tanchor\tposition\trealized\tworker\n");
@@ -301,6 +356,10 @@ pub fn queue(
                 "create_basket is queued with a symbol: use `bot-daemon basket create`".into(),
             ))
         }
+        CommandKind::EditConfig => return Err(DaemonError::Invalid(
+            "edit_config is queued with the fields to change: use the dashboard's \"Edit config\""
+                .into(),
+        )),
     };
     let cmd = NewCommand::new(&payload, basket_id, key)?;
     let (row, _) = store::commands::insert(conn, &cmd)?;

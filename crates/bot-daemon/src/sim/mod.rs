@@ -24,3 +24,6 @@ pub use mem_ledger::MemLedger;
 #[cfg(test)]
 #[path = "tests/commands.rs"]
 mod command_tests;
+#[cfg(test)]
+#[path = "tests/edit_config.rs"]
+mod edit_config_tests;

@@ -1,5 +1,5 @@
 //! Operator commands (pause, resume, close, close-all, reanchor, create
-//! basket), claimed from the [`Ledger`] (PostgreSQL in production, the
+//! basket, edit a paused basket's config), claimed from the [`Ledger`] (PostgreSQL in production, the
 //! simulation harness's memory ledger in tests) and run by the worker that
 //! holds the basket (or by any worker when no lease is needed). A command
 //! run twice does its work once: each records an event its second run finds.
@@ -11,7 +11,8 @@ use serde_json::Value;
 use store::baskets::BasketRow;
 use store::commands::{
     CloseAllResult, ClosePayload, CommandResult, CommandRow, CreateBasketPayload,
-    CreateBasketResult, NewCommand, Payload, ReanchorResult, StatusResult,
+    CreateBasketResult, EditConfigPayload, EditConfigResult, NewCommand, Payload, ReanchorResult,
+    StatusResult,
 };
 use store::events::NewEvent;
 use store::{EventLevel, Writer};
@@ -19,7 +20,7 @@ use store::{EventLevel, Writer};
 use super::convert::full_of;
 use super::Worker;
 use crate::error::DaemonError;
-use crate::ledger::{Ledger, Successor};
+use crate::ledger::{ConfigChange, Ledger, Successor};
 
 impl<E: Exchange> Worker<E> {
     pub(super) fn run_commands(
@@ -194,6 +195,11 @@ impl<E: Exchange> Worker<E> {
             Payload::CreateBasket(p) => self
                 .create_basket_command(conn, c.id, &p)
                 .map(CommandResult::CreateBasket),
+            Payload::EditConfig(p) => {
+                let b = basket(conn)?;
+                self.edit_config_command(conn, b, c.id, &p)
+                    .map(CommandResult::EditConfig)
+            }
         }
     }
 
@@ -205,49 +211,141 @@ impl<E: Exchange> Worker<E> {
             basket_id: b.id,
             reason: e.to_string(),
         };
-        let busy_or_still = |e: binance_rest::Error| {
-            if e.is_retryable() {
-                exchange_failed(format!("basket {}: no answer to check it", b.id), e)
-            } else {
-                still(&e)
-            }
+        let (config, rules) = match (b.config(), b.rules()) {
+            (Ok(c), Ok(r)) => (c, r),
+            (Err(e), _) | (_, Err(e)) => return Err(still(&e)),
         };
+        self.plans_as_active(conn, b, &config, &rules)
+            .map_err(|u| match u {
+                Unplannable::Exchange(e) if e.is_retryable() => {
+                    exchange_failed(format!("basket {}: no answer to check it", b.id), e)
+                }
+                Unplannable::Exchange(e) => still(&e),
+                Unplannable::Plan(why) => still(&why),
+            })
+    }
+
+    /// Whether the basket, `active` with this config and these rules, plans
+    /// without error from its fills and its open orders at the last price
+    /// (both read from the exchange now).
+    fn plans_as_active(
+        &self,
+        conn: &mut impl Ledger,
+        b: &BasketRow,
+        config: &grid_core::GridConfig,
+        rules: &grid_core::SymbolRules,
+    ) -> Result<(), Unplannable> {
         let prices = self
             .exchange
             .ticker_prices(std::slice::from_ref(&b.symbol))
-            .map_err(busy_or_still)?;
+            .map_err(Unplannable::Exchange)?;
         let last = prices
             .get(&b.symbol)
             .copied()
             .filter(|p| *p > Decimal::ZERO)
-            .ok_or_else(|| still(&format!("no last price for {}", b.symbol)))?;
+            .ok_or_else(|| Unplannable::Plan(format!("no last price for {}", b.symbol)))?;
         let open = self
             .exchange
             .open_orders(Some(&b.symbol))
-            .map_err(busy_or_still)?;
+            .map_err(Unplannable::Exchange)?;
         let prefix = basket_prefix(&b.symbol, b.id);
         let open: Vec<ExchangeOrder> = open
             .into_iter()
             .filter(|o| o.client_order_id.starts_with(&prefix))
             .collect();
-        let (config, rules) = match (b.config(), b.rules()) {
-            (Ok(c), Ok(r)) => (c, r),
-            (Err(e), _) | (_, Err(e)) => return Err(still(&e)),
-        };
         let mut active = b.clone();
         active.status = BasketStatus::Active;
         let input = super::plan_input(
             conn,
             self.clock.now_ms(),
             &active,
-            &config,
-            &rules,
+            config,
+            rules,
             &open,
             last,
         )
-        .map_err(|e| still(&e))?;
-        grid_core::plan(&input).map_err(|e| still(&e))?;
+        .map_err(|e| Unplannable::Plan(e.to_string()))?;
+        grid_core::plan(&input).map_err(|e| Unplannable::Plan(e.to_string()))?;
         Ok(())
+    }
+
+    /// `edit_config` ([`EditConfigPayload`]) of a `paused` basket: the fields
+    /// over its stored config, validated like `create_basket` (the symbol's
+    /// live rules, the anchor, the ids, a larger budget against the free
+    /// balance) and planned as `active` from its fills and open orders (what
+    /// `resume` will do); then the config, the budget and a `config_changed`
+    /// event in one commit. Refused with the reason, nothing changed,
+    /// otherwise.
+    fn edit_config_command(
+        &mut self,
+        conn: &mut impl Ledger,
+        b: BasketRow,
+        cmd: i64,
+        payload: &EditConfigPayload,
+    ) -> Result<EditConfigResult, CommandError> {
+        let id = b.id;
+        if let Some(done) = conn.command_event("config_changed", cmd)? {
+            // Run a second time: the first run changed it.
+            let changed = done
+                .data
+                .as_ref()
+                .and_then(|d| d.get("changed"))
+                .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
+                .ok_or_else(|| {
+                    refused(format!(
+                        "basket {id}: the config_changed event of command {cmd} does not list the fields"
+                    ))
+                })?;
+            return Ok(EditConfigResult {
+                basket_id: id,
+                changed,
+            });
+        }
+        if b.status != BasketStatus::Paused {
+            return Err(CommandError::Status {
+                basket_id: id,
+                status: b.status,
+                allowed: "only a paused basket's config can be changed (pause it first)",
+            });
+        }
+        let (config, rules) =
+            crate::cli::basket::validate_edit(&self.exchange, &b, &payload.config)?;
+        self.plans_as_active(conn, &b, &config, &rules)
+            .map_err(|u| match u {
+                Unplannable::Exchange(e) => {
+                    exchange_failed(format!("basket {id}: no answer to check the new config"), e)
+                }
+                Unplannable::Plan(why) => refused(format!(
+                    "basket {id}: the new config cannot trade this basket's fills and orders: {why}"
+                )),
+            })?;
+        let new_json = serde_json::to_value(&config).map_err(|e| {
+            refused(format!(
+                "basket {id}: the new config cannot be written: {e}"
+            ))
+        })?;
+        let change = ConfigChange::between(&b.config, &new_json);
+        if change.is_empty() {
+            return Ok(EditConfigResult {
+                basket_id: id,
+                changed: Vec::new(),
+            });
+        }
+        conn.edit_config_for_command(
+            Writer::Command(&self.cfg.worker_id),
+            id,
+            cmd,
+            &config,
+            &change,
+        )?;
+        log::info!(
+            "Config changed by command basket={id} fields={} command={cmd}",
+            change.changed.join(",")
+        );
+        Ok(EditConfigResult {
+            basket_id: id,
+            changed: change.changed,
+        })
     }
 
     /// Whether an ended basket still holds a position worth selling at the
@@ -457,6 +555,14 @@ impl<E: Exchange> Worker<E> {
             .copied()
             .ok_or_else(|| refused(format!("no last price for {symbol}")))
     }
+}
+
+/// Why a basket cannot be planned as `active` ([`Worker::plans_as_active`]).
+enum Unplannable {
+    /// The exchange did not answer (the price or the open orders).
+    Exchange(binance_rest::Error),
+    /// The plan (or its input) was refused, with the reason.
+    Plan(String),
 }
 
 fn refused(why: String) -> CommandError {

@@ -12,11 +12,14 @@ use serde_json::Value;
 use store::baskets::BasketRow;
 use store::commands::{CommandResult, CommandRow, NewCommand, Payload};
 use store::events::EventRow;
+use store::money::{check, Col};
 use store::{CommandStatus, Error, Writer};
 
-use super::tables::{invalid, plus_ms, Db};
+use super::tables::{invalid, plus_ms, scaled_basket, Db};
 use super::OrderRowStatus;
-use crate::ledger::{created_event, reanchored_event, Successor};
+use crate::ledger::{
+    config_changed_event, created_event, reanchored_event, ConfigChange, Successor,
+};
 
 impl Db {
     /// `commands::insert`: the command, or the one already written with
@@ -254,5 +257,32 @@ impl Db {
         self.baskets.insert(nb.id, nb.clone());
         self.push_event(row);
         Ok(nb)
+    }
+
+    /// `baskets::update_config` and the `config_changed` event, in one commit.
+    pub(super) fn edit_config_for_command(
+        &mut self,
+        writer: Writer<'_>,
+        basket: i64,
+        command: i64,
+        config: &GridConfig,
+        change: &ConfigChange,
+    ) -> Result<BasketRow, Error> {
+        config.validate_self()?;
+        let budget = config.budget();
+        check("budget", budget, Col::Exchange)?;
+        let config_json = serde_json::to_value(config)
+            .map_err(|e| invalid("config", format!("cannot serialize: {e}")))?;
+        let mut row = self.lock_basket(writer, basket)?;
+        store::baskets::check_editable(&row, config)?;
+        let event = config_changed_event(basket, command, change);
+        let event_row = self.event_row(&event, event.data.clone())?;
+        row.config = config_json;
+        row.budget_quote = budget;
+        row.updated_at = self.now();
+        let row = scaled_basket(row);
+        self.baskets.insert(basket, row.clone());
+        self.push_event(event_row);
+        Ok(row)
     }
 }

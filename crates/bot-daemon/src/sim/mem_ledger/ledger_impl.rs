@@ -16,7 +16,7 @@ use store::orders::{ExchangeState, OrderRow};
 use store::Writer;
 
 use super::{ExchangeReport, MemLedger, NewOrderRow};
-use crate::ledger::{Ledger, Successor};
+use crate::ledger::{ConfigChange, Ledger, Successor};
 
 impl Ledger for MemLedger {
     fn fair_share(&mut self, alive_within_ms: i64) -> Result<i64, store::Error> {
@@ -251,5 +251,16 @@ impl Ledger for MemLedger {
         successor: Successor<'_>,
     ) -> Result<BasketRow, store::Error> {
         self.write(|db| db.reanchor_for_command(writer, basket, command, successor))
+    }
+
+    fn edit_config_for_command(
+        &mut self,
+        writer: Writer<'_>,
+        basket: i64,
+        command: i64,
+        config: &GridConfig,
+        change: &ConfigChange,
+    ) -> Result<BasketRow, store::Error> {
+        self.write(|db| db.edit_config_for_command(writer, basket, command, config, change))
     }
 }
