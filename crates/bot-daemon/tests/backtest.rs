@@ -230,11 +230,21 @@ fn the_accounts_add_up_on_generated_candles() {
 
 #[test]
 fn skipping_quiet_cycles_gives_the_same_orders_and_fills_as_running_every_cycle() {
-    for (file, symbol, to) in [
-        ("BTCUSDT-5m-2023-01.csv", "BTCUSDT", 1_673_136_000_000i64), // five days
-        ("ALTBTC-1m-2017-11.csv", "ALTBTC", 1_509_900_000_000),
+    for (file, symbol, to, cycle) in [
+        (
+            "BTCUSDT-5m-2023-01.csv",
+            "BTCUSDT",
+            1_673_136_000_000i64,
+            60,
+        ), // five days
+        // Twelve days, one cycle per candle: the TRAIL fills on a candle's
+        // last point and the next candle is quiet (the fill must still end
+        // the quiet).
+        ("BTCUSDT-5m-2023-01.csv", "BTCUSDT", 1_673_654_400_000, 300),
+        ("ALTBTC-1m-2017-11.csv", "ALTBTC", 1_509_900_000_000, 60),
     ] {
         let mut o = options(file, symbol);
+        o.cycle_seconds = cycle;
         if symbol == "ALTBTC" {
             o.config = Some(json!({
                 "levels_pct": ["0.005", "0.01", "0.015", "0.02", "0.025", "0.03"],

@@ -289,12 +289,14 @@ impl<L: Books, E: Exchange> Drive<L, E> {
         Ok(())
     }
 
-    /// Moves the engine's price; a price out of the quiet band ends it.
+    /// Moves the engine's price; a trade, or a price out of the quiet
+    /// band, ends the quiet.
     fn set_price(&mut self, t: i64, p: Decimal) -> Result<(), DaemonError> {
-        lock(&self.engine)
+        let traded = !lock(&self.engine)
             .set_price(&self.symbol, p)
-            .map_err(|e| DaemonError::Sim(format!("price {p} at {t}: {}", e.msg)))?;
-        if self.quiet.as_ref().is_some_and(|q| !q.band.contains(p)) {
+            .map_err(|e| DaemonError::Sim(format!("price {p} at {t}: {}", e.msg)))?
+            .is_empty();
+        if traded || self.quiet.as_ref().is_some_and(|q| !q.band.contains(p)) {
             self.quiet = None;
         }
         Ok(())

@@ -280,6 +280,7 @@ impl Db {
         row.config = config_json;
         row.budget_quote = budget;
         row.updated_at = self.now();
+        self.setting_writes += 1;
         let row = scaled_basket(row);
         self.baskets.insert(basket, row.clone());
         self.push_event(event_row);
