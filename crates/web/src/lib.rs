@@ -12,7 +12,9 @@
 //! - Every page and action needs a session (`/login`, `/healthz` and
 //!   `/static/*` excepted): pages redirect to the login, everything else is
 //!   401. A session is a cookie signed with the session key (`auth`) whose
-//!   nonce is not revoked in the database.
+//!   nonce is not revoked in the database. `/metrics` is 401 too, and
+//!   also takes `Authorization: Bearer WEB_METRICS_TOKEN` instead of a
+//!   session ([`metrics`]).
 //! - Without a password (loopback only), nothing but `/healthz` and the
 //!   static files is served while any worker reports `production`: 403 with
 //!   a page saying to set `DASHBOARD_PASSWORD`.
@@ -32,6 +34,7 @@ pub mod fmt;
 pub mod handlers;
 pub mod hosts;
 pub mod limiter;
+pub mod metrics;
 pub mod svg;
 pub mod views;
 
@@ -190,6 +193,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(h::logout))
         .route("/healthz", web::get().to(h::healthz))
         .route("/api/summary", web::get().to(h::api_summary))
+        .route(metrics::PATH, web::get().to(metrics::metrics))
         .route("/orders/history", web::get().to(h::history))
         .route("/baskets/{id}", web::get().to(h::basket))
         .route("/commands", web::get().to(h::commands_page))
@@ -214,6 +218,7 @@ fn is_probe(path: &str) -> bool {
 
 fn is_page(req: &ServiceRequest) -> bool {
     req.method() == Method::GET
+        && req.path() != metrics::PATH
         && !req.path().starts_with("/api/")
         && !req.path().starts_with("/fragment/")
 }
@@ -376,6 +381,11 @@ async fn check(req: &ServiceRequest, state: &web::Data<AppState>) -> Option<Http
     }
     if path.starts_with("/static/") {
         return None;
+    }
+    match metrics::bearer(req, state) {
+        metrics::Bearer::Absent => {}
+        metrics::Bearer::Valid => return None,
+        metrics::Bearer::Refused(answer) => return Some(answer),
     }
     let now = state.now();
     let session = req
