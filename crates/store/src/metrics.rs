@@ -214,13 +214,17 @@ pub fn listed_statuses() -> Vec<&'static str> {
         .collect()
 }
 
-/// Reads one scrape, in one read-only transaction (one consistent view).
+/// Reads one scrape in one read-only, repeatable-read transaction (every
+/// figure from the same snapshot).
 ///
 /// # Errors
 /// [`Error::Query`]; [`Error::Corrupt`] for a worker's metrics that do not
 /// parse.
 pub fn scrape(conn: &mut PgConnection) -> Result<Scrape, Error> {
-    conn.build_transaction().read_only().run(|conn| {
+    conn.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(|conn| {
         let statuses = listed_statuses();
         let baskets = diesel::sql_query(
             "SELECT b.id, b.symbol, b.quote_asset, b.status, b.pos, b.cost, b.realized, b.fees, \

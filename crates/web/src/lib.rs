@@ -15,9 +15,10 @@
 //!   nonce is not revoked in the database. `/metrics` is 401 too, and
 //!   also takes `Authorization: Bearer WEB_METRICS_TOKEN` instead of a
 //!   session ([`metrics`]).
-//! - Without a password (loopback only), nothing but `/healthz` and the
-//!   static files is served while any worker reports `production`: 403 with
-//!   a page saying to set `DASHBOARD_PASSWORD`.
+//! - Without a password (loopback only), nothing but `/healthz`, the
+//!   static files and `/metrics` to its bearer token is served while any
+//!   worker reports `production`: 403 with a page saying to set
+//!   `DASHBOARD_PASSWORD`.
 //! - Every POST carries a valid CSRF token bound to the session (403
 //!   otherwise) and, when the browser sends one, an `Origin` naming an
 //!   allowed host and no cross-site `Sec-Fetch-Site` (403 otherwise).

@@ -327,6 +327,21 @@ async fn without_web_metrics_token_only_a_session_works() {
     assert_eq!(status, StatusCode::OK);
 }
 
+#[actix_web::test]
+async fn the_token_still_works_when_a_password_less_dashboard_closes_for_production() {
+    let db = TestDb::new();
+    heartbeat(&db, "production", None);
+    let app = svc!(state_with(&db, None, &[("WEB_METRICS_TOKEN", TOKEN)]));
+    let (status, _) = scrape(&app, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the dashboard is closed");
+    let (status, body) = scrape(&app, &[bearer(TOKEN)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("gridbot_worker_info{worker=\"worker-1\",mode=\"production\"} 1"),
+        "{body}"
+    );
+}
+
 #[test]
 fn a_weak_metrics_token_is_refused_at_start_without_showing_it() {
     for bad in ["short-token", "metrics token with spaces 0123456789abcdef"] {
