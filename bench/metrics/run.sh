@@ -81,5 +81,20 @@ echo "== GET /metrics, $n sequential scrapes (curl time_total, ms)"
 echo "p50 $(at "$p50")   p99 $(at "$p99")   max $(at "$n")"
 
 echo
+echo "== the scrape's queries alone (EXPLAIN ANALYZE execution time)"
+listed="('active','paused','stopping','closing','error')"
+explain() {
+  printf '%-34s' "$1"
+  psql -d "$db" -t -A -c "EXPLAIN ANALYZE $2" | sed -n 's/^Execution Time: //p'
+}
+explain "listed baskets + last prices" "SELECT b.id, b.symbol, b.pos, b.cost, b.realized, b.fees, b.fills_count, p.price FROM baskets b LEFT JOIN market_prices p ON p.symbol = b.symbol WHERE b.status IN $listed ORDER BY b.id DESC LIMIT 500"
+explain "their open orders by role" "SELECT basket_id, role, count(*) FROM orders WHERE basket_id IN (SELECT id FROM baskets WHERE status IN $listed) AND status IN ('PENDING_NEW','NEW','PARTIALLY_FILLED','PENDING_CANCEL','UNKNOWN') GROUP BY 1, 2"
+explain "listed baskets per status" "SELECT status, count(*) FROM baskets WHERE status IN $listed GROUP BY status"
+explain "P&L of the last 24 hours" "SELECT b.quote_asset, sum(h.realized), sum(h.fees) FROM pnl_hourly h JOIN baskets b ON b.id = h.basket_id WHERE h.bucket_start >= date_trunc('hour', now()) - interval '23 hours' GROUP BY b.quote_asset"
+explain "workers" "SELECT instance_id, metrics FROM bot_status ORDER BY heartbeat_at DESC LIMIT 50"
+explain "pending commands" "SELECT status, count(*) FROM commands WHERE status IN ('pending','running') GROUP BY status"
+explain "newest snapshot" "SELECT total_value FROM account_snapshots ORDER BY \"timestamp\" DESC, id DESC LIMIT 1"
+
+echo
 echo "== for comparison: counting the listed baskets' fills (not done by a scrape)"
 psql -d "$db" -c '\timing on' -c "SELECT count(*) FROM fills WHERE basket_id IN (SELECT id FROM baskets WHERE status IN ('active','paused','stopping','closing','error'))" | grep -E "^Time"

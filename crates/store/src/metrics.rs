@@ -2,11 +2,14 @@
 //! handful of bounded queries.
 //!
 //! Invariants:
-//! - A scrape never scans fills or orders: per-basket figures are the
-//!   aggregates on the `baskets` row (`pos`, `cost`, `realized`, `fees`,
-//!   `fills_count`, kept with every fill), open orders come from the
-//!   partial index `idx_orders_open`, pending commands from
+//! - A scrape never scans fills or orders, nor every basket: per-basket
+//!   figures are the aggregates on the `baskets` row (`pos`, `cost`,
+//!   `realized`, `fees`, `fills_count`, kept with every fill) of the listed
+//!   statuses (`idx_baskets_status`), open orders come from the partial
+//!   index `idx_orders_open`, the last 24 hours' P&L from `pnl_hourly`
+//!   (`idx_pnl_hourly_bucket`), pending commands from
 //!   `idx_commands_pending`, the account value from the newest snapshot.
+//!   So its cost follows the trading baskets, not the history.
 //! - Bounded output: at most [`MAX_BASKETS`] baskets (those that still
 //!   trade, and those in `error`, newest first; how many were left out is
 //!   exported) and [`MAX_WORKERS`] workers (most recent heartbeat first).
@@ -115,7 +118,8 @@ pub struct Count {
     pub n: i64,
 }
 
-/// Realized P&L and fees of every basket ever, per quote asset.
+/// Realized P&L and fees of the last 24 hourly buckets (the current hour
+/// and the 23 before), every basket, per quote asset.
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct QuoteTotals {
     /// The quote asset.
@@ -192,10 +196,11 @@ pub struct Scrape {
     pub baskets_omitted: i64,
     /// Open orders of the listed baskets, per basket and stored role.
     pub open_orders: Vec<OpenOrders>,
-    /// Baskets per status, every basket.
+    /// Baskets per listed status ([`listed_statuses`]).
     pub baskets_by_status: Vec<Count>,
-    /// Realized P&L and fees per quote asset, every basket.
-    pub quote_totals: Vec<QuoteTotals>,
+    /// Realized P&L and fees of the last 24 hours per quote asset, every
+    /// basket (closed ones included).
+    pub last_24h: Vec<QuoteTotals>,
     /// The listed workers, most recent heartbeat first.
     pub workers: Vec<WorkerFigures>,
     /// `pending` and `running` commands.
@@ -246,17 +251,17 @@ pub fn scrape(conn: &mut PgConnection) -> Result<Scrape, Error> {
         .bind::<Array<Text>, _>(&open)
         .load::<OpenOrders>(conn)?;
         let baskets_by_status = diesel::sql_query(
-            "SELECT status AS name, count(*) AS n FROM baskets GROUP BY status ORDER BY status",
+            "SELECT status AS name, count(*) AS n FROM baskets \
+             WHERE status = ANY($1) GROUP BY status ORDER BY status",
         )
+        .bind::<Array<Text>, _>(&statuses)
         .load::<Count>(conn)?;
-        let listed: i64 = baskets_by_status
-            .iter()
-            .filter(|c| statuses.contains(&c.name.as_str()))
-            .map(|c| c.n)
-            .sum();
-        let quote_totals = diesel::sql_query(
-            "SELECT quote_asset, sum(realized) AS realized, sum(fees) AS fees \
-             FROM baskets GROUP BY quote_asset ORDER BY quote_asset",
+        let listed: i64 = baskets_by_status.iter().map(|c| c.n).sum();
+        let last_24h = diesel::sql_query(
+            "SELECT b.quote_asset, sum(h.realized) AS realized, sum(h.fees) AS fees \
+             FROM pnl_hourly h JOIN baskets b ON b.id = h.basket_id \
+             WHERE h.bucket_start >= date_trunc('hour', now()) - interval '23 hours' \
+             GROUP BY b.quote_asset ORDER BY b.quote_asset",
         )
         .load::<QuoteTotals>(conn)?;
         let workers = diesel::sql_query(
@@ -315,7 +320,7 @@ pub fn scrape(conn: &mut PgConnection) -> Result<Scrape, Error> {
             baskets,
             open_orders,
             baskets_by_status,
-            quote_totals,
+            last_24h,
             workers,
             commands,
             account,

@@ -24,7 +24,7 @@ use std::str::FromStr;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
-use grid_core::{BasketStatus, Role};
+use grid_core::Role;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{prometheus_text, DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
@@ -57,8 +57,8 @@ pub const NAMES: &[&str] = &[
     "gridbot_symbol_last_price",
     "gridbot_baskets",
     "gridbot_baskets_omitted",
-    "gridbot_realized_pnl_all_baskets",
-    "gridbot_fees_all_baskets",
+    "gridbot_realized_pnl_24h",
+    "gridbot_fees_24h",
     "gridbot_commands",
     "gridbot_account_value",
     "gridbot_account_snapshot_age_seconds",
@@ -76,18 +76,6 @@ pub const NAMES: &[&str] = &[
 
 /// The `role` label's values: a BUY of any level is `buy`.
 pub const ROLES: [&str; 5] = ["buy", "tp1", "tp2", "trail", "exit"];
-
-/// Every basket status, in the order `gridbot_baskets` lists them.
-const STATUSES: [BasketStatus; 8] = [
-    BasketStatus::Active,
-    BasketStatus::Paused,
-    BasketStatus::Stopping,
-    BasketStatus::Closing,
-    BasketStatus::Closed,
-    BasketStatus::Stopped,
-    BasketStatus::EmergencyClosed,
-    BasketStatus::Error,
-];
 
 /// Marks a request the guard let through on the metrics token.
 #[derive(Debug, Clone, Copy)]
@@ -352,16 +340,16 @@ impl Collector for ScrapeCollector {
         family(
             &mut enc,
             "gridbot_baskets",
-            "Baskets per status (every basket in the database).",
-            &STATUSES
-                .iter()
+            "Baskets that trade or are in error, per status.",
+            &store::metrics::listed_statuses()
+                .into_iter()
                 .map(|st| {
                     let n = s
                         .baskets_by_status
                         .iter()
-                        .find(|c| c.name == st.as_str())
+                        .find(|c| c.name == st)
                         .map_or(0, |c| c.n);
-                    (vec![("status", st.as_str().to_string())], n)
+                    (vec![("status", st.to_string())], n)
                 })
                 .collect::<Vec<_>>(),
         )?;
@@ -373,9 +361,9 @@ impl Collector for ScrapeCollector {
         )?;
         family(
             &mut enc,
-            "gridbot_realized_pnl_all_baskets",
-            "Realized P&L of every basket ever (closed ones included), per quote asset.",
-            &s.quote_totals
+            "gridbot_realized_pnl_24h",
+            "Realized P&L of the current hour and the 23 before, every basket (closed ones included), per quote asset.",
+            &s.last_24h
                 .iter()
                 .map(|q| {
                     (
@@ -387,9 +375,9 @@ impl Collector for ScrapeCollector {
         )?;
         family(
             &mut enc,
-            "gridbot_fees_all_baskets",
-            "Fees of every basket ever, per quote asset.",
-            &s.quote_totals
+            "gridbot_fees_24h",
+            "Fees of the current hour and the 23 before, every basket, per quote asset.",
+            &s.last_24h
                 .iter()
                 .map(|q| (vec![("quote_asset", q.quote_asset.clone())], float(q.fees)))
                 .collect::<Vec<_>>(),

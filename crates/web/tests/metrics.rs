@@ -211,12 +211,39 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64>
         .map(|(_, _, v)| *v)
 }
 
-/// The scripted book, plus a worker with its metrics, a pending command and
-/// an account snapshot.
+/// The scripted book (its fills are months old), plus a basket closed
+/// after a BUY 1 @ 100 and a SELL 1 @ 110 this hour, a worker with its
+/// metrics, a pending command and an account snapshot.
 fn seeded() -> (TestDb, Book) {
     let db = TestDb::new();
     let book = scripted_book(&db);
     let mut c = db.conn();
+    let closed = new_basket(&mut c, "120", None).id;
+    let buy = order(&mut c, closed, "B1", 1, "100", "1", store::OrderRowStatus::Filled, "1");
+    let sell = order(&mut c, closed, "TP1", 2, "110", "1", store::OrderRowStatus::Filled, "1");
+    let now = |mut f: store::fills::NewFill| {
+        f.executed_at = chrono::Utc::now();
+        f
+    };
+    store::fills::record_fills(
+        &mut c,
+        store::Writer::Unleased,
+        closed,
+        "SOL",
+        &[
+            now(fill(&buy, 21, grid_core::Side::Buy, "100", "1")),
+            now(fill(&sell, 22, grid_core::Side::Sell, "110", "1")),
+        ],
+    )
+    .expect("fills of the closed basket");
+    store::baskets::set_status(
+        &mut c,
+        store::Writer::Unleased,
+        closed,
+        grid_core::BasketStatus::Closed,
+        Some("completed"),
+    )
+    .expect("close");
     let mut hist = CycleHistogram::new();
     for ms in [8, 40, 40, 300] {
         hist.observe(ms);
@@ -403,32 +430,41 @@ async fn the_seeded_book_reads_back_through_two_parsers() {
             "{role}"
         );
     }
-    // Basket B is emergency_closed: counted, not listed; its −5 is in the total.
+    // Basket B (emergency_closed) and the closed one are not listed; the
+    // closed one's +10 of this hour is in the last 24 hours, B's old −5 not.
     let b = book.b.to_string();
     assert!(
         !s.iter().any(|(_, l, _)| l.get("basket_id") == Some(&b)),
         "terminal baskets are not listed"
     );
     assert_eq!(
+        s.iter()
+            .filter(|(n, _, _)| n == "gridbot_basket_position")
+            .count(),
+        1,
+        "only basket A is listed"
+    );
+    assert_eq!(
         value(&s, "gridbot_baskets", &[("status", "active")]),
         Some(1.0)
     );
     assert_eq!(
-        value(&s, "gridbot_baskets", &[("status", "emergency_closed")]),
-        Some(1.0)
+        value(&s, "gridbot_baskets", &[("status", "error")]),
+        Some(0.0)
     );
     assert_eq!(
         value(&s, "gridbot_baskets", &[("status", "closed")]),
-        Some(0.0)
+        None,
+        "terminal statuses are not counted (their number only grows)"
     );
     assert_eq!(value(&s, "gridbot_baskets_omitted", &[]), Some(0.0));
     assert_eq!(
-        value(
-            &s,
-            "gridbot_realized_pnl_all_baskets",
-            &[("quote_asset", "USDC")]
-        ),
-        Some(-3.75)
+        value(&s, "gridbot_realized_pnl_24h", &[("quote_asset", "USDC")]),
+        Some(10.0)
+    );
+    assert_eq!(
+        value(&s, "gridbot_fees_24h", &[("quote_asset", "USDC")]),
+        Some(0.0)
     );
     assert_eq!(
         value(&s, "gridbot_commands", &[("status", "pending")]),

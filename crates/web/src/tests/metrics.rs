@@ -12,7 +12,7 @@ fn empty() -> Scrape {
         baskets_omitted: 0,
         open_orders: Vec::new(),
         baskets_by_status: Vec::new(),
-        quote_totals: Vec::new(),
+        last_24h: Vec::new(),
         workers: Vec::new(),
         commands: Vec::new(),
         account: None,
