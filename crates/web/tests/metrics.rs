@@ -219,8 +219,26 @@ fn seeded() -> (TestDb, Book) {
     let book = scripted_book(&db);
     let mut c = db.conn();
     let closed = new_basket(&mut c, "120", None).id;
-    let buy = order(&mut c, closed, "B1", 1, "100", "1", store::OrderRowStatus::Filled, "1");
-    let sell = order(&mut c, closed, "TP1", 2, "110", "1", store::OrderRowStatus::Filled, "1");
+    let buy = order(
+        &mut c,
+        closed,
+        "B1",
+        1,
+        "100",
+        "1",
+        store::OrderRowStatus::Filled,
+        "1",
+    );
+    let sell = order(
+        &mut c,
+        closed,
+        "TP1",
+        2,
+        "110",
+        "1",
+        store::OrderRowStatus::Filled,
+        "1",
+    );
     let now = |mut f: store::fills::NewFill| {
         f.executed_at = chrono::Utc::now();
         f
