@@ -1026,6 +1026,12 @@ impl Exchange for BinanceClient {
         parse::account(&dto)
     }
 
+    /// The governor's estimate of this minute's weight (never below what
+    /// the exchange last reported for it) and the limit in force.
+    fn request_weight(&self) -> Option<(u32, u32)> {
+        Some((self.governor.estimated_used_weight(), self.governor.limit()))
+    }
+
     fn symbol_state(&self, symbol: &str) -> Result<crate::SymbolState, Error> {
         self.refresh_symbol(symbol)
     }

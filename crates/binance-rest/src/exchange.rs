@@ -116,6 +116,13 @@ pub trait Exchange: Send + Sync {
     /// # Errors
     /// Transport/rate-limit errors (retry later); auth errors.
     fn account(&self) -> Result<Account, Error>;
+
+    /// The request weight used in the current minute and the limit per
+    /// minute, as this client counts them (for monitoring only; sends
+    /// nothing). `None` for an exchange without a weight budget.
+    fn request_weight(&self) -> Option<(u32, u32)> {
+        None
+    }
 }
 
 impl<T: Exchange + ?Sized> Exchange for Arc<T> {
@@ -159,5 +166,8 @@ impl<T: Exchange + ?Sized> Exchange for Arc<T> {
     }
     fn account(&self) -> Result<Account, Error> {
         (**self).account()
+    }
+    fn request_weight(&self) -> Option<(u32, u32)> {
+        (**self).request_weight()
     }
 }

@@ -39,6 +39,42 @@ pub enum DaemonError {
 }
 
 impl DaemonError {
+    /// The error's kind as `/metrics` counts it (`bot_status.metrics`): one
+    /// of a small fixed set of names, never a message or an id.
+    pub fn kind(&self) -> &'static str {
+        use binance_rest::Error as X;
+        match self {
+            DaemonError::Settings(_) => "settings",
+            DaemonError::Invalid(_) => "invalid",
+            DaemonError::Store(store::Error::LeaseLost { .. }) => "lease_lost",
+            DaemonError::Store(store::Error::Pnl { .. }) => "pnl",
+            DaemonError::Store(
+                store::Error::Connect { .. }
+                | store::Error::Pool(_)
+                | store::Error::Query(_)
+                | store::Error::Migration(_)
+                | store::Error::Url { .. },
+            )
+            | DaemonError::Db(_) => "database",
+            DaemonError::Store(_) => "store_refused",
+            DaemonError::Exchange(X::Transport(_) | X::Timeout) => "exchange_transport",
+            DaemonError::Exchange(X::RateLimited { .. } | X::Banned { .. }) => {
+                "exchange_rate_limited"
+            }
+            DaemonError::Exchange(X::Api { .. }) => "exchange_rejected",
+            DaemonError::Exchange(X::UnknownOutcome { .. }) => "exchange_unknown_outcome",
+            DaemonError::Exchange(X::Decode(_) | X::Http { .. }) => "exchange_response",
+            DaemonError::Exchange(X::InvalidRequest(_) | X::MissingCredentials) => {
+                "exchange_request"
+            }
+            DaemonError::Config(_) => "config",
+            DaemonError::Plan(_) => "strategy",
+            DaemonError::Sim(_) => "paper_exchange",
+            DaemonError::Io(_) => "io",
+            DaemonError::Klines(_) => "klines",
+        }
+    }
+
     /// True when waiting and trying again may help (lost DB connection, a
     /// transient exchange failure).
     pub fn is_retryable(&self) -> bool {

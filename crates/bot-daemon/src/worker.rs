@@ -147,6 +147,9 @@ pub struct Worker<E: Exchange> {
     last_snapshot: Option<Instant>,
     last_cycle_ms: Option<i64>,
     last_error: Option<String>,
+    /// Cycle durations and errors by kind, written with the heartbeat for
+    /// the dashboard's `/metrics`.
+    metrics: store::misc::WorkerMetrics,
     stop: Arc<AtomicBool>,
 }
 
@@ -170,6 +173,7 @@ impl<E: Exchange> Worker<E> {
             last_snapshot: None,
             last_cycle_ms: None,
             last_error: None,
+            metrics: store::misc::WorkerMetrics::default(),
             stop: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -224,14 +228,23 @@ impl<E: Exchange> Worker<E> {
         self.cycle_band = None;
         let res = self.cycle_inner(conn);
         self.cycles += 1;
-        self.last_cycle_ms = Some(i64::try_from(t0.elapsed().as_millis()).unwrap_or(i64::MAX));
+        let ms = t0.elapsed().as_millis();
+        self.last_cycle_ms = Some(i64::try_from(ms).unwrap_or(i64::MAX));
+        self.metrics
+            .cycle_ms
+            .observe(u64::try_from(ms).unwrap_or(u64::MAX));
+        if let Err(e) = &res {
+            self.metrics.count_error(e.kind());
+        }
         self.last_error = res.as_ref().err().map(|e| e.to_string());
         res
     }
 
     fn cycle_inner(&mut self, conn: &mut PgConnection) -> Result<CycleReport, DaemonError> {
         let now = Utc::now();
-        store::misc::heartbeat(
+        let weight = self.exchange.request_weight();
+        self.metrics.weight_limit = weight.map(|(_, limit)| limit);
+        store::misc::heartbeat_with_metrics(
             conn,
             &store::misc::Heartbeat {
                 instance_id: self.cfg.worker_id.clone(),
@@ -243,8 +256,9 @@ impl<E: Exchange> Worker<E> {
                 last_cycle_ms: self.last_cycle_ms,
                 last_error: self.last_error.clone(),
                 last_error_at: self.last_error.as_ref().map(|_| now),
-                weight_used: None,
+                weight_used: weight.and_then(|(used, _)| i32::try_from(used).ok()),
             },
+            Some(&self.metrics),
         )?;
         let held = self.hold(conn)?;
         let commands = self.run_commands(conn, &held)?;
@@ -357,13 +371,16 @@ impl<E: Exchange> Worker<E> {
                     self.synced.remove(&id);
                     report.skipped.push(id);
                     if let DaemonError::Store(store::Error::LeaseLost { .. }) = e {
+                        self.metrics.count_error(e.kind());
                         log::warn!("Lease lost, basket skipped basket={id}: {e}");
                         continue;
                     }
                     log::warn!("Basket cycle skipped basket={id}: {e}");
                     if e.is_retryable() && matches!(e, DaemonError::Store(_) | DaemonError::Db(_)) {
+                        // Counted by `cycle`, which this error ends.
                         return Err(e);
                     }
+                    self.metrics.count_error(e.kind());
                     // The audit log says why the basket was skipped (once per
                     // distinct error, not every cycle).
                     let msg = e.to_string();

@@ -27,6 +27,7 @@ pub mod error;
 pub mod events;
 pub mod fills;
 pub mod leases;
+pub mod metrics;
 pub mod misc;
 pub mod money;
 pub mod orders;

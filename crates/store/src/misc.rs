@@ -1,4 +1,4 @@
-//! Daemon heartbeats (`bot_status`), last prices (`market_prices`), account
+//! Daemon heartbeats (`bot_status`, with the worker's own metrics), last prices (`market_prices`), account
 //! snapshots with retention and the equity series, and `bot_config`.
 //!
 //! Snapshot retention (run by [`crate::retention`]): every snapshot of the
@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Numeric, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Jsonb, Nullable, Numeric, Text, Timestamptz};
 use diesel::upsert::excluded;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 use crate::error::Error;
 use crate::money::{check, check_non_negative, Col};
@@ -81,13 +82,38 @@ pub struct Heartbeat {
 /// their stored value when the new one is `NULL` (a process that has not
 /// finished a cycle yet, or a cycle without error, does not erase when the
 /// last one ran or last failed); `last_error` is the current error (`NULL`
-/// clears it); every other field is overwritten.
+/// clears it); the worker's [`WorkerMetrics`] are kept; every other field
+/// is overwritten.
 ///
 /// # Errors
 /// [`Error::Query`].
 pub fn heartbeat(conn: &mut PgConnection, hb: &Heartbeat) -> Result<BotStatusRow, Error> {
+    heartbeat_with_metrics(conn, hb, None)
+}
+
+/// [`heartbeat`] that also stores the worker's [`WorkerMetrics`] (`None`
+/// keeps the stored ones), in the same statement.
+///
+/// # Errors
+/// [`Error::Invalid`] for metrics whose shape is wrong
+/// ([`CycleHistogram::check`]); [`Error::Query`].
+pub fn heartbeat_with_metrics(
+    conn: &mut PgConnection,
+    hb: &Heartbeat,
+    metrics: Option<&WorkerMetrics>,
+) -> Result<BotStatusRow, Error> {
+    let metrics = match metrics {
+        Some(m) => {
+            m.cycle_ms.check()?;
+            Some(
+                serde_json::to_value(m)
+                    .map_err(|e| Error::invalid("worker metrics", e.to_string()))?,
+            )
+        }
+        None => None,
+    };
     Ok(diesel::insert_into(bot_status::table)
-        .values(hb)
+        .values((hb, bot_status::metrics.eq(metrics)))
         .on_conflict(bot_status::instance_id)
         .do_update()
         .set((
@@ -107,9 +133,152 @@ pub fn heartbeat(conn: &mut PgConnection, hb: &Heartbeat) -> Result<BotStatusRow
                 "COALESCE(excluded.last_error_at, bot_status.last_error_at)",
             )),
             bot_status::weight_used.eq(excluded(bot_status::weight_used)),
+            bot_status::metrics.eq(sql::<Nullable<Jsonb>>(
+                "COALESCE(excluded.metrics, bot_status.metrics)",
+            )),
         ))
         .returning(BotStatusRow::as_returning())
         .get_result(conn)?)
+}
+
+/// How the worker learns about fills (`bot_status.metrics`): today it
+/// polls; the user-data stream (issue 13) adds the other states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamState {
+    /// No stream: open orders and trades are polled every cycle.
+    Polling,
+    /// The stream is being (re)connected; polling covers the gap.
+    Connecting,
+    /// Fills arrive over the stream; polling is a safety sweep.
+    Streaming,
+    /// The stream is wanted but down; polling covers it.
+    Down,
+}
+
+impl Default for StreamState {
+    /// What a worker without the user-data stream does.
+    fn default() -> Self {
+        StreamState::Polling
+    }
+}
+
+impl StreamState {
+    /// Every state, in the order `/metrics` lists them.
+    pub const ALL: [StreamState; 4] = [
+        StreamState::Polling,
+        StreamState::Connecting,
+        StreamState::Streaming,
+        StreamState::Down,
+    ];
+
+    /// The name stored and exported.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamState::Polling => "polling",
+            StreamState::Connecting => "connecting",
+            StreamState::Streaming => "streaming",
+            StreamState::Down => "down",
+        }
+    }
+}
+
+/// Cycle durations since the worker started, as a Prometheus histogram.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleHistogram {
+    /// Upper bounds of the buckets in milliseconds, strictly ascending; a
+    /// last, unbounded bucket follows them.
+    pub bounds_ms: Vec<u64>,
+    /// Cycles per bucket, not cumulative: one more entry than `bounds_ms`.
+    pub counts: Vec<u64>,
+    /// The sum of every cycle's duration in milliseconds.
+    pub sum_ms: u64,
+}
+
+impl CycleHistogram {
+    /// The buckets a worker uses: 10 ms to 1 min.
+    pub const BOUNDS_MS: [u64; 12] = [
+        10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000,
+    ];
+
+    /// No cycle yet, with [`CycleHistogram::BOUNDS_MS`].
+    pub fn new() -> CycleHistogram {
+        CycleHistogram {
+            bounds_ms: Self::BOUNDS_MS.to_vec(),
+            counts: vec![0; Self::BOUNDS_MS.len() + 1],
+            sum_ms: 0,
+        }
+    }
+
+    /// Counts one cycle of `ms` milliseconds (in the first bucket whose
+    /// bound is `>= ms`, as Prometheus' `le`).
+    pub fn observe(&mut self, ms: u64) {
+        let i = self.bounds_ms.partition_point(|b| *b < ms);
+        if let Some(c) = self.counts.get_mut(i) {
+            *c = c.saturating_add(1);
+        }
+        self.sum_ms = self.sum_ms.saturating_add(ms);
+    }
+
+    /// Cycles counted.
+    pub fn count(&self) -> u64 {
+        self.counts.iter().fold(0u64, |a, c| a.saturating_add(*c))
+    }
+
+    /// Checks the shape: ascending bounds, one more count than bounds.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming what is wrong.
+    pub fn check(&self) -> Result<(), Error> {
+        if self.counts.len() != self.bounds_ms.len() + 1 {
+            return Err(Error::invalid(
+                "cycle histogram",
+                format!(
+                    "{} counts for {} bounds (must be one more)",
+                    self.counts.len(),
+                    self.bounds_ms.len()
+                ),
+            ));
+        }
+        if self.bounds_ms.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::invalid(
+                "cycle histogram",
+                "bounds must be strictly ascending",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for CycleHistogram {
+    fn default() -> Self {
+        CycleHistogram::new()
+    }
+}
+
+/// What only the worker knows about itself, written with its heartbeat
+/// (`bot_status.metrics`) so that the dashboard, which never talks to the
+/// exchange, can export it. Counts run since the process started (a
+/// restart starts them again, as Prometheus counters do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct WorkerMetrics {
+    /// Every cycle's duration.
+    pub cycle_ms: CycleHistogram,
+    /// Errors by kind: a small fixed set of names chosen by the worker
+    /// (`DaemonError::kind`), never a message or an id.
+    pub errors: BTreeMap<String, u64>,
+    /// The exchange's request-weight limit per minute, when known.
+    pub weight_limit: Option<u32>,
+    /// How fills reach the worker.
+    pub stream: StreamState,
+}
+
+impl WorkerMetrics {
+    /// Counts one error of `kind`.
+    pub fn count_error(&mut self, kind: &str) {
+        let n = self.errors.entry(kind.to_string()).or_insert(0);
+        *n = n.saturating_add(1);
+    }
 }
 
 /// Every instance, most recent heartbeat first.

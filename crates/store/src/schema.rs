@@ -54,6 +54,7 @@ diesel::table! {
         #[max_length = 100]
         worker_id -> Nullable<Varchar>,
         lease_until -> Nullable<Timestamptz>,
+        fills_count -> Int8,
     }
 }
 
@@ -82,6 +83,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         last_error_at -> Nullable<Timestamptz>,
         weight_used -> Nullable<Int4>,
+        metrics -> Nullable<Jsonb>,
     }
 }
 

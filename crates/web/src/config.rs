@@ -81,6 +81,9 @@ pub struct Config {
     pub allowed_hosts: AllowedHosts,
     /// Database pool size.
     pub pool_size: u32,
+    /// `WEB_METRICS_TOKEN`: a scraper sending `Authorization: Bearer` with
+    /// it may read `/metrics` without a session (`None`: only a session).
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -172,6 +175,34 @@ fn flag(
             }),
         },
     }
+}
+
+/// Shortest `WEB_METRICS_TOKEN` accepted.
+pub const MIN_METRICS_TOKEN_CHARS: usize = 32;
+
+/// `WEB_METRICS_TOKEN`, checked: at least [`MIN_METRICS_TOKEN_CHARS`]
+/// visible ASCII characters and not a sample value. The error never
+/// carries the value.
+fn metrics_token(get: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(t) = get("WEB_METRICS_TOKEN") else {
+        return Ok(None);
+    };
+    let reason = if t.is_empty() {
+        return Err(ConfigError::Empty("WEB_METRICS_TOKEN"));
+    } else if is_sample(&t) {
+        "is a sample value from .env.example"
+    } else if t.chars().count() < MIN_METRICS_TOKEN_CHARS {
+        "is shorter than 32 characters"
+    } else if !t.bytes().all(|b| b.is_ascii_graphic()) {
+        "has a character other than visible ASCII (no spaces)"
+    } else {
+        return Ok(Some(t));
+    };
+    Err(ConfigError::Invalid {
+        name: "WEB_METRICS_TOKEN",
+        value: "<hidden>".into(),
+        reason: format!("it {reason}; generate one with `openssl rand -hex 32`, or remove it (then only a logged-in session reads /metrics)"),
+    })
 }
 
 /// Why a password is weak for a non-loopback bind, if it is.
@@ -296,6 +327,7 @@ impl Config {
                 }
             },
         };
+        let metrics_token = metrics_token(&get)?;
         Ok(Config {
             database_url,
             bind,
@@ -309,6 +341,7 @@ impl Config {
             plain_http,
             allowed_hosts,
             pool_size,
+            metrics_token,
         })
     }
 

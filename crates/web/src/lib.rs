@@ -12,10 +12,13 @@
 //! - Every page and action needs a session (`/login`, `/healthz` and
 //!   `/static/*` excepted): pages redirect to the login, everything else is
 //!   401. A session is a cookie signed with the session key (`auth`) whose
-//!   nonce is not revoked in the database.
-//! - Without a password (loopback only), nothing but `/healthz` and the
-//!   static files is served while any worker reports `production`: 403 with
-//!   a page saying to set `DASHBOARD_PASSWORD`.
+//!   nonce is not revoked in the database. `/metrics` is 401 too, and
+//!   also takes `Authorization: Bearer WEB_METRICS_TOKEN` instead of a
+//!   session ([`metrics`]).
+//! - Without a password (loopback only), nothing but `/healthz`, the
+//!   static files and `/metrics` to its bearer token is served while any
+//!   worker reports `production`: 403 with a page saying to set
+//!   `DASHBOARD_PASSWORD`.
 //! - Every POST carries a valid CSRF token bound to the session (403
 //!   otherwise) and, when the browser sends one, an `Origin` naming an
 //!   allowed host and no cross-site `Sec-Fetch-Site` (403 otherwise).
@@ -33,6 +36,7 @@ pub mod fmt;
 pub mod handlers;
 pub mod hosts;
 pub mod limiter;
+pub mod metrics;
 pub mod new_basket;
 pub mod svg;
 pub mod views;
@@ -195,6 +199,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(h::logout))
         .route("/healthz", web::get().to(h::healthz))
         .route("/api/summary", web::get().to(h::api_summary))
+        .route(metrics::PATH, web::get().to(metrics::metrics))
         .route("/orders/history", web::get().to(h::history))
         .route("/baskets/new", web::get().to(new_basket::new_page))
         .route("/baskets/new", web::post().to(new_basket::new_page_post))
@@ -236,6 +241,7 @@ fn is_probe(path: &str) -> bool {
 
 fn is_page(req: &ServiceRequest) -> bool {
     req.method() == Method::GET
+        && req.path() != metrics::PATH
         && !req.path().starts_with("/api/")
         && !req.path().starts_with("/fragment/")
 }
@@ -398,6 +404,11 @@ async fn check(req: &ServiceRequest, state: &web::Data<AppState>) -> Option<Http
     }
     if path.starts_with("/static/") {
         return None;
+    }
+    match metrics::bearer(req, state) {
+        metrics::Bearer::Absent => {}
+        metrics::Bearer::Valid => return None,
+        metrics::Bearer::Refused(answer) => return Some(answer),
     }
     let now = state.now();
     let session = req
