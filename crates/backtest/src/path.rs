@@ -81,6 +81,12 @@ pub fn points(c: &Candle, rule: PathRule) -> [(i64, Decimal); 4] {
         (c.open_time_ms, c.open),
         (c.open_time_ms + span / 3, a),
         (c.open_time_ms + 2 * span / 3, b),
-        (c.close_time_ms.max(c.open_time_ms), c.close),
+        end(c),
     ]
+}
+
+/// The path's last point: the close, at the candle's close time (never
+/// before its open).
+pub fn end(c: &Candle) -> (i64, Decimal) {
+    (c.close_time_ms.max(c.open_time_ms), c.close)
 }

@@ -4,7 +4,7 @@
 //! simulator engine whose clock and price the loop moves (in process, or
 //! over HTTP on the engine's clock).
 
-use backtest::path::points;
+use backtest::path::{end as path_end, points};
 use backtest::{Candle, KlineError, PathRule, Series, Tracker};
 use binance_rest::Exchange;
 use diesel::pg::PgConnection;
@@ -101,6 +101,9 @@ pub struct Drive<L: Books, E: Exchange> {
     book: Option<PriceBand>,
     /// The balances, until a cycle runs or the book is walked.
     holdings: Option<Holdings>,
+    /// The time and price the engine is to be moved to before anything
+    /// reads it: candles stepped over only record where they ended.
+    pending: Option<(i64, Decimal)>,
     /// The first TTL deadline after the last cycle.
     ttl_next: Option<i64>,
     /// Worker cycles run.
@@ -159,6 +162,7 @@ impl<L: Books, E: Exchange> Drive<L, E> {
             quiet: None,
             book: None,
             holdings: None,
+            pending: None,
             ttl_next: None,
             cycles_run: 0,
             cycles_skipped: 0,
@@ -196,6 +200,7 @@ impl<L: Books, E: Exchange> Drive<L, E> {
 
     /// Runs every cycle due up to `t` (those that change nothing skipped).
     pub fn cycles_until(&mut self, t: i64) -> Result<(), DaemonError> {
+        self.catch_up()?;
         while self.next_cycle_ms <= t {
             let at = self.next_cycle_ms;
             self.next_cycle_ms += self.cycle_ms;
@@ -265,8 +270,7 @@ impl<L: Books, E: Exchange> Drive<L, E> {
     /// in the plans' band only (a trail's extreme moves, say) walks the
     /// book but runs no cycle unless something trades.
     pub fn candle(&mut self, c: &Candle, rule: PathRule) -> Result<(), DaemonError> {
-        let path = points(c, rule);
-        let (end, close) = path[3];
+        let (end, close) = path_end(c);
         let quiet = self.quiet.as_ref().is_some_and(|q| {
             q.band.contains_range(c.low, c.high) && self.ttl_next.is_none_or(|due| due > end)
         });
@@ -276,16 +280,27 @@ impl<L: Books, E: Exchange> Drive<L, E> {
                 self.cycles_skipped += u64::try_from(n).unwrap_or(0);
                 self.next_cycle_ms += n * self.cycle_ms;
             }
-            self.advance_to(end);
-            return self.set_price(end, close);
+            self.pending = Some((end, close));
+            return Ok(());
         }
-        for (t, p) in path {
+        self.catch_up()?;
+        for (t, p) in points(c, rule) {
             self.cycles_until(t)?;
             self.advance_to(t);
             self.set_price(t, p)?;
         }
         self.book = None;
         self.holdings = None;
+        Ok(())
+    }
+
+    /// Moves the engine to where the candles stepped over left it (inside
+    /// both quiet bands: nothing trades or triggers on the way).
+    fn catch_up(&mut self) -> Result<(), DaemonError> {
+        if let Some((t, p)) = self.pending.take() {
+            self.advance_to(t);
+            self.set_price(t, p)?;
+        }
         Ok(())
     }
 
