@@ -149,7 +149,7 @@ impl JsonElements {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.syntax_at(at, format!("a string field is invalid ({e})")))?;
         let refs: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
-        let candle = parse::candle(&refs).map_err(|reason| KlineError::Malformed {
+        let candle = parse::candle(&refs, refs.len()).map_err(|reason| KlineError::Malformed {
             path: self.path.clone(),
             at,
             reason,

@@ -38,14 +38,15 @@ pub(crate) const COLUMNS: [&str; 12] = [
 /// above it are microseconds.
 const MICROS_FROM: i64 = 100_000_000_000_000;
 
-/// The candle of `fields`, or why it is not one (naming the column and value).
-pub(crate) fn candle(fields: &[&str]) -> Result<Candle, String> {
-    let Ok(row) = <&[&str; 12]>::try_from(fields) else {
-        return Err(format!(
-            "expected {} columns, found {}",
-            COLUMNS.len(),
-            fields.len()
-        ));
+/// How many columns a kline line has.
+pub(crate) const COLUMN_COUNT: usize = COLUMNS.len();
+
+/// The candle of `fields` (a line of `found` columns), or why it is not one
+/// (naming the column and value).
+pub(crate) fn candle(fields: &[&str], found: usize) -> Result<Candle, String> {
+    let row = match <&[&str; COLUMN_COUNT]>::try_from(fields) {
+        Ok(row) if found == COLUMN_COUNT => row,
+        _ => return Err(format!("expected {COLUMN_COUNT} columns, found {found}")),
     };
     let [open_time, open, high, low, close, volume, close_time, ..] = *row;
     let c = Candle {
