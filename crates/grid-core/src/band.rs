@@ -1,13 +1,13 @@
 //! [`PriceBand`]: the last prices at which a decision stays the same.
 //!
 //! The strategy compares the last price with a few lines (a level's price,
-//! the stop-loss line, the `price_up` line, TP2, the notional that makes a
-//! position dust). Every such comparison goes through a band, which narrows
+//! the stop-loss line, the `price_up` line, TP2 when a TRAIL is sent, the
+//! notional that makes a position dust). Every such comparison goes through a band, which narrows
 //! to the prices on the same side of each line as the last price. A plan
 //! made at the last price is therefore the plan at any price the band
-//! contains ([`crate::plan_banded`]) — but for one field that only shows
-//! the price: `meta.reanchor.new_anchor` of a suggestion that is not
-//! actionable. An actionable one anchors the successor there, so its plan
+//! contains ([`crate::plan_banded`]) — but for two fields nothing acts
+//! on: `meta.reanchor.new_anchor` of a suggestion that is not actionable,
+//! and the `stopPrice` of a TRAIL whose open order is kept. An actionable one anchors the successor there, so its plan
 //! is pinned to the last price. A backtest uses the band to skip the
 //! cycles that could only repeat a plan.
 //!

@@ -170,9 +170,11 @@ pub fn plan_with<S: Strategy + ?Sized>(strategy: &S, input: &PlanInput) -> Resul
 
 /// [`plan`], and the last prices at which the plan would be the same
 /// ([`PriceBand`]): the same input with any `last_price` the band contains
-/// plans exactly this plan, but for `meta.reanchor.new_anchor` of a
-/// suggestion that is not actionable, which is that last price itself
-/// (shown on the dashboard, never acted on).
+/// plans exactly this plan, but for two fields nothing acts on:
+/// `meta.reanchor.new_anchor` of a suggestion that is not actionable (that
+/// last price itself, shown on the dashboard), and the `stop_price` of a
+/// TRAIL that is not sent (its open order is kept; `stopPrice` is never
+/// compared, strategy.md §7).
 ///
 /// # Errors
 /// See [`PlanError`].
@@ -198,6 +200,17 @@ pub fn plan_banded_with<S: Strategy + ?Sized>(
     band.raise(Bound::Excluded(Decimal::ZERO));
     band.cap(Bound::Included(MAX_MAGNITUDE));
     let (orders, actions, seq_after) = reconcile(&valid, intent.desired)?;
+    if let Some(line) = intent.trail_activation {
+        let sent = |id: &String| {
+            orders
+                .iter()
+                .any(|o| o.role == Role::Trail && &o.client_order_id == id)
+        };
+        if actions.to_create.iter().any(sent) || actions.to_replace.iter().any(|r| sent(&r.create))
+        {
+            band.at_or_above(input.last_price, line);
+        }
+    }
     let mut meta = intent.meta;
     meta.order_seq_after = seq_after;
     Ok((

@@ -34,6 +34,11 @@ pub struct Intent {
     /// The last prices at which the strategy decides the same (`None`: only
     /// the last price itself, as far as the strategy can tell).
     pub band: Option<PriceBand>,
+    /// TP2 while a TRAIL is desired: the last price against it decides the
+    /// TRAIL's `stopPrice`, which counts only when the TRAIL is sent
+    /// (created or replaced; an open TRAIL's `stopPrice` is never
+    /// compared), so [`crate::plan_banded`] adds this line to the band then.
+    pub trail_activation: Option<Decimal>,
 }
 
 /// A strategy: validated input in, desired orders and meta out, with no I/O,
@@ -145,7 +150,6 @@ fn sells(
     state: &BasketState,
     avg: Decimal,
     last: Decimal,
-    band: &mut PriceBand,
 ) -> Sells {
     let levels = Decimal::from(state.filled_levels().max(1) - 1);
     let tp_n = (cfg.tp_start_pct - cfg.tp_step_pct * levels).max(cfg.tp_min_pct);
@@ -189,7 +193,7 @@ fn sells(
         if role == Role::Trail {
             d.order_type = OrderType::TakeProfitLimit;
             d.trailing_delta = trail_bips;
-            d.stop_price = (!band.at_or_above(last, tp2_price)).then_some(tp2_price);
+            d.stop_price = (last < tp2_price).then_some(tp2_price);
         }
         orders.push(d);
     }
@@ -291,7 +295,7 @@ impl Strategy for GridStrategy {
         let mut sell_orders = Vec::new();
         if wants_sells {
             if let Some(avg) = state.avg_price {
-                let s = sells(cfg, rules, state, avg, last, &mut band);
+                let s = sells(cfg, rules, state, avg, last);
                 tp = Some((s.tp_n, s.tp1_price, s.tp2_price));
                 sell_orders = s.orders;
             }
@@ -389,10 +393,14 @@ impl Strategy for GridStrategy {
             tp2_price: tp.map(|t| rules.canonical_price(t.2)),
             stop_loss_price: stop_loss_price.map(|p| p.normalize()),
         };
+        let trail_activation = tp
+            .filter(|_| desired.iter().any(|d| d.role == Role::Trail))
+            .map(|t| t.2);
         Ok(Intent {
             desired,
             meta,
             band: Some(band),
+            trail_activation,
         })
     }
 }
