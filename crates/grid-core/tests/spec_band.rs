@@ -98,3 +98,37 @@ fn a_suggestion_that_cannot_act_only_shows_the_price_and_does_not_pin_the_plan()
     other.meta.reanchor.new_anchor = Some(dec!(140));
     assert_eq!(other, planned);
 }
+
+#[test]
+fn tp2_bounds_the_band_only_while_the_trail_is_to_be_sent() {
+    // One level bought: TP1, TP2 and the TRAIL (activation at TP2) are to
+    // be created, so the price's side of TP2 decides the TRAIL's stopPrice.
+    let mut inp = input(dec!(143));
+    inp.fills = vec![buy(1, 1, dec!(142.5), dec!(1))];
+    inp.basket.order_seq = 1;
+    let (planned, band) = plan_banded(&inp).unwrap();
+    let tp2 = planned.meta.tp2_price.unwrap();
+    let trail = planned
+        .orders
+        .iter()
+        .find(|o| o.role == Role::Trail)
+        .unwrap();
+    assert_eq!(trail.stop_price, Some(tp2));
+    assert!(planned.actions.to_create.contains(&trail.client_order_id));
+    assert_eq!(band.upper(), Bound::Excluded(tp2));
+    // Once every sell is open, the TRAIL is kept whatever the price does
+    // around TP2: the line no longer bounds the band.
+    inp.open_orders = planned
+        .orders
+        .iter()
+        .enumerate()
+        .map(|(i, o)| open_from(o, 100 + i as i64))
+        .collect();
+    inp.basket.order_seq = planned.meta.order_seq_after;
+    let (kept, band) = plan_banded(&inp).unwrap();
+    assert!(kept.actions.is_empty(), "{:?}", kept.actions);
+    assert!(
+        band.contains(tp2) && band.contains(tp2 + dec!(0.5)),
+        "{band:?}"
+    );
+}
