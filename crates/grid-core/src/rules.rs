@@ -529,4 +529,4 @@ impl SymbolRules {
 
 #[cfg(test)]
 #[path = "tests/rules.rs"]
-mod tests;
+pub(crate) mod tests;

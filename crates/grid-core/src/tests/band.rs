@@ -6,23 +6,7 @@ use super::PriceBand;
 use crate::rules::SymbolRules;
 
 fn rules() -> SymbolRules {
-    SymbolRules {
-        base_asset: "SOL".into(),
-        quote_asset: "USDC".into(),
-        tick_size: dec!(0.001),
-        step_size: dec!(0.01),
-        min_qty: dec!(0.01),
-        max_qty: dec!(9000),
-        min_price: dec!(0.001),
-        max_price: dec!(1000000),
-        min_notional: dec!(5),
-        max_notional: None,
-        trailing_delta_min: 10,
-        trailing_delta_max: 2000,
-        max_num_orders: 200,
-        max_num_algo_orders: None,
-        percent_price_by_side: None,
-    }
+    crate::rules::tests::sol()
 }
 
 #[test]
