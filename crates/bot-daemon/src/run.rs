@@ -94,6 +94,83 @@ pub fn ensure_default_basket<E: Exchange>(
     Ok(Some(row.id))
 }
 
+/// What [`start_paper`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PaperStart {
+    /// Baskets of the previous paper exchange, closed (ascending ids).
+    pub retired: Vec<i64>,
+    /// Baskets created: one per retired `active` basket, or the default one.
+    pub created: Vec<i64>,
+}
+
+/// Why [`start_paper`] closes a basket (its `closed_reason`).
+pub const PAPER_GONE: &str = "paper exchange restarted: the orders, position and balances \
+     of this basket were on the previous one";
+
+/// Readies the database for a new in-process paper exchange, which starts
+/// empty: the baskets of the previous one that no live worker holds are
+/// closed with their open orders ([`store::leases::retire_unreachable`]) —
+/// their exits would sell on this exchange what it never bought for them.
+/// Each that was `active` carries on as a new basket with the same config at
+/// this exchange's last price (one that cannot be created is logged and
+/// skipped: the start goes on); a database with no basket at all gets the
+/// default paper basket ([`ensure_default_basket`]).
+///
+/// # Errors
+/// Store errors while retiring; a default basket config the strategy refuses.
+pub fn start_paper<E: Exchange>(
+    conn: &mut PgConnection,
+    ex: &E,
+    worker_id: &str,
+    overlay: Option<serde_json::Value>,
+) -> Result<PaperStart, DaemonError> {
+    let mut out = PaperStart::default();
+    for r in store::leases::retire_unreachable(conn, worker_id, PAPER_GONE)? {
+        log::warn!(
+            "Basket retired basket={} symbol={} was={}: {PAPER_GONE}",
+            r.row.id,
+            r.row.symbol,
+            r.was.as_str()
+        );
+        out.retired.push(r.row.id);
+        if r.was != grid_core::BasketStatus::Active {
+            continue;
+        }
+        match successor(conn, ex, &r.row) {
+            Ok(id) => {
+                log::info!(
+                    "Basket carried on basket={id} from={} symbol={}",
+                    r.row.id,
+                    r.row.symbol
+                );
+                out.created.push(id);
+            }
+            Err(e) => log::warn!(
+                "Basket not carried on from={} symbol={}: {e}",
+                r.row.id,
+                r.row.symbol
+            ),
+        }
+    }
+    if let Some(id) = ensure_default_basket(conn, ex, overlay)? {
+        out.created.push(id);
+    }
+    Ok(out)
+}
+
+/// A new `active` basket with `old`'s config at the exchange's last price,
+/// validated like `bot-daemon basket create`.
+fn successor<E: Exchange>(
+    conn: &mut PgConnection,
+    ex: &E,
+    old: &store::baskets::BasketRow,
+) -> Result<i64, DaemonError> {
+    let config = serde_json::to_value(old.config()?)
+        .map_err(|e| DaemonError::Invalid(format!("basket {} config: {e}", old.id)))?;
+    let nb = crate::cli::basket::validate_new(conn, ex, &old.symbol, None, Some(config))?;
+    Ok(store::baskets::create(conn, &nb.config, &nb.rules, nb.anchor)?.id)
+}
+
 /// Runs the worker until SIGTERM/SIGINT.
 ///
 /// # Errors
@@ -132,8 +209,15 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             .as_deref()
             .map(|p| crate::cli::basket::read_config_file(std::path::Path::new(p)))
             .transpose()?;
-        if let Err(e) = ensure_default_basket(&mut conn, &client, overlay) {
-            log::warn!("Default paper basket not created: {e}");
+        // An in-process exchange starts empty; a simulator of its own
+        // (BOT_BASE_URL) keeps its orders across this process's restarts.
+        let started = if sim.is_some() {
+            start_paper(&mut conn, &client, &settings.worker_id, overlay).map(|_| ())
+        } else {
+            ensure_default_basket(&mut conn, &client, overlay).map(|_| ())
+        };
+        if let Err(e) = started {
+            log::warn!("Paper start: {e}");
         }
     }
 

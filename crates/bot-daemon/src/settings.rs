@@ -522,7 +522,7 @@ impl Settings {
                     "BOT_WORKER_ID must be at most 100 characters".into(),
                 ))
             }
-            None => default_worker_id(),
+            None => default_worker_id(mode.mode),
         };
         let max_baskets = match get("BOT_MAX_BASKETS") {
             None => None,
@@ -664,9 +664,15 @@ pub fn host_name() -> String {
         .unwrap_or_else(|| "host".into())
 }
 
-fn default_worker_id() -> String {
+/// `{host}-{pid}`; in paper mode `{host}-paper`, the same after a restart, so
+/// a paper start recognises the leases a killed predecessor left as its own
+/// (their exchange died with it: [`crate::run::start_paper`]).
+fn default_worker_id(mode: Mode) -> String {
     let host = host_name();
-    let mut id = format!("{host}-{}", std::process::id());
+    let mut id = match mode {
+        Mode::Paper => format!("{host}-paper"),
+        _ => format!("{host}-{}", std::process::id()),
+    };
     id.truncate(100);
     id
 }
@@ -674,6 +680,18 @@ fn default_worker_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paper_worker_id_is_the_same_after_a_restart_and_a_live_one_is_per_process() {
+        let paper = default_worker_id(Mode::Paper);
+        assert!(paper.ends_with("-paper"), "{paper}");
+        assert!(!paper.contains(&std::process::id().to_string()), "{paper}");
+        let live = default_worker_id(Mode::Production);
+        assert!(
+            live.ends_with(&format!("-{}", std::process::id())),
+            "{live}"
+        );
+    }
 
     fn m(
         key: Option<&str>,

@@ -90,3 +90,101 @@ fn the_default_paper_basket_takes_the_configured_fields() {
         "a database with a basket gets no default one"
     );
 }
+
+/// Sends a paper worker's cycles until nothing more happens (a few cycles).
+fn cycles(w: &mut Worker<binance_rest::BinanceClient>, conn: &mut diesel::PgConnection, n: usize) {
+    for _ in 0..n {
+        w.cycle(conn).unwrap();
+    }
+}
+
+/// The client order ids `sim` was ever sent for basket `basket`.
+fn orders_of(sim: &SimServer, basket: i64) -> Vec<String> {
+    let engine = sim.engine();
+    let ex = exchange_sim::server::lock(&engine);
+    let tag = format!("_{basket}_");
+    ex.orders()
+        .iter()
+        .map(|o| o.client_order_id.clone())
+        .filter(|cid| cid.contains(&tag))
+        .collect()
+}
+
+/// A paper restart is a new exchange: a basket whose position, orders and
+/// balances were on the previous one must never trade on the new one (its
+/// exits would sell what this exchange never bought for it). It is closed,
+/// with its open orders, saying why; an active one carries on as a new basket
+/// with the same config at the new exchange's price.
+#[test]
+fn a_paper_restart_retires_the_baskets_of_the_gone_exchange() {
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let old = {
+        let sim = paper_sim(1_767_225_600_000);
+        let c = client(&sim);
+        let b = basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None).unwrap();
+        let mut w = Worker::new(c, worker_cfg(&sim.base_url(), "paper-w", 60_000, Some(100)));
+        w.cycle(&mut conn).unwrap();
+        set_price(&sim, "SOLUSDC", dec!(142));
+        cycles(&mut w, &mut conn, 2);
+        assert!(!store::fills::fills_for_basket(&mut conn, b.id)
+            .unwrap()
+            .is_empty());
+        assert!(!store::orders::list_open_for_basket(&mut conn, b.id)
+            .unwrap()
+            .is_empty());
+        b
+    };
+    // The first exchange is gone; the same worker starts again on a new one.
+    let sim = paper_sim(1_767_225_660_000);
+    let c = client(&sim);
+    let started = bot_daemon::run::start_paper(&mut conn, &c, "paper-w", None).unwrap();
+    assert_eq!(started.retired, vec![old.id]);
+    let row = store::baskets::get(&mut conn, old.id).unwrap();
+    assert_eq!(row.status, grid_core::BasketStatus::Closed);
+    let reason = row.closed_reason.unwrap_or_default();
+    assert!(reason.contains("paper exchange"), "{reason}");
+    assert!(
+        store::orders::list_open_for_basket(&mut conn, old.id)
+            .unwrap()
+            .is_empty(),
+        "the gone exchange's orders are not open any more"
+    );
+    assert_eq!(started.created.len(), 1, "the active basket carries on");
+    let new = store::baskets::get(&mut conn, started.created[0]).unwrap();
+    assert_eq!(new.symbol, old.symbol);
+    assert_eq!(new.status, grid_core::BasketStatus::Active);
+    assert_eq!(new.config().unwrap(), old.config().unwrap());
+
+    let mut w = Worker::new(c, worker_cfg(&sim.base_url(), "paper-w", 60_000, Some(100)));
+    cycles(&mut w, &mut conn, 3);
+    assert_eq!(
+        orders_of(&sim, old.id),
+        Vec::<String>::new(),
+        "the old basket sent orders to the new exchange"
+    );
+    assert!(!orders_of(&sim, new.id).is_empty(), "the new basket trades");
+}
+
+/// A basket another live worker holds is on that worker's exchange: a
+/// paper start leaves it alone.
+#[test]
+fn a_paper_start_leaves_the_baskets_of_a_live_worker_alone() {
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let sim = paper_sim(1_767_225_600_000);
+    let c = client(&sim);
+    let b = basket::create(&mut conn, &c, "SOLUSDC", Some(dec!(150)), None).unwrap();
+    let mut other = Worker::new(
+        client(&sim),
+        worker_cfg(&sim.base_url(), "other", 60_000, Some(100)),
+    );
+    other.cycle(&mut conn).unwrap();
+    let started = bot_daemon::run::start_paper(&mut conn, &c, "paper-w", None).unwrap();
+    assert!(started.retired.is_empty(), "{:?}", started.retired);
+    assert!(started.created.is_empty());
+    assert_eq!(
+        store::baskets::get(&mut conn, b.id).unwrap().status,
+        grid_core::BasketStatus::Active
+    );
+}

@@ -355,7 +355,7 @@ pub struct PlanUpdate {
     pub order_seq: i64,
 }
 
-fn write_status(
+pub(crate) fn write_status(
     conn: &mut PgConnection,
     row: &BasketRow,
     status: BasketStatus,

@@ -10,15 +10,22 @@
 //!   interleave with it: either the write commits while the lease is valid or
 //!   it fails with [`Error::LeaseLost`].
 //! - Baskets that no longer trade and have no open order are not leased.
+//! - [`retire_unreachable`] ends only baskets no other live worker holds: a
+//!   basket held by a live lease is on its holder's exchange.
 
 use diesel::dsl::sql;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
-use crate::baskets::BasketRow;
+use grid_core::BasketStatus;
+
+use crate::baskets::{write_status, BasketRow};
 use crate::error::Error;
+use crate::events::NewEvent;
 use crate::schema::baskets;
+use crate::schema::orders;
+use crate::types::{EventLevel, OrderRowStatus};
 use crate::Writer;
 
 /// Locks the basket row for the rest of the transaction and, for a leased
@@ -244,4 +251,102 @@ pub fn fair_share(conn: &mut PgConnection, alive_within_ms: i64) -> Result<i64, 
     .get_result(conn)?;
     let w = workers.n.max(1);
     Ok(((baskets_n.n + w - 1) / w).max(1))
+}
+
+/// A basket [`retire_unreachable`] ended, with the status it had.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retired {
+    /// The basket after (closed, its lease dropped).
+    pub row: BasketRow,
+    /// Its status before it was retired.
+    pub was: BasketStatus,
+}
+
+/// Ends every basket that still needs a writer and that no other worker
+/// holds by a live lease (free, expired, or held by `worker_id` itself),
+/// because the exchange its orders, position and balances were on is gone —
+/// a paper exchange of an earlier process. Each is `closed` with `reason`,
+/// its open orders become `EXPIRED` with `reason` as their error, its lease
+/// is dropped, and a `basket_retired` warning says so; all in one
+/// transaction. Returns them by id.
+///
+/// Never call it for an exchange that keeps its orders (live, testnet, or a
+/// simulator that outlives this process): those baskets are still trading.
+///
+/// # Errors
+/// [`Error::Invalid`] for an empty reason; [`Error::Query`].
+pub fn retire_unreachable(
+    conn: &mut PgConnection,
+    worker_id: &str,
+    reason: &str,
+) -> Result<Vec<Retired>, Error> {
+    if reason.trim().is_empty() {
+        return Err(Error::invalid("reason", "must say why the baskets end"));
+    }
+    conn.transaction(|conn| {
+        let ids: Vec<i64> = diesel::sql_query(format!(
+            "SELECT id FROM baskets \
+             WHERE (worker_id IS NULL OR lease_until IS NULL OR lease_until <= now() \
+                    OR worker_id = $1) \
+               AND {NEEDS_WRITER} \
+             ORDER BY id FOR NO KEY UPDATE SKIP LOCKED"
+        ))
+        .bind::<Text, _>(worker_id)
+        .load::<IdRow>(conn)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let before: BasketRow = baskets::table
+                .find(id)
+                .select(BasketRow::as_select())
+                .first(conn)?;
+            let expired = diesel::update(
+                orders::table
+                    .filter(orders::basket_id.eq(id))
+                    .filter(orders::status.eq_any(OrderRowStatus::OPEN)),
+            )
+            .set((
+                orders::status.eq(OrderRowStatus::Expired),
+                orders::error.eq(Some(reason)),
+                orders::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+            let row = write_status(
+                conn,
+                &before,
+                BasketStatus::Closed,
+                Some(reason),
+                None,
+                None,
+            )?;
+            diesel::update(baskets::table.find(id))
+                .set((
+                    baskets::worker_id.eq(None::<String>),
+                    baskets::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
+                ))
+                .execute(conn)?;
+            crate::events::insert(
+                conn,
+                &NewEvent::new(
+                    Some(id),
+                    EventLevel::Warn,
+                    "basket_retired",
+                    format!(
+                        "{reason}: basket closed (was {}), {expired} open order(s) expired, \
+                         position {} {} left unsold",
+                        before.status.as_str(),
+                        before.pos,
+                        before.base_asset
+                    ),
+                ),
+            )?;
+            out.push(Retired {
+                row,
+                was: before.status,
+            });
+        }
+        Ok(out)
+    })
 }
