@@ -33,6 +33,7 @@ pub mod exchange;
 pub mod governor;
 pub mod models;
 pub mod parse;
+pub mod stp;
 pub mod symbol;
 pub mod types;
 
@@ -42,6 +43,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;
 pub use exchange::Exchange;
 pub use governor::{Governor, Priority};
+pub use stp::{StpMode, StpModes};
 pub use symbol::{SymbolState, SymbolStatus};
 pub use types::{
     is_valid_client_order_id, Account, Balance, CommissionRates, ExchangeInfo, ExchangeOrder,

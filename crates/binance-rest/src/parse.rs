@@ -263,6 +263,10 @@ pub fn exchange_info(dto: &ExchangeInfoDto) -> ExchangeInfo {
                 allow_trailing_stop: s.allow_trailing_stop.unwrap_or(false),
                 is_spot_trading_allowed: s.is_spot_trading_allowed.unwrap_or(true),
                 rules: symbol_rules(s),
+                stp: crate::stp::StpModes::from_info(
+                    s.default_self_trade_prevention_mode.as_deref(),
+                    &s.allowed_self_trade_prevention_modes,
+                ),
             })
             .collect(),
     }

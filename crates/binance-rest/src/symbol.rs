@@ -159,6 +159,8 @@ pub struct SymbolState {
     pub status: SymbolStatus,
     /// Its filters and assets as grid-core rules.
     pub rules: SymbolRules,
+    /// Its self-trade prevention modes.
+    pub stp: crate::stp::StpModes,
 }
 
 impl SymbolState {
@@ -172,6 +174,7 @@ impl SymbolState {
             symbol: info.symbol.clone(),
             status: info.symbol_status(),
             rules: info.rules.clone().map_err(Error::Decode)?,
+            stp: info.stp.clone(),
         })
     }
 }

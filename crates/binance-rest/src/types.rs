@@ -207,6 +207,8 @@ pub struct NewOrder {
     /// The `timestamp` to sign the request with (exchange clock, epoch ms),
     /// from [`crate::Exchange::order_timestamp`]; `None`: stamped when sent.
     pub timestamp_ms: Option<i64>,
+    /// `selfTradePreventionMode`; `None`: not sent (the symbol's default applies).
+    pub self_trade_prevention: Option<crate::stp::StpMode>,
 }
 
 impl NewOrder {
@@ -224,6 +226,7 @@ impl NewOrder {
             new_client_order_id: None,
             resp_type: None,
             timestamp_ms: None,
+            self_trade_prevention: None,
         }
     }
 
@@ -474,6 +477,9 @@ impl NewOrder {
         }
         if let Some(r) = self.resp_type {
             p.push(("newOrderRespType", r.as_str().to_string()));
+        }
+        if let Some(m) = self.self_trade_prevention {
+            p.push(("selfTradePreventionMode", m.as_str().to_string()));
         }
         Ok(p)
     }
@@ -852,6 +858,8 @@ pub struct SymbolInfo {
     pub is_spot_trading_allowed: bool,
     /// The grid-core rules, or why they could not be built (e.g. no LOT_SIZE).
     pub rules: Result<SymbolRules, String>,
+    /// Self-trade prevention: the default mode and the allowed ones.
+    pub stp: crate::stp::StpModes,
 }
 
 /// `GET /api/v3/exchangeInfo`.

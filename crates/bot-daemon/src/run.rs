@@ -268,7 +268,8 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             base_url: url,
             retention: settings.retention.clone(),
         },
-    );
+    )
+    .with_stp_mode(settings.stp_mode);
     let stop = worker.stop_flag();
     let mut sleeper = Sleeper::new(&settings.database_url, pool.clone());
     let first_backoff = settings.check_interval.min(Duration::from_secs(1));

@@ -387,6 +387,9 @@ pub struct Settings {
     /// `BOT_PLAN_INPUTS_KEEP` (100 per basket), `BOT_SNAPSHOT_RETENTION_DAYS`
     /// (365) and `BOT_RETENTION_INTERVAL_SECONDS` (300) between passes.
     pub retention: store::retention::Policy,
+    /// `BOT_STP_MODE`: every order's `selfTradePreventionMode` (`None`, the
+    /// default: the symbol's own default from exchangeInfo).
+    pub stp_mode: Option<binance_rest::StpMode>,
 }
 
 impl fmt::Debug for Settings {
@@ -583,6 +586,13 @@ impl Settings {
             max_baskets,
             recv_window_ms: 5000,
             retention: retention_policy(env)?,
+            stp_mode: match get("BOT_STP_MODE").map(|s| s.trim().to_ascii_uppercase()) {
+                None => None,
+                Some(m) if m.is_empty() => None,
+                Some(m) => Some(m.parse().map_err(|e: binance_rest::Error| {
+                    DaemonError::Settings(format!("BOT_STP_MODE: {e}"))
+                })?),
+            },
         })
     }
 
@@ -680,6 +690,26 @@ fn default_worker_id(mode: Mode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bot_stp_mode_takes_a_binance_mode_and_refuses_anything_else() {
+        let with = |v: &str| {
+            let mut env = HashMap::new();
+            env.insert("BOT_MODE".to_string(), "paper".to_string());
+            env.insert("BOT_STP_MODE".to_string(), v.to_string());
+            Settings::from_map(&env)
+        };
+        assert_eq!(
+            with("expire_taker").unwrap().stp_mode,
+            Some(binance_rest::StpMode::ExpireTaker)
+        );
+        assert_eq!(with("").unwrap().stp_mode, None);
+        let err = with("EXPIRE_SOMETIMES").unwrap_err().to_string();
+        assert!(
+            err.contains("BOT_STP_MODE") && err.contains("EXPIRE_MAKER"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn a_paper_worker_id_is_the_same_after_a_restart_and_a_live_one_is_per_process() {

@@ -141,6 +141,10 @@ pub struct Worker<E: Exchange> {
     skipped: HashMap<i64, String>,
     /// When each symbol's status and rules are read again from the exchange.
     refresh: RulesRefresh,
+    /// Each symbol's self-trade prevention modes, from its last read.
+    stp_modes: HashMap<String, binance_rest::StpModes>,
+    /// `BOT_STP_MODE` (`None`: the symbol's default).
+    stp_setting: Option<binance_rest::StpMode>,
     /// Creates the exchange rejected, per basket and role: retried with an
     /// exponential wait, one event per streak.
     rejections: CreateBackoff,
@@ -169,6 +173,8 @@ impl<E: Exchange> Worker<E> {
             behind: HashMap::new(),
             skipped: HashMap::new(),
             refresh: RulesRefresh::new(RefreshPolicy::default()),
+            stp_modes: HashMap::new(),
+            stp_setting: None,
             rejections: CreateBackoff::new(BackoffPolicy::default()),
             last_snapshot: None,
             last_cycle_ms: None,
@@ -183,6 +189,14 @@ impl<E: Exchange> Worker<E> {
     pub fn with_policies(mut self, refresh: RefreshPolicy, backoff: BackoffPolicy) -> Self {
         self.refresh = RulesRefresh::new(refresh);
         self.rejections = CreateBackoff::new(backoff);
+        self
+    }
+
+    /// The same worker sending `mode` as every order's
+    /// `selfTradePreventionMode` (`BOT_STP_MODE`); `None`: the symbol's
+    /// default from exchangeInfo.
+    pub fn with_stp_mode(mut self, mode: Option<binance_rest::StpMode>) -> Self {
+        self.stp_setting = mode;
         self
     }
 

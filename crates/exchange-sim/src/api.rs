@@ -528,6 +528,11 @@ fn conditional(mut j: Obj, o: &Order, with_stop: bool) -> Obj {
     if let Some(r) = &o.expiry_reason {
         j = j.s("expiryReason", r);
     }
+    if let Some(m) = o.prevented_match_id {
+        j = j
+            .i("preventedMatchId", i64::try_from(m).unwrap_or(i64::MAX))
+            .d("preventedQuantity", o.prevented_quantity);
+    }
     j
 }
 
@@ -566,7 +571,7 @@ fn render_placed(p: &Placed) -> String {
         }));
         j = j.raw("fills", &fills);
     }
-    j.s("selfTradePreventionMode", "NONE").end()
+    j.s("selfTradePreventionMode", o.stp_mode.as_str()).end()
 }
 
 /// §6.7/§6.8 order object.
@@ -592,7 +597,7 @@ pub fn render_order(o: &Order) -> String {
         .i("workingTime", o.working_time)
         .d("origQuoteOrderQty", o.orig_quote_order_qty);
     conditional(j, o, false)
-        .s("selfTradePreventionMode", "NONE")
+        .s("selfTradePreventionMode", o.stp_mode.as_str())
         .end()
 }
 
@@ -615,7 +620,7 @@ fn render_cancel(o: &Order, cancel_id: &str, now: i64) -> String {
         .s("type", o.order_type.as_str())
         .s("side", o.side.as_str());
     conditional(j, o, true)
-        .s("selfTradePreventionMode", "NONE")
+        .s("selfTradePreventionMode", o.stp_mode.as_str())
         .end()
 }
 
@@ -718,8 +723,11 @@ fn render_symbol_info(ex: &Engine, name: &str) -> Option<String> {
             .raw("filters", &filters)
             .raw("permissions", "[]")
             .raw("permissionSets", r#"[["SPOT"]]"#)
-            .s("defaultSelfTradePreventionMode", "NONE")
-            .raw("allowedSelfTradePreventionModes", r#"["NONE"]"#)
+            .s("defaultSelfTradePreventionMode", c.stp_default.as_str())
+            .raw(
+                "allowedSelfTradePreventionModes",
+                &arr(c.stp_allowed.iter().map(|m| format!("\"{}\"", m.as_str()))),
+            )
             .end(),
     )
 }
@@ -1074,6 +1082,15 @@ fn parse_new_order(p: &Params) -> Result<OrderRequest, ApiError> {
     if strategy_type.is_some_and(|s| s < 1_000_000) {
         return Err(ApiError::bad(-1134, "strategyType was less than 1000000."));
     }
+    let stp = match p.opt_nonempty("selfTradePreventionMode") {
+        None => None,
+        Some(v) => Some(v.parse::<StpMode>().map_err(|_| {
+            ApiError::illegal(
+                "selfTradePreventionMode",
+                "NONE, EXPIRE_TAKER, EXPIRE_MAKER, EXPIRE_BOTH, DECREMENT, TRANSFER",
+            )
+        })?),
+    };
     Ok(OrderRequest {
         symbol,
         side: Some(side),
@@ -1088,6 +1105,7 @@ fn parse_new_order(p: &Params) -> Result<OrderRequest, ApiError> {
         resp_type,
         strategy_id,
         strategy_type,
+        stp,
     })
 }
 

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SimError;
-use crate::types::SymbolStatus;
+use crate::types::{StpMode, SymbolStatus};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap_or_default()
@@ -151,6 +151,28 @@ pub struct SymbolConfig {
     /// config is read ([`crate::types::parse_symbol_status`]).
     #[serde(deserialize_with = "crate::types::de_symbol_status")]
     pub status: SymbolStatus,
+    /// exchangeInfo `defaultSelfTradePreventionMode`: the mode of an order
+    /// that names none (Binance's symbols: `EXPIRE_MAKER`).
+    #[serde(default = "default_stp")]
+    pub stp_default: StpMode,
+    /// exchangeInfo `allowedSelfTradePreventionModes`. The simulator applies
+    /// `NONE` and the three `EXPIRE_*` modes; an order naming `DECREMENT` or
+    /// `TRANSFER` is refused with -1013 even when listed (not simulated).
+    #[serde(default = "default_stp_allowed")]
+    pub stp_allowed: Vec<StpMode>,
+}
+
+fn default_stp() -> StpMode {
+    StpMode::ExpireMaker
+}
+
+fn default_stp_allowed() -> Vec<StpMode> {
+    vec![
+        StpMode::None,
+        StpMode::ExpireTaker,
+        StpMode::ExpireMaker,
+        StpMode::ExpireBoth,
+    ]
 }
 
 impl Default for SymbolConfig {
@@ -177,6 +199,8 @@ impl SymbolConfig {
             step_volume: None,
             allow_trailing_stop: true,
             status: SymbolStatus::Trading,
+            stp_default: default_stp(),
+            stp_allowed: default_stp_allowed(),
         }
     }
 }

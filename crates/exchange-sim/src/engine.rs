@@ -72,6 +72,8 @@ pub struct OrderRequest {
     pub strategy_id: Option<i64>,
     /// `strategyType` (>= 1000000).
     pub strategy_type: Option<i64>,
+    /// `selfTradePreventionMode` (`None`: the symbol's default).
+    pub stp: Option<StpMode>,
 }
 
 impl OrderRequest {
@@ -268,6 +270,8 @@ pub struct Engine {
     id_base: u64,
     rate: RateState,
     request_counts: BTreeMap<String, u64>,
+    /// The last `preventedMatchId` given (self-trade prevention).
+    prevented_matches: u64,
 }
 
 fn wall_ms() -> i64 {
@@ -382,6 +386,7 @@ impl Engine {
             id_base: cfg.id_base,
             rate: RateState::default(),
             request_counts: BTreeMap::new(),
+            prevented_matches: 0,
             cfg,
         };
         for i in 0..ex.symbols.len() {
@@ -1099,6 +1104,18 @@ impl Engine {
                 }
             }
         }
+        let stp_mode = {
+            let c = &self.symbols[si].cfg;
+            let m = req.stp.unwrap_or(c.stp_default);
+            let simulated = !matches!(m, StpMode::Decrement | StpMode::Transfer);
+            if !simulated || !c.stp_allowed.contains(&m) {
+                return Err(ApiError::bad(
+                    -1013,
+                    "This symbol does not allow the specified self-trade prevention mode.",
+                ));
+            }
+            m
+        };
         self.check_order_rate()?;
 
         // Funds.
@@ -1171,6 +1188,9 @@ impl Engine {
             locked_remaining: Decimal::ZERO,
             locked_asset: lock_asset.clone(),
             lock_per_unit: if is_market { Decimal::ZERO } else { per_unit },
+            stp_mode,
+            prevented_quantity: Decimal::ZERO,
+            prevented_match_id: None,
         };
         self.orders.push(order);
         self.client_ids.insert((si, cid), order_id);
@@ -1409,10 +1429,15 @@ impl Engine {
             }
             out.push(tr);
         }
-        let o = &self.orders[ix(self.id_base, id)];
-        if o.remaining().is_zero() {
+        if self.orders[ix(self.id_base, id)].remaining().is_zero() {
             return; // fill() closed it
         }
+        // The market's liquidity is spent: the rest meets the account's own
+        // resting orders its limit reaches.
+        if budget.is_some_and(|b| b <= Decimal::ZERO) && !fok && self.self_match(si, id, out) {
+            return;
+        }
+        let o = &self.orders[ix(self.id_base, id)];
         let keep = t != OrderType::Market
             && !matches!(t, OrderType::StopLoss | OrderType::TakeProfit)
             && o.time_in_force == Some(TimeInForce::Gtc);
@@ -1428,6 +1453,83 @@ impl Engine {
             };
             self.close(si, id, OrderStatus::Expired, Some(reason));
         }
+    }
+
+    /// Taker `id` meets the account's own resting opposite orders that its
+    /// limit reaches (any, for a MARKET order), best price first; its
+    /// self-trade prevention mode decides (binance-ws.md §5): `NONE` trades
+    /// both at the resting order's price, `EXPIRE_TAKER` / `EXPIRE_MAKER` /
+    /// `EXPIRE_BOTH` expire that side (`EXPIRED_IN_MATCH`, the remainder as
+    /// `preventedQuantity`, a new `preventedMatchId`). A MARKET BUY under
+    /// `NONE` stops there (it locks no funds to pay its own sell with).
+    /// Returns true when the taker is no longer open.
+    fn self_match(&mut self, si: usize, id: u64, out: &mut Vec<Trade>) -> bool {
+        let (side, limit, mode, is_market) = {
+            let o = &self.orders[ix(self.id_base, id)];
+            let limit = o.order_type.has_price().then_some(o.price);
+            (o.side, limit, o.stp_mode, o.order_type == OrderType::Market)
+        };
+        loop {
+            let rem = self.orders[ix(self.id_base, id)].remaining();
+            if rem.is_zero() || !self.orders[ix(self.id_base, id)].status.is_open() {
+                return true;
+            }
+            let s = &self.symbols[si];
+            let best = match side {
+                Side::Sell => s.bids.iter().next_back(),
+                Side::Buy => s.asks.iter().next(),
+            };
+            let Some((mp, mid)) = best
+                .filter(|(p, _)| {
+                    limit.is_none_or(|l| match side {
+                        Side::Sell => **p >= l,
+                        Side::Buy => **p <= l,
+                    })
+                })
+                .and_then(|(p, q)| q.front().map(|&m| (*p, m)))
+            else {
+                return false;
+            };
+            let maker_rem = self.orders[ix(self.id_base, mid)].remaining();
+            if mode == StpMode::None {
+                if is_market && side == Side::Buy {
+                    return false;
+                }
+                let q = rem.min(maker_rem);
+                let maker = self.fill(si, mid, mp, q, true);
+                out.push(maker);
+                if self.orders[ix(self.id_base, mid)].remaining().is_zero() {
+                    self.unbook(si, mid);
+                }
+                let taker = self.fill(si, id, mp, q, false);
+                out.push(taker);
+                continue;
+            }
+            // DECREMENT and TRANSFER are refused at placement (not simulated).
+            let expire_taker = mode != StpMode::ExpireMaker;
+            let expire_maker = mode != StpMode::ExpireTaker;
+            self.prevented_matches += 1;
+            let match_id = self.prevented_matches;
+            if expire_maker {
+                self.prevent(si, mid, maker_rem, match_id);
+            }
+            if expire_taker {
+                self.prevent(si, id, rem, match_id);
+                return true;
+            }
+        }
+    }
+
+    /// Expires order `id` by self-trade prevention: `qty` prevented.
+    fn prevent(&mut self, si: usize, id: u64, qty: Decimal, match_id: u64) {
+        self.unbook(si, id);
+        {
+            let o = &mut self.orders[ix(self.id_base, id)];
+            o.prevented_quantity += qty;
+            o.prevented_match_id = Some(match_id);
+        }
+        self.close(si, id, OrderStatus::ExpiredInMatch, None);
+        log::debug!("Order expired in match id={id} prevented={qty} match={match_id}");
     }
 
     /// Computes the commission of a fill: (amount, asset).

@@ -21,6 +21,8 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
+pub use binance_rest::StpMode;
+
 /// Formats a decimal like production: fixed point with 8 fractional digits.
 pub fn d8(v: Decimal) -> String {
     format!("{:.8}", v)
@@ -227,12 +229,18 @@ pub struct Order {
     /// Reserved per unit of quantity (BUY: quote per base; SELL: 1).
     #[serde(skip)]
     pub lock_per_unit: Decimal,
+    /// `selfTradePreventionMode` (as sent, else the symbol's default).
+    pub stp_mode: StpMode,
+    /// Quantity self-trade prevention kept from trading (`preventedQuantity`).
+    pub prevented_quantity: Decimal,
+    /// The prevented match that expired it (`preventedMatchId`).
+    pub prevented_match_id: Option<u64>,
 }
 
 impl Order {
-    /// Quantity still to fill (`orig_qty - executed_qty`).
+    /// Quantity still to fill (`orig_qty - executed_qty - prevented_quantity`).
     pub fn remaining(&self) -> Decimal {
-        self.orig_qty - self.executed_qty
+        self.orig_qty - self.executed_qty - self.prevented_quantity
     }
     /// On the book: not a stop order, or a triggered one (`isWorking`).
     pub fn is_working(&self) -> bool {

@@ -40,6 +40,8 @@ pub struct Summary {
     pub orders: u64,
     /// Trades, over every seed.
     pub trades: u64,
+    /// Orders expired by self-trade prevention, over every seed.
+    pub expired_in_match: u64,
     /// Operator commands written, over every seed.
     pub commands: u64,
     /// Commands done and failed, by kind, over every seed.
@@ -68,6 +70,7 @@ impl Summary {
             "basket_cycles_per_s": per_s(self.basket_cycles),
             "orders": self.orders,
             "trades": self.trades,
+            "expired_in_match": self.expired_in_match,
             "commands": self.commands,
             "commands_answered": self.answered.iter().map(|(k, (done, failed))| {
                 (k.clone(), json!({"done": done, "failed": failed}))
@@ -102,6 +105,7 @@ pub fn simulate(o: Options) -> Result<Summary, SetupError> {
         s.basket_cycles += out.basket_cycles;
         s.orders += out.orders;
         s.trades += out.trades;
+        s.expired_in_match += out.expired_in_match;
         s.commands += out.commands;
         for (k, (d, f)) in &out.answered {
             let e = s.answered.entry(k.clone()).or_default();

@@ -92,6 +92,9 @@ pub struct Outcome {
     pub orders: u64,
     /// Trades on the exchange.
     pub trades: u64,
+    /// Orders self-trade prevention expired (`EXPIRED_IN_MATCH`): two of the
+    /// bot's orders met in a thin book.
+    pub expired_in_match: u64,
     /// Commands the operator wrote.
     pub commands: u64,
     /// Commands done (and failed, refused with a reason) by the end, by kind
@@ -544,5 +547,12 @@ fn finish(run: Run) -> Outcome {
     }
     out.orders = u64::try_from(e.orders().len()).unwrap_or(0);
     out.trades = u64::try_from(e.trades().len()).unwrap_or(0);
+    out.expired_in_match = u64::try_from(
+        e.orders()
+            .iter()
+            .filter(|o| o.status == exchange_sim::OrderStatus::ExpiredInMatch)
+            .count(),
+    )
+    .unwrap_or(0);
     out
 }

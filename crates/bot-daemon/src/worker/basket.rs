@@ -605,6 +605,12 @@ impl<E: Exchange> Worker<E> {
             // Rejected before: retried when its wait is over.
             return Ok(CreateResult::Backoff);
         }
+        // Explicit on every order; a configured mode the symbol does not
+        // allow places nothing (the cycle fails with the reason, once).
+        let stp = match self.stp_modes.get(&b.symbol) {
+            Some(modes) => modes.choose(&b.symbol, self.stp_setting)?,
+            None => self.stp_setting,
+        };
         if let Err(short) = free.reserve(p) {
             log::warn!(
                 "Create skipped, free balance too low basket={} role={role} cid={cid} need={} free={}",
@@ -670,6 +676,7 @@ impl<E: Exchange> Worker<E> {
             new_client_order_id: Some(cid.clone()),
             resp_type: None,
             timestamp_ms: Some(timestamp),
+            self_trade_prevention: stp,
         };
         match self.exchange.place_order(&req) {
             Ok(ex) => {
@@ -797,6 +804,7 @@ impl<E: Exchange> Worker<E> {
             }
         };
         let change = self.refresh.on_read(symbol, now_ms, &state.status);
+        self.stp_modes.insert(symbol.to_string(), state.stp.clone());
         for b in baskets.iter_mut().filter(|b| b.symbol == symbol) {
             if let Some(ch) = &change {
                 log::warn!(
