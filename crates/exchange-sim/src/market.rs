@@ -88,10 +88,11 @@ impl MarketRoute {
 
     /// The request weight with these parameters (Binance's rest-api.md).
     pub fn weight(self, p: &Params) -> u64 {
+        // How many `symbols` were listed; a malformed list (refused with
+        // -1100) is charged as one symbol.
         let listed = || {
             p.opt_nonempty("symbols")
-                .and_then(|v| serde_json::from_str::<Vec<String>>(v).ok())
-                .map(|v| v.len())
+                .map(|v| serde_json::from_str::<Vec<serde_json::Value>>(v).map_or(1, |l| l.len()))
         };
         let one = p.opt_nonempty("symbol").is_some();
         match self {
@@ -610,6 +611,7 @@ mod tests {
         assert_eq!(w(MarketRoute::Ticker24hr, &list(21)), 40);
         assert_eq!(w(MarketRoute::Ticker24hr, &list(100)), 40);
         assert_eq!(w(MarketRoute::Ticker24hr, &list(101)), 80);
+        assert_eq!(w(MarketRoute::Ticker24hr, "symbols=BAD"), 2);
         assert_eq!(w(MarketRoute::RollingTicker, "symbol=A"), 4);
         assert_eq!(w(MarketRoute::RollingTicker, &list(3)), 12);
         assert_eq!(w(MarketRoute::RollingTicker, &list(50)), 200);
