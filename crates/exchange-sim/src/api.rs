@@ -17,6 +17,7 @@ use rust_decimal::Decimal;
 
 use crate::engine::{Engine, LostAnswer, OrderRequest, Placed, PreFault};
 use crate::error::ApiError;
+use crate::market::MarketRoute;
 use crate::types::*;
 
 type HmacSha256 = Hmac<sha2::Sha256>;
@@ -133,11 +134,16 @@ pub enum Route {
     CancelOrder,
     /// `DELETE /api/v3/openOrders`.
     CancelAll,
+    /// The market-data endpoints of [`crate::market`] (tickers, book, trades, uiKlines).
+    Market(MarketRoute),
 }
 
 impl Route {
     /// The route of a method and path, `None` for an unknown endpoint (404).
     pub fn lookup(method: &str, path: &str) -> Option<Route> {
+        if let Some(m) = MarketRoute::lookup(method, path) {
+            return Some(Route::Market(m));
+        }
         Some(match (method, path) {
             ("GET", "/api/v3/ping") => Route::Ping,
             ("GET", "/api/v3/time") => Route::Time,
@@ -177,6 +183,7 @@ impl Route {
             Route::TestOrder => "POST /api/v3/order/test",
             Route::CancelOrder => "DELETE /api/v3/order",
             Route::CancelAll => "DELETE /api/v3/openOrders",
+            Route::Market(m) => m.name(),
         }
     }
     /// Needs an API key and a signature (`SIGNED` in the API docs).
@@ -189,6 +196,7 @@ impl Route {
                 | Route::TickerPrice
                 | Route::Klines
                 | Route::AvgPrice
+                | Route::Market(_)
         )
     }
     /// Order placement/cancel: 0 weight on success, the weight on failure (§4.4).
@@ -240,6 +248,7 @@ impl Route {
                     1
                 }
             }
+            Route::Market(m) => m.weight(p),
         }
     }
 }
@@ -330,13 +339,13 @@ impl Params {
             .find(|(pk, _)| pk == k)
             .map(|(_, v)| v.as_str())
     }
-    fn required(&self, k: &str) -> Result<&str, ApiError> {
+    pub(crate) fn required(&self, k: &str) -> Result<&str, ApiError> {
         match self.get(k) {
             Some(v) if !v.is_empty() => Ok(v),
             _ => Err(ApiError::mandatory(k)),
         }
     }
-    fn opt_nonempty(&self, k: &str) -> Option<&str> {
+    pub(crate) fn opt_nonempty(&self, k: &str) -> Option<&str> {
         self.get(k).filter(|v| !v.is_empty())
     }
 }
@@ -387,7 +396,7 @@ fn parse_i64(name: &str, v: &str) -> Result<i64, ApiError> {
     i64::try_from(n).map_err(|_| ApiError::bad(-1108, format!("Parameter '{name}' overflowed.")))
 }
 
-fn opt_u64(p: &Params, k: &str) -> Result<Option<u64>, ApiError> {
+pub(crate) fn opt_u64(p: &Params, k: &str) -> Result<Option<u64>, ApiError> {
     p.opt_nonempty(k).map(|v| parse_u64(k, v)).transpose()
 }
 
@@ -404,7 +413,7 @@ fn opt_time(p: &Params, k: &str) -> Result<Option<i64>, ApiError> {
         }))
 }
 
-fn check_symbol_syntax(v: &str) -> Result<(), ApiError> {
+pub(crate) fn check_symbol_syntax(v: &str) -> Result<(), ApiError> {
     let ok = !v.is_empty()
         && v.len() <= 20
         && v.bytes()
@@ -434,7 +443,7 @@ fn check_cid(name: &str, v: &str) -> Result<(), ApiError> {
     }
 }
 
-fn limit_param(p: &Params, default: usize, max: usize) -> Result<usize, ApiError> {
+pub(crate) fn limit_param(p: &Params, default: usize, max: usize) -> Result<usize, ApiError> {
     match opt_u64(p, "limit")? {
         None => Ok(default),
         Some(0) => Ok(default),
@@ -450,10 +459,10 @@ fn limit_param(p: &Params, default: usize, max: usize) -> Result<usize, ApiError
 // JSON writer keeping Binance's field order
 // ----------------------------------------------------------------------
 
-struct Obj(String);
+pub(crate) struct Obj(String);
 
 impl Obj {
-    fn new() -> Obj {
+    pub(crate) fn new() -> Obj {
         let mut s = String::with_capacity(512);
         s.push('{');
         Obj(s)
@@ -466,7 +475,7 @@ impl Obj {
         self.0.push_str(k);
         self.0.push_str("\":");
     }
-    fn s(mut self, k: &str, v: &str) -> Obj {
+    pub(crate) fn s(mut self, k: &str, v: &str) -> Obj {
         self.key(k);
         if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
             self.0.push('"');
@@ -477,31 +486,31 @@ impl Obj {
         }
         self
     }
-    fn d(self, k: &str, v: Decimal) -> Obj {
+    pub(crate) fn d(self, k: &str, v: Decimal) -> Obj {
         self.s(k, &d8(v))
     }
-    fn i(mut self, k: &str, v: i64) -> Obj {
+    pub(crate) fn i(mut self, k: &str, v: i64) -> Obj {
         self.key(k);
         self.0.push_str(&v.to_string());
         self
     }
-    fn b(mut self, k: &str, v: bool) -> Obj {
+    pub(crate) fn b(mut self, k: &str, v: bool) -> Obj {
         self.key(k);
         self.0.push_str(if v { "true" } else { "false" });
         self
     }
-    fn raw(mut self, k: &str, v: &str) -> Obj {
+    pub(crate) fn raw(mut self, k: &str, v: &str) -> Obj {
         self.key(k);
         self.0.push_str(v);
         self
     }
-    fn end(mut self) -> String {
+    pub(crate) fn end(mut self) -> String {
         self.0.push('}');
         self.0
     }
 }
 
-fn arr<I: IntoIterator<Item = String>>(items: I) -> String {
+pub(crate) fn arr<I: IntoIterator<Item = String>>(items: I) -> String {
     let v: Vec<String> = items.into_iter().collect();
     format!("[{}]", v.join(","))
 }
@@ -741,7 +750,7 @@ fn rate_limits_json(ex: &Engine) -> String {
 }
 
 /// Symbols of a `symbols=["A","B"]` parameter.
-fn symbols_list(v: &str) -> Result<Vec<String>, ApiError> {
+pub(crate) fn symbols_list(v: &str) -> Result<Vec<String>, ApiError> {
     let list: Vec<String> = serde_json::from_str(v).map_err(|_| {
         ApiError::bad(-1100, "Illegal characters found in parameter 'symbols'; legal range is '^\\[\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}]$'.")
     })?;
@@ -1207,7 +1216,7 @@ fn endpoint(
                 .i("closeTime", ex.now())
                 .end())
         }
-        Route::Klines => {
+        Route::Klines | Route::Market(MarketRoute::UiKlines) => {
             let s = symbol_param(p)?;
             let iv = p.required("interval")?;
             let ms = interval_ms(iv).ok_or_else(|| ApiError::bad(-1120, "Invalid interval."))?;
@@ -1404,6 +1413,7 @@ fn endpoint(
             let now = ex.now();
             Ok(arr(v.iter().map(|o| render_cancel(o, &cancel_id, now))))
         }
+        Route::Market(m) => crate::market::endpoint(ex, m, p),
     }
 }
 

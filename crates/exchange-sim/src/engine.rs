@@ -17,7 +17,11 @@
 //!   is the `requests_during_retry_after` statistic (an HTTP client's
 //!   Retry-After runs on wall time), and none after
 //!   [`Engine::time_retry_after_on_engine_clock`]; randomness comes only from
-//!   seeded generators.
+//!   seeded generators;
+//! - market history is bounded: per symbol at most [`MAX_BARS`] one-minute
+//!   bars (the oldest dropped first), which is what klines, the 24 h and
+//!   rolling-window tickers read; the trade list is the account's full record
+//!   (myTrades needs it), read backwards from the newest for a window.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Bound;
@@ -33,7 +37,9 @@ use crate::error::{
 use crate::path::{kline_points, load_klines, Rng};
 use crate::types::*;
 
-const MAX_BARS: usize = 20_000;
+/// One-minute bars kept per symbol: 20,000 minutes is 13.9 days of a price
+/// that moves every minute, more than the longest rolling window (7 days).
+pub const MAX_BARS: usize = 20_000;
 
 /// The parameters of a new order as the exchange received them
 /// (`POST /api/v3/order`, `/order/test`), after syntactic parsing in
@@ -174,6 +180,42 @@ pub struct SimState {
     pub faults: FaultConfig,
 }
 
+/// Resting orders summed per price level, best first: `(bids, asks)`.
+pub type BookLevels = (Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>);
+
+/// A symbol's statistics over a window ([`Engine::window_stats`]): what the
+/// 24 h and rolling-window tickers report. Volumes and trades are the
+/// account's own (the simulator has no other traders).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowStats {
+    /// Start of the window, epoch ms.
+    pub open_time: i64,
+    /// End of the window (the engine's now), epoch ms.
+    pub close_time: i64,
+    /// The price before the window (its open when history has nothing older).
+    pub prev_close: Decimal,
+    /// The price at the window's start.
+    pub open: Decimal,
+    /// Highest price in the window.
+    pub high: Decimal,
+    /// Lowest price in the window.
+    pub low: Decimal,
+    /// The last price.
+    pub last: Decimal,
+    /// Quantity of the window's last trade (0 without trades).
+    pub last_qty: Decimal,
+    /// Base volume traded.
+    pub volume: Decimal,
+    /// Quote volume traded.
+    pub quote_volume: Decimal,
+    /// Id of the window's first trade.
+    pub first_id: Option<u64>,
+    /// Id of the window's last trade.
+    pub last_id: Option<u64>,
+    /// Trades in the window.
+    pub count: u64,
+}
+
 /// A fault decided before a request is processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PreFault {
@@ -208,6 +250,9 @@ struct SymbolState {
     order_ids: Vec<u64>,
     trade_idx: Vec<usize>,
     bars: VecDeque<Bar>,
+    /// Bumped by every change of the price, the trades or the resting
+    /// orders: the order book's `lastUpdateId`.
+    book_seq: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -307,6 +352,7 @@ impl Engine {
                 order_ids: Vec::new(),
                 trade_idx: Vec::new(),
                 bars: VecDeque::new(),
+                book_seq: 0,
             });
         }
         let mut balances = BTreeMap::new();
@@ -660,6 +706,105 @@ impl Engine {
             out.drain(..out.len() - limit);
         }
         Ok(out)
+    }
+
+    /// Price and trade statistics of `symbol` from `from` (epoch ms) to now,
+    /// for the 24 h and rolling-window tickers: prices at minute resolution
+    /// from the bounded one-minute bars (the bar holding `from` counts
+    /// whole), trades exactly from the trade list. With history trimmed past
+    /// `from`, the oldest bar kept stands for the window's start.
+    ///
+    /// # Errors
+    /// -1121 unknown symbol.
+    pub fn window_stats(&self, symbol: &str, from: i64) -> Result<WindowStats, ApiError> {
+        let si = self.sym(symbol)?;
+        let s = &self.symbols[si];
+        let start_minute = from - from.rem_euclid(60_000);
+        let first = s.bars.partition_point(|b| b.open_time < start_minute);
+        let before = first.checked_sub(1).and_then(|i| s.bars.get(i));
+        let open = match (s.bars.get(first), before) {
+            (Some(b), _) if b.open_time == start_minute => b.open,
+            (_, Some(prev)) => prev.close,
+            (Some(b), None) => b.open,
+            (None, None) => s.last,
+        };
+        let (mut high, mut low) = (open, open);
+        for b in s.bars.range(first..) {
+            high = high.max(b.high);
+            low = low.min(b.low);
+        }
+        let mut st = WindowStats {
+            open_time: from,
+            close_time: self.now(),
+            prev_close: before.map_or(open, |b| b.close),
+            open,
+            high,
+            low,
+            last: s.last,
+            last_qty: Decimal::ZERO,
+            volume: Decimal::ZERO,
+            quote_volume: Decimal::ZERO,
+            first_id: None,
+            last_id: None,
+            count: 0,
+        };
+        for &i in s.trade_idx.iter().rev() {
+            let t = &self.trades[i];
+            if t.time < from {
+                break;
+            }
+            if st.count == 0 {
+                st.last_qty = t.qty;
+                st.last_id = Some(t.id);
+            }
+            st.first_id = Some(t.id);
+            st.volume += t.qty;
+            st.quote_volume += t.quote_qty;
+            st.count += 1;
+        }
+        Ok(st)
+    }
+
+    /// The resting orders of `symbol` summed per price, best first, at most
+    /// `levels` prices a side: `(bids, asks)`, each `(price, remaining qty)`.
+    /// Untriggered stop orders are not on the book.
+    ///
+    /// # Errors
+    /// -1121 unknown symbol.
+    pub fn book_levels(&self, symbol: &str, levels: usize) -> Result<BookLevels, ApiError> {
+        let si = self.sym(symbol)?;
+        let s = &self.symbols[si];
+        let sum = |ids: &VecDeque<u64>| -> Decimal {
+            ids.iter()
+                .filter_map(|&id| self.order(id))
+                .map(Order::remaining)
+                .sum()
+        };
+        let bids = s
+            .bids
+            .iter()
+            .rev()
+            .map(|(p, ids)| (*p, sum(ids)))
+            .filter(|(_, q)| *q > Decimal::ZERO)
+            .take(levels)
+            .collect();
+        let asks = s
+            .asks
+            .iter()
+            .map(|(p, ids)| (*p, sum(ids)))
+            .filter(|(_, q)| *q > Decimal::ZERO)
+            .take(levels)
+            .collect();
+        Ok((bids, asks))
+    }
+
+    /// The order book's `lastUpdateId` for `symbol`: it grows with every
+    /// price step, trade and change of the resting orders.
+    ///
+    /// # Errors
+    /// -1121 unknown symbol.
+    pub fn book_update_id(&self, symbol: &str) -> Result<u64, ApiError> {
+        Ok(self.symbols[self.sym(symbol)?].book_seq)
     }
 
     // ------------------------------------------------------------------
@@ -1345,12 +1490,14 @@ impl Engine {
             Side::Sell => &mut self.symbols[si].asks,
         };
         book.entry(p).or_default().push_back(id);
+        self.symbols[si].book_seq += 1;
     }
 
     /// Removes an order from the book or the stop list.
     fn unbook(&mut self, si: usize, id: u64) {
         let o = &self.orders[ix(self.id_base, id)];
         let s = &mut self.symbols[si];
+        s.book_seq += 1;
         if o.order_type.is_stop() && !o.triggered {
             s.stops.retain(|&x| x != id);
             return;
@@ -1383,6 +1530,7 @@ impl Engine {
             self.unlock(&asset, rem);
         }
         self.symbols[si].open_count = self.symbols[si].open_count.saturating_sub(1);
+        self.symbols[si].book_seq += 1;
     }
 
     /// Taker execution of order `id` at `price` within `budget`, then applies
@@ -1673,6 +1821,7 @@ impl Engine {
     fn record_bar(&mut self, si: usize, price: Decimal, vol: Decimal, qvol: Decimal, trade: bool) {
         let now = self.now();
         let ot = now - now.rem_euclid(60_000);
+        self.symbols[si].book_seq += 1;
         let bars = &mut self.symbols[si].bars;
         match bars.back_mut() {
             Some(b) if b.open_time == ot => {

@@ -4,7 +4,8 @@
 //!   matching against a price path, stop/trailing orders, fees, rate limits,
 //!   seeded faults, a controllable clock).
 //! - [`api`]: the Binance REST surface (parsing, signing, weights, JSON bodies),
-//!   independent of the HTTP library.
+//!   independent of the HTTP library; [`market`] its market-data endpoints
+//!   (tickers, order book, recent trades), with what in them is synthetic.
 //! - [`SimServer`]: actix-web serving the API and the `/sim/` control API on a
 //!   background thread (paper mode, and tests of the HTTP client).
 //! - [`InProcess`]: the engine behind the [`binance_rest::Exchange`] trait,
@@ -26,6 +27,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod in_process;
+pub mod market;
 pub mod path;
 pub mod server;
 pub mod types;
@@ -34,7 +36,7 @@ pub use config::{
     CommissionAsset, FaultConfig, FeeConfig, FilterConfig, LimitsConfig, PathKind, PricePathConfig,
     SimConfig, SymbolConfig,
 };
-pub use engine::{Engine, OrderRequest, Placed, SimState, SymbolChange};
+pub use engine::{Engine, OrderRequest, Placed, SimState, SymbolChange, WindowStats};
 pub use error::{ApiError, SimError, SymbolChangeError};
 pub use in_process::{EngineClock, InProcess};
 pub use server::{SharedEngine, SimServer};
