@@ -294,8 +294,11 @@ impl BinanceClient {
     }
 
     fn random_u64(&self) -> u64 {
-        self.random
-            .hash_one(self.nonce.fetch_add(1, Ordering::Relaxed) ^ self.clock.now_ms() as u64)
+        // The pair, not `nonce ^ now`: two draws must never hash the same input.
+        self.random.hash_one((
+            self.nonce.fetch_add(1, Ordering::Relaxed),
+            self.clock.now_ms(),
+        ))
     }
 
     /// A fresh client order id (`x-` + 20 base-62 characters), used when a
@@ -1099,6 +1102,18 @@ mod tests {
         assert_ne!(a, b);
         assert!(is_valid_client_order_id(&a), "{a}");
         assert_eq!(a.len(), 22);
+    }
+
+    /// Two ids drawn at times whose XOR with the draw counter matched used to
+    /// be equal (`nonce ^ now` hashed): 1000^0 = 1002^2 and 1000^1 = 1002^3.
+    #[test]
+    fn generated_client_order_ids_differ_whatever_the_clock() {
+        let clock = Arc::new(crate::ManualClock::new(1000));
+        let c = BinanceClient::with_clock(ClientConfig::new("http://127.0.0.1:9"), clock.clone());
+        let a = c.generate_client_order_id();
+        clock.set(1002);
+        let b = c.generate_client_order_id();
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -31,8 +31,8 @@ pub mod server;
 pub mod types;
 
 pub use config::{
-    CommissionAsset, FaultConfig, FeeConfig, FilterConfig, LimitsConfig, PathKind, PricePathConfig,
-    SimConfig, SymbolConfig,
+    ApiKeyConfig, CommissionAsset, FaultConfig, FeeConfig, FilterConfig, LimitsConfig, PathKind,
+    PricePathConfig, SimConfig, SymbolConfig,
 };
 pub use engine::{Engine, OrderRequest, Placed, SimState, SymbolChange};
 pub use error::{ApiError, SimError, SymbolChangeError};
