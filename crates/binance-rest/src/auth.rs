@@ -1,5 +1,5 @@
 //! Credentials, query-string encoding and request signing: HMAC-SHA256
-//! (binance-api.md §3.2) and Ed25519 (§3.3, binance-ws.md §1 and §3).
+//! (binance-api.md §3.2) and Ed25519 (§3.3; Binance's web-socket-api.md, "SIGNED request example").
 //!
 //! Invariants:
 //! - the HMAC secret lives only in [`Secret`], the Ed25519 private key only in
@@ -368,7 +368,7 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// The payload a WebSocket API request signs (binance-ws.md §1, "SIGNED
+/// The payload a WebSocket API request signs (web-socket-api.md, "SIGNED
 /// request example"): every param but `signature`, sorted by name, as
 /// `name=value` joined with `&`, values as they are (UTF-8, **not**
 /// percent-encoded).

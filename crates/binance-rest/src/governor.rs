@@ -1,5 +1,5 @@
 //! The request-weight and unfilled-order-count governor (binance-api.md §4,
-//! binance-ws.md §4, faqs/order_count_decrement.md).
+//! rest-api.md "Unfilled Order Count", faqs/order_count_decrement.md).
 //!
 //! Invariants, request weight:
 //! - before every request the governor is asked for the endpoint's weight

@@ -1272,7 +1272,8 @@ mod tests {
             ),
         ]);
         let file = |n: &str| dir.join(n).display().to_string();
-        let cases: Vec<(Vec<(&str, String)>, &[&str])> = vec![
+        type Case<'a> = (Vec<(&'a str, String)>, &'a [&'a str]);
+        let cases: Vec<Case> = vec![
             (
                 vec![("BINANCE_API_KEY_TYPE", "rsa".into())],
                 &["BINANCE_API_KEY_TYPE=`rsa`", "hmac or ed25519"],

@@ -109,7 +109,7 @@ fn json_array_params_are_encoded() {
 
 // ------------------------------------------------------------------ Ed25519
 
-/// The illustrative private key of Binance's FIX API docs (fix-api.md, Logon
+/// The illustrative private key of Binance's FIX API docs (the FIX API docs, Logon
 /// `RawData` example): the only published Ed25519 key with a published
 /// signature to check against.
 const DOC_PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n-----END PRIVATE KEY-----\n";
@@ -123,7 +123,7 @@ fn doc_key() -> Ed25519Key {
 
 #[test]
 fn ed25519_official_fix_logon_vector() {
-    // fix-api.md: RawData of Logon<A> = base64(Ed25519(key, "A" SOH "EXAMPLE"
+    // FIX API docs: RawData of Logon<A> = base64(Ed25519(key, "A" SOH "EXAMPLE"
     // SOH "SPOT" SOH "1" SOH "20240627-11:17:25.223")).
     let payload = "A\x01EXAMPLE\x01SPOT\x011\x0120240627-11:17:25.223";
     assert_eq!(
