@@ -12,7 +12,8 @@
 //! - signed requests carry `timestamp = local clock + measured server offset`; the
 //!   offset is measured on the first signed call and again on every `-1021`, after
 //!   which a signed *read* is retried once (a write is not: `-1021` rejected it cleanly);
-//! - the API secret is used only to sign; it is never logged or put in an error.
+//! - the API secret or Ed25519 private key is used only to sign; it is never
+//!   logged or put in an error.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -23,14 +24,17 @@ use std::time::Duration;
 
 use grid_core::{Decimal, SymbolRules};
 
-use crate::auth::{build_query, Credentials};
+use crate::auth::{build_query, percent_encode, Credentials, Ed25519Key};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{
     is_transient_read_code, is_unknown_status_code, Error, CODE_CANCEL_REJECTED,
-    CODE_INVALID_TIMESTAMP,
+    CODE_INVALID_TIMESTAMP, CODE_TOO_MANY_ORDERS,
 };
 use crate::exchange::Exchange;
-use crate::governor::{parse_banned_until, parse_retry_after, used_weight_1m, Governor, Priority};
+use crate::governor::{
+    interval_ms, order_counts, parse_banned_until, parse_retry_after, used_weight_1m, Governor,
+    Priority,
+};
 use crate::models::*;
 use crate::parse;
 use crate::types::*;
@@ -105,6 +109,12 @@ impl ClientConfig {
         secret: impl Into<String>,
     ) -> Self {
         self.credentials = Some(Credentials::new(api_key, secret));
+        self
+    }
+
+    /// These settings with an Ed25519 API key and its private key.
+    pub fn with_ed25519_key(mut self, api_key: impl Into<String>, key: Ed25519Key) -> Self {
+        self.credentials = Some(Credentials::ed25519(api_key, key));
         self
     }
 }
@@ -205,6 +215,8 @@ struct RawResponse {
     status: u16,
     body: String,
     used_weight: Option<u32>,
+    /// `X-MBX-ORDER-COUNT-*`: (window length in ms, count).
+    order_counts: Vec<(i64, u64)>,
     retry_after: Option<Duration>,
 }
 
@@ -282,8 +294,11 @@ impl BinanceClient {
     }
 
     fn random_u64(&self) -> u64 {
-        self.random
-            .hash_one(self.nonce.fetch_add(1, Ordering::Relaxed) ^ self.clock.now_ms() as u64)
+        // The pair, not `nonce ^ now`: two draws must never hash the same input.
+        self.random.hash_one((
+            self.nonce.fetch_add(1, Ordering::Relaxed),
+            self.clock.now_ms(),
+        ))
     }
 
     /// A fresh client order id (`x-` + 20 base-62 characters), used when a
@@ -354,6 +369,7 @@ impl BinanceClient {
             })
             .collect();
         let used_weight = used_weight_1m(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let order_counts = order_counts(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let retry_after = headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
@@ -374,6 +390,7 @@ impl BinanceClient {
             status,
             body,
             used_weight,
+            order_counts,
             retry_after,
         })
     }
@@ -405,7 +422,8 @@ impl BinanceClient {
         let mut query = build_query(&params);
         let signature = creds.sign(&query)?;
         query.push_str("&signature=");
-        query.push_str(&signature);
+        // Hex (HMAC) is unchanged; base64 (Ed25519) has `+ / =` to encode.
+        query.push_str(&percent_encode(&signature));
         Ok((query, Some(creds.api_key.clone())))
     }
 
@@ -477,6 +495,9 @@ impl BinanceClient {
             if let Some(w) = resp.used_weight {
                 self.governor.observe_used_weight(w);
             }
+            if !resp.order_counts.is_empty() {
+                self.governor.observe_order_counts(&resp.order_counts);
+            }
             let status = resp.status;
             if (200..300).contains(&status) {
                 return Ok(resp.body);
@@ -491,6 +512,13 @@ impl BinanceClient {
                     .unwrap_or_default()
             );
             if status == 429 {
+                if let Some(a) = api.as_ref().filter(|a| a.code == CODE_TOO_MANY_ORDERS) {
+                    // The account's unfilled order count, not the IP's weight:
+                    // new orders wait, reads and cancels go on.
+                    return Err(self
+                        .governor
+                        .on_order_rate_limited(resp.retry_after, &a.msg));
+                }
                 return Err(self.governor.on_rate_limited(resp.retry_after));
             }
             if status == 418 {
@@ -625,6 +653,13 @@ impl BinanceClient {
             self.governor
                 .set_limit(u32::try_from(limit).unwrap_or(u32::MAX));
         }
+        let order_limits: Vec<(i64, u64)> = info
+            .rate_limits
+            .iter()
+            .filter(|r| r.rate_limit_type == "ORDERS")
+            .filter_map(|r| Some((interval_ms(&r.interval, r.interval_num)?, r.limit)))
+            .collect();
+        self.governor.set_order_limits(&order_limits);
         let now = self.clock.now_ms();
         let mut cache = self.rules.lock().unwrap_or_else(|e| e.into_inner());
         for s in &info.symbols {
@@ -932,7 +967,9 @@ impl Exchange for BinanceClient {
         Ok(self.clock.now_ms() + self.offset_ms.load(Ordering::SeqCst))
     }
 
-    /// Waits until the weight budget admits an order, then returns the
+    /// Waits until the weight budget and the unfilled order count admit an
+    /// order (a wait longer than [`crate::governor::MAX_ORDER_WAIT`] is not
+    /// made: the order is deferred with [`Error::RateLimited`]), then returns the
     /// `timestamp` (exchange clock) to send it with: whatever the governor
     /// makes the caller wait happens here, before the caller records the
     /// order, never between the record and the send.
@@ -942,6 +979,7 @@ impl Exchange for BinanceClient {
     /// those of [`BinanceClient::sync_time`].
     fn order_timestamp(&self) -> Result<i64, Error> {
         self.governor.wait_admissible(1, Priority::Order)?;
+        self.governor.wait_order_admissible()?;
         self.exchange_now_ms()
     }
 
@@ -962,7 +1000,15 @@ impl Exchange for BinanceClient {
             client_order_id: Some(cid),
             timestamp_ms: req.timestamp_ms,
         };
-        let dto: OrderDto = self.write(call, "order")?;
+        // Booked in the order-count windows; an order stamped by
+        // `order_timestamp` has had its wait and is sent at once.
+        if req.timestamp_ms.is_none() {
+            self.governor.wait_order_admissible()?;
+        }
+        self.governor.acquire_order()?;
+        let answer = self.write::<OrderDto>(call, "order");
+        self.governor.order_answered();
+        let dto = answer?;
         let placed = parse::order(&dto, Some(&full));
         placed.map_err(|e| Error::UnknownOutcome {
             client_order_id: full.new_client_order_id.clone(),
@@ -1056,6 +1102,18 @@ mod tests {
         assert_ne!(a, b);
         assert!(is_valid_client_order_id(&a), "{a}");
         assert_eq!(a.len(), 22);
+    }
+
+    /// Two ids drawn at times whose XOR with the draw counter matched used to
+    /// be equal (`nonce ^ now` hashed): 1000^0 = 1002^2 and 1000^1 = 1002^3.
+    #[test]
+    fn generated_client_order_ids_differ_whatever_the_clock() {
+        let clock = Arc::new(crate::ManualClock::new(1000));
+        let c = BinanceClient::with_clock(ClientConfig::new("http://127.0.0.1:9"), clock.clone());
+        let a = c.generate_client_order_id();
+        clock.set(1002);
+        let b = c.generate_client_order_id();
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | [`Error::Transport`] | the request could not be completed (connect refused, reset, TLS, …). For a write it is only returned when the request **cannot** have reached the exchange. | retry later |
 //! | [`Error::Timeout`] | a read timed out, or a write timed out while still connecting (nothing sent) | retry later |
-//! | [`Error::RateLimited`] | HTTP 429, or the governor refuses because of an earlier 429 | send nothing until `retry_after` has passed |
+//! | [`Error::RateLimited`] | HTTP 429, or the governor refuses because of an earlier 429, or defers a new order over the unfilled-order-count limit | send nothing (after `-1015` or a deferral: no new order) until `retry_after` has passed |
 //! | [`Error::Banned`] | HTTP 418 (IP ban), or the governor refuses because of it | send nothing until `until_ms` |
 //! | [`Error::Api`] | the exchange answered with `{"code","msg"}`: a **definite** rejection | see the `is_*` helpers |
 //! | [`Error::UnknownOutcome`] | a write (order or cancel) may or may not have been executed (timeout after sending, 5xx, `-1006`, `-1007`, dropped connection, undecodable success) | look the order up (by client order id) before doing anything else |
@@ -14,9 +14,11 @@
 //! | [`Error::Http`] | a non-JSON / unexpected HTTP status (403 WAF, 404, …) | back off (403) or fix the URL |
 //! | [`Error::InvalidRequest`] | the client refused to send a request the exchange would reject | fix the caller; nothing was sent |
 //! | [`Error::MissingCredentials`] | a signed endpoint was called without credentials | configure keys; nothing was sent |
+//! | [`Error::InvalidKey`] | a private key could not be read or used | fix the key file as the message says; nothing was sent |
 //!
-//! No variant ever carries the API secret: messages come from the exchange,
-//! from ureq (which never sees the secret, only its signature) or from this crate.
+//! No variant ever carries the API secret or private key: messages come from
+//! the exchange, from ureq (which never sees the secret, only its signature)
+//! or from this crate, which never quotes a key or a key file's text.
 
 use std::time::Duration;
 
@@ -64,8 +66,11 @@ pub enum Error {
     Timeout,
 
     /// HTTP 429 (`-1003` request weight or `-1015` order count), or the governor
-    /// refused to send because an earlier 429 is still in force. Nothing was
-    /// executed. No request of this client is sent before `retry_after` passed.
+    /// refused to send because an earlier 429 is still in force, or deferred a
+    /// new order that would take the unfilled order count over its limit.
+    /// Nothing was executed. After `-1003` no request of this client is sent
+    /// before `retry_after` has passed; after `-1015` (or a deferral) no new
+    /// order is, while reads and cancels go on.
     #[error("rate limited: retry after {retry_after:?}")]
     RateLimited {
         /// How long to wait before the next request (from `Retry-After`).
@@ -126,6 +131,11 @@ pub enum Error {
     /// A signed endpoint was called on a client without credentials. Nothing was sent.
     #[error("this endpoint needs API credentials")]
     MissingCredentials,
+
+    /// The private key cannot be used (unreadable file, not PEM, encrypted,
+    /// not Ed25519, …). The message says what to do; it never quotes the key.
+    #[error("API private key: {0}")]
+    InvalidKey(String),
 }
 
 impl Error {
@@ -154,7 +164,7 @@ impl Error {
     ///   `-1008`, `-1015`, `-1021`).
     /// - `Http`: for 403 (WAF, back off first) and 5xx.
     /// - `UnknownOutcome`: **no** — reconcile first (the order may exist).
-    /// - `Decode`, `InvalidRequest`, `MissingCredentials`: no.
+    /// - `Decode`, `InvalidRequest`, `MissingCredentials`, `InvalidKey`: no.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(_)
@@ -169,7 +179,8 @@ impl Error {
             Error::UnknownOutcome { .. }
             | Error::Decode(_)
             | Error::InvalidRequest(_)
-            | Error::MissingCredentials => false,
+            | Error::MissingCredentials
+            | Error::InvalidKey(_) => false,
         }
     }
 

@@ -77,7 +77,9 @@ pub trait Exchange: Send + Sync {
     ///
     /// # Errors
     /// [`Error::RateLimited`]/[`Error::Banned`] while a 429/418 is in force
-    /// (nothing may be sent); transport errors while the clock is measured.
+    /// (nothing may be sent), or when the unfilled order count leaves no room
+    /// for a new order soon (the order is deferred: send it after
+    /// `retry_after`); transport errors while the clock is measured.
     fn order_timestamp(&self) -> Result<i64, Error>;
 
     /// Places an order. **Never retried.**

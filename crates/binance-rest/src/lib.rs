@@ -12,10 +12,13 @@
 //! After a 429 or 418, every call fails with [`Error::RateLimited`] /
 //! [`Error::Banned`] **without sending anything** until `Retry-After` has passed.
 //! Near the per-minute weight limit calls wait (sleep) for the next minute
-//! instead. See [`error`] for what each error variant means.
+//! instead. New orders also respect the account's unfilled order count
+//! (`ORDERS` limits of exchangeInfo, `X-MBX-ORDER-COUNT-*` headers): near the
+//! limit they wait briefly or are deferred, and a `-1015` blocks new orders
+//! only. See [`error`] for what each error variant means.
 //!
 //! # Layout
-//! - [`auth`]: secret, signing, query encoding;
+//! - [`auth`]: HMAC secret, Ed25519 key, signing (REST and WebSocket API payloads), query encoding;
 //! - [`governor`] and [`clock`]: weight budget and 429/418 blocks on an injectable clock;
 //! - [`models`]: wire structs; [`parse`]: wire → domain; [`types`]: domain types;
 //! - [`client`]: [`BinanceClient`]; [`exchange`]: the [`Exchange`] trait;
@@ -37,7 +40,7 @@ pub mod stp;
 pub mod symbol;
 pub mod types;
 
-pub use auth::{Credentials, Secret};
+pub use auth::{Credentials, Ed25519Key, KeyType, Secret, Signer};
 pub use client::{BinanceClient, ClientConfig, PRODUCTION_URL, TESTNET_URL};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;

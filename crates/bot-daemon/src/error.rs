@@ -64,9 +64,9 @@ impl DaemonError {
             DaemonError::Exchange(X::Api { .. }) => "exchange_rejected",
             DaemonError::Exchange(X::UnknownOutcome { .. }) => "exchange_unknown_outcome",
             DaemonError::Exchange(X::Decode(_) | X::Http { .. }) => "exchange_response",
-            DaemonError::Exchange(X::InvalidRequest(_) | X::MissingCredentials) => {
-                "exchange_request"
-            }
+            DaemonError::Exchange(
+                X::InvalidRequest(_) | X::MissingCredentials | X::InvalidKey(_),
+            ) => "exchange_request",
             DaemonError::Config(_) => "config",
             DaemonError::Plan(_) => "strategy",
             DaemonError::Sim(_) => "paper_exchange",

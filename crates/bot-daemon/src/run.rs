@@ -57,11 +57,15 @@ pub fn exchange(
         }
         Mode::Testnet | Mode::Local | Mode::Production => {
             let url = settings.mode.base_url.clone().unwrap_or_default();
-            let mut cfg = ClientConfig::new(url.clone()).with_credentials(
-                settings.api_key.clone().unwrap_or_default(),
-                settings.api_secret.clone().unwrap_or_default(),
-            );
+            let mut cfg = ClientConfig::new(url.clone());
+            cfg.credentials = settings.credentials();
             cfg.recv_window_ms = settings.recv_window_ms;
+            log::info!(
+                "API key type {}",
+                cfg.credentials
+                    .as_ref()
+                    .map_or("none", |c| c.key_type().as_str())
+            );
             Ok((BinanceClient::new(cfg), None, url))
         }
     }

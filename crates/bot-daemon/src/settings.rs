@@ -5,15 +5,19 @@
 //! **and** `BOT_CONFIRM_PRODUCTION=yes` (else the daemon refuses to start),
 //! and the mode follows `BINANCE_BASE_URL`: any host other than the spot
 //! testnet's or a loopback address is production ([`resolve_mode`]);
-//! the API secret is kept only in [`Settings::api_secret`] and never shown by
-//! `Debug`.
+//! the API secret is kept only in [`Settings::api_secret`], the Ed25519
+//! private key only in [`Settings::private_key`], and neither is shown by
+//! `Debug` nor quoted in an error (a key file's problems name the file).
+//! The key type is `BINANCE_API_KEY_TYPE` (`hmac`, the default, or
+//! `ed25519`), or `ed25519` when only `BINANCE_PRIVATE_KEY_FILE` is set; a
+//! secret and a key file together, or a type that contradicts them, are refused.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use binance_rest::{PRODUCTION_URL, TESTNET_URL};
+use binance_rest::{Credentials, Ed25519Key, KeyType, PRODUCTION_URL, TESTNET_URL};
 
 use crate::error::DaemonError;
 
@@ -286,7 +290,7 @@ pub fn resolve_mode(i: &ModeInputs<'_>) -> Result<ModeChoice, DaemonError> {
     }
     if key.is_none() {
         return Err(DaemonError::Settings(
-            "live trading needs BINANCE_API_KEY and BINANCE_API_SECRET; unset BOT_MODE for paper mode".into(),
+            "live trading needs BINANCE_API_KEY and BINANCE_API_SECRET (HMAC key) or BINANCE_PRIVATE_KEY_FILE (Ed25519 key); unset BOT_MODE for paper mode".into(),
         ));
     }
     let wants_testnet = requested.as_deref() == Some("testnet");
@@ -355,6 +359,11 @@ pub struct Settings {
     pub api_key: Option<String>,
     /// Never logged; `Debug` shows `***`.
     pub api_secret: Option<String>,
+    /// `BINANCE_API_KEY_TYPE`, or `ed25519` when only a private key file is set.
+    pub api_key_type: KeyType,
+    /// The Ed25519 private key read from `BINANCE_PRIVATE_KEY_FILE` (its
+    /// `Debug` prints `***`).
+    pub private_key: Option<Ed25519Key>,
     pub mode: ModeChoice,
     /// `BOT_CHECK_INTERVAL_SECONDS` (default 5), or `BOT_CHECK_INTERVAL_MS`
     /// when set (tests and benchmarks: cycles a few hundred ms apart).
@@ -401,6 +410,8 @@ impl fmt::Debug for Settings {
             )
             .field("api_key", &self.api_key.as_ref().map(|_| "set"))
             .field("api_secret", &self.api_secret.as_ref().map(|_| "***"))
+            .field("api_key_type", &self.api_key_type.as_str())
+            .field("private_key", &self.private_key.as_ref().map(|_| "***"))
             .field("mode", &self.mode)
             .field("check_interval", &self.check_interval)
             .field("lease", &self.lease)
@@ -428,6 +439,47 @@ fn account_currency(v: Option<&str>) -> Result<Option<String>, DaemonError> {
         )));
     }
     Ok(Some(v.to_ascii_uppercase()))
+}
+
+/// The key type and the Ed25519 private key from `BINANCE_API_KEY_TYPE`,
+/// whether `BINANCE_API_SECRET` is set, and `BINANCE_PRIVATE_KEY_FILE`
+/// (read here, so a bad file stops the start with a clear message).
+///
+/// # Errors
+/// [`DaemonError::Settings`]: an unknown type, a type that contradicts the
+/// secret or the key file, both a secret and a key file, a key file that
+/// cannot be used (the message names the file, never its content).
+fn signing_key(
+    key_type: Option<&str>,
+    has_secret: bool,
+    key_file: Option<&str>,
+) -> Result<(KeyType, Option<Ed25519Key>), DaemonError> {
+    let err = |m: String| Err(DaemonError::Settings(m));
+    let key_type = match key_type {
+        None if key_file.is_some() => KeyType::Ed25519,
+        None => KeyType::Hmac,
+        Some(v) => match KeyType::parse(v) {
+            Some(t) => t,
+            None => {
+                return err(format!(
+                    "BINANCE_API_KEY_TYPE=`{}` must be hmac or ed25519 (RSA keys are not supported); leave it unset for hmac",
+                    v.trim()
+                ))
+            }
+        },
+    };
+    match (key_type, has_secret, key_file) {
+        (KeyType::Hmac, _, Some(_)) => err(
+            "BINANCE_API_KEY_TYPE=hmac but BINANCE_PRIVATE_KEY_FILE is set: unset BINANCE_PRIVATE_KEY_FILE for an HMAC key, or set BINANCE_API_KEY_TYPE=ed25519 (and unset BINANCE_API_SECRET) for an Ed25519 key".into(),
+        ),
+        (KeyType::Ed25519, true, _) => err(
+            "BINANCE_API_SECRET is set but the key type is ed25519 (BINANCE_API_KEY_TYPE=ed25519 or BINANCE_PRIVATE_KEY_FILE set): an Ed25519 key has no secret; unset BINANCE_API_SECRET, or unset BINANCE_PRIVATE_KEY_FILE and BINANCE_API_KEY_TYPE for an HMAC key".into(),
+        ),
+        (KeyType::Ed25519, false, Some(path)) => Ed25519Key::from_pem_file(Path::new(path))
+            .map(|k| (KeyType::Ed25519, Some(k)))
+            .map_err(|e| DaemonError::Settings(format!("BINANCE_PRIVATE_KEY_FILE: {e}"))),
+        (t, _, None) => Ok((t, None)),
+    }
 }
 
 /// Default database when `DATABASE_URL` is unset.
@@ -513,10 +565,25 @@ impl Settings {
         })?;
         let api_key = get("BINANCE_API_KEY").map(|s| s.trim().to_string());
         let api_secret = get("BINANCE_API_SECRET").map(|s| s.trim().to_string());
-        if mode.mode != Mode::Paper && api_secret.is_none() {
-            return Err(DaemonError::Settings(
-                "BINANCE_API_KEY is set but BINANCE_API_SECRET is not".into(),
-            ));
+        let (api_key_type, private_key) = signing_key(
+            get("BINANCE_API_KEY_TYPE"),
+            api_secret.is_some(),
+            get("BINANCE_PRIVATE_KEY_FILE").map(str::trim),
+        )?;
+        if mode.mode != Mode::Paper {
+            match api_key_type {
+                KeyType::Hmac if api_secret.is_none() => {
+                    return Err(DaemonError::Settings(
+                        "BINANCE_API_KEY is set but BINANCE_API_SECRET is not (for an Ed25519 key set BINANCE_PRIVATE_KEY_FILE to its PEM private key file)".into(),
+                    ))
+                }
+                KeyType::Ed25519 if private_key.is_none() => {
+                    return Err(DaemonError::Settings(
+                        "BINANCE_API_KEY_TYPE=ed25519 needs BINANCE_PRIVATE_KEY_FILE, the PEM private key file (openssl genpkey -algorithm ed25519 -out key.pem)".into(),
+                    ))
+                }
+                _ => {}
+            }
         }
         let worker_id = match get("BOT_WORKER_ID") {
             Some(w) if w.len() <= 100 => w.trim().to_string(),
@@ -566,6 +633,8 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
             api_key,
             api_secret,
+            api_key_type,
+            private_key,
             mode,
             check_interval: match millis(env, "BOT_CHECK_INTERVAL_MS", 10)? {
                 Some(ms) => ms,
@@ -594,6 +663,21 @@ impl Settings {
                 })?),
             },
         })
+    }
+
+    /// The credentials of a live mode (testnet, local, production): the API
+    /// key with its HMAC secret or Ed25519 private key. `None` without an
+    /// API key (paper mode signs with the simulator's own credentials).
+    pub fn credentials(&self) -> Option<Credentials> {
+        let key = self.api_key.clone()?;
+        match (self.api_key_type, &self.private_key) {
+            (KeyType::Ed25519, Some(k)) => Some(Credentials::ed25519(key, k.clone())),
+            (KeyType::Ed25519, None) => None,
+            (KeyType::Hmac, _) => Some(Credentials::new(
+                key,
+                self.api_secret.clone().unwrap_or_default(),
+            )),
+        }
     }
 
     /// Settings from the process environment, with `.env` (in the current
@@ -1163,6 +1247,152 @@ mod tests {
         env.remove("BINANCE_API_SECRET");
         env.remove("BOT_CHECK_INTERVAL_SECONDS");
         assert!(Settings::from_map(&env).is_err());
+    }
+
+    /// A throwaway Ed25519 key (`openssl genpkey -algorithm ed25519`).
+    const ED_PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ3kUoUGoM9YVFsF/38QBuivP4CYKdV2pmQgi9fmc1ht\n-----END PRIVATE KEY-----\n";
+    const ED_SECRET_PART: &str = "IJ3kUoUGoM9YVFsF";
+
+    fn key_env(files: &[(&str, &str)]) -> (std::path::PathBuf, HashMap<String, String>) {
+        let dir = std::env::temp_dir().join(format!(
+            "bot-daemon-keys-{}-{}",
+            std::process::id(),
+            files.first().map(|f| f.0).unwrap_or("none")
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let mut env = HashMap::new();
+        env.insert("BINANCE_API_KEY".to_string(), "key".to_string());
+        (dir, env)
+    }
+
+    fn settings_err(env: &HashMap<String, String>) -> String {
+        Settings::from_map(env)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn ed25519_key_file_is_detected_and_never_shown() {
+        let (dir, mut env) = key_env(&[("ed.pem", ED_PEM)]);
+        let path = dir.join("ed.pem").display().to_string();
+        env.insert("BINANCE_PRIVATE_KEY_FILE".to_string(), path.clone());
+        let s = Settings::from_map(&env).unwrap();
+        assert_eq!(s.api_key_type, KeyType::Ed25519);
+        assert_eq!(s.mode.mode, Mode::Testnet);
+        let c = s.credentials().unwrap();
+        assert_eq!(c.key_type(), KeyType::Ed25519);
+        let text = format!("{s:?} {c:?}");
+        assert!(
+            !text.contains(ED_SECRET_PART) && !text.contains("MC4C"),
+            "{text}"
+        );
+        assert!(text.contains("ed25519"), "{text}");
+        // The explicit type gives the same.
+        env.insert("BINANCE_API_KEY_TYPE".to_string(), "Ed25519".to_string());
+        assert_eq!(
+            Settings::from_map(&env).unwrap().api_key_type,
+            KeyType::Ed25519
+        );
+        // HMAC stays the default, and its credentials carry the secret.
+        let mut hmac = HashMap::new();
+        hmac.insert("BINANCE_API_KEY".to_string(), "key".to_string());
+        hmac.insert("BINANCE_API_SECRET".to_string(), "s3cr3t".to_string());
+        let s = Settings::from_map(&hmac).unwrap();
+        assert_eq!(s.api_key_type, KeyType::Hmac);
+        assert_eq!(s.credentials().map(|c| c.key_type()), Some(KeyType::Hmac));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn key_type_mismatches_and_bad_key_files_are_refused_clearly() {
+        let (dir, mut env) = key_env(&[
+            ("good.pem", ED_PEM),
+            ("enc.pem", &ED_PEM.replace("PRIVATE KEY", "ENCRYPTED PRIVATE KEY")),
+            ("pub.pem", "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGUIKv9dSpWXBViXp2m6vAIb8QMFJYBgyFEQsFJlqgA0=\n-----END PUBLIC KEY-----\n"),
+            ("text.pem", "hello"),
+            (
+                "x25519.pem",
+                "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VuBCIEIIASmCXBHt+WXBwsmDh2QPBqet44argjR+fXYxREEb1a\n-----END PRIVATE KEY-----\n",
+            ),
+        ]);
+        let file = |n: &str| dir.join(n).display().to_string();
+        type Case<'a> = (Vec<(&'a str, String)>, &'a [&'a str]);
+        let cases: Vec<Case> = vec![
+            (
+                vec![("BINANCE_API_KEY_TYPE", "rsa".into())],
+                &["BINANCE_API_KEY_TYPE=`rsa`", "hmac or ed25519"],
+            ),
+            (
+                vec![("BINANCE_API_KEY_TYPE", "ed25519".into())],
+                &["needs BINANCE_PRIVATE_KEY_FILE"],
+            ),
+            (
+                vec![
+                    ("BINANCE_API_KEY_TYPE", "hmac".into()),
+                    ("BINANCE_API_SECRET", "s".into()),
+                    ("BINANCE_PRIVATE_KEY_FILE", file("good.pem")),
+                ],
+                &["BINANCE_API_KEY_TYPE=hmac but BINANCE_PRIVATE_KEY_FILE is set"],
+            ),
+            (
+                vec![
+                    ("BINANCE_API_SECRET", "s3cr3t-value".into()),
+                    ("BINANCE_PRIVATE_KEY_FILE", file("good.pem")),
+                ],
+                &["BINANCE_API_SECRET is set but the key type is ed25519"],
+            ),
+            (
+                vec![("BINANCE_PRIVATE_KEY_FILE", file("missing.pem"))],
+                &["BINANCE_PRIVATE_KEY_FILE", "cannot read", "missing.pem"],
+            ),
+            (
+                vec![("BINANCE_PRIVATE_KEY_FILE", file("enc.pem"))],
+                &["encrypted", "decrypt", "enc.pem"],
+            ),
+            (
+                vec![("BINANCE_PRIVATE_KEY_FILE", file("pub.pem"))],
+                &["PUBLIC key"],
+            ),
+            (
+                vec![("BINANCE_PRIVATE_KEY_FILE", file("text.pem"))],
+                &["not in PEM format"],
+            ),
+            (
+                vec![("BINANCE_PRIVATE_KEY_FILE", file("x25519.pem"))],
+                &["X25519", "not Ed25519"],
+            ),
+            (
+                vec![],
+                &["BINANCE_API_SECRET is not", "BINANCE_PRIVATE_KEY_FILE"],
+            ),
+        ];
+        for (vars, wants) in cases {
+            let mut e = env.clone();
+            for (k, v) in &vars {
+                e.insert((*k).to_string(), v.clone());
+            }
+            let msg = settings_err(&e);
+            for want in wants {
+                assert!(msg.contains(want), "{vars:?}: {want:?} not in {msg:?}");
+            }
+            for leak in [ED_SECRET_PART, "MC4C", "s3cr3t-value"] {
+                assert!(!msg.contains(leak), "{vars:?}: {msg}");
+            }
+        }
+        // Paper mode (no API key) still signs with the simulator's key but a
+        // key file given is checked all the same.
+        env.remove("BINANCE_API_KEY");
+        env.insert("BINANCE_PRIVATE_KEY_FILE".to_string(), file("enc.pem"));
+        assert!(settings_err(&env).contains("encrypted"));
+        env.insert("BINANCE_PRIVATE_KEY_FILE".to_string(), file("good.pem"));
+        let s = Settings::from_map(&env).unwrap();
+        assert_eq!(s.mode.mode, Mode::Paper);
+        assert!(s.credentials().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct SimConfig {
     pub api_key: String,
     /// The HMAC secret requests are signed with.
     pub api_secret: String,
+    /// More accepted API keys, each an Ed25519 key whose requests are
+    /// verified against its public key (`-1022` when they do not match).
+    pub api_keys: Vec<ApiKeyConfig>,
     /// The symbols listed, with their start price, filters and status.
     pub symbols: Vec<SymbolConfig>,
     /// Starting balances, asset -> free amount.
@@ -55,6 +58,7 @@ impl Default for SimConfig {
         SimConfig {
             api_key: "sim-key".into(),
             api_secret: "sim-secret".into(),
+            api_keys: Vec::new(),
             symbols: vec![
                 SymbolConfig::new("SOLUSDC", "SOL", "USDC", "150.00", "0.01", "0.001"),
                 SymbolConfig::new("BTCUSDC", "BTC", "USDC", "60000.00", "0.01", "0.00001"),
@@ -123,7 +127,56 @@ impl SimConfig {
         if self.fees.maker < Decimal::ZERO || self.fees.taker < Decimal::ZERO {
             return Err(SimError::Config("fees must be >= 0".into()));
         }
+        let mut keys = std::collections::HashSet::new();
+        keys.insert(self.api_key.as_str());
+        for k in &self.api_keys {
+            if k.key.is_empty() || !keys.insert(k.key.as_str()) {
+                return Err(SimError::Config(format!(
+                    "api_keys: key {:?} is empty or listed twice (api_key included)",
+                    k.key
+                )));
+            }
+            k.verifying_key()?;
+        }
+        let l = &self.limits;
+        if l.orders_per_10s == 0 || l.orders_per_day == 0 || l.weight_per_minute == 0 {
+            return Err(SimError::Config(
+                "limits: weight_per_minute, orders_per_10s and orders_per_day must be > 0".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// The Ed25519 public key of `api_key`, when it is one of [`SimConfig::api_keys`].
+    pub fn ed25519_key(&self, api_key: &str) -> Option<&ApiKeyConfig> {
+        self.api_keys.iter().find(|k| k.key == api_key)
+    }
+}
+
+/// An Ed25519 API key: the key sent in `X-MBX-APIKEY` and the public key
+/// its requests are verified with (what the user registers on Binance).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyConfig {
+    /// The API key.
+    pub key: String,
+    /// `-----BEGIN PUBLIC KEY-----` … (SPKI PEM, as `openssl pkey -pubout` prints it).
+    pub ed25519_public_key_pem: String,
+}
+
+impl ApiKeyConfig {
+    /// The parsed public key.
+    ///
+    /// # Errors
+    /// [`SimError::Config`] when the PEM is not an Ed25519 public key.
+    pub fn verifying_key(&self) -> Result<ed25519_dalek::VerifyingKey, SimError> {
+        use ed25519_dalek::pkcs8::DecodePublicKey;
+        ed25519_dalek::VerifyingKey::from_public_key_pem(self.ed25519_public_key_pem.trim()).map_err(|e| {
+            SimError::Config(format!(
+                "api_keys: the ed25519_public_key_pem of key {:?} is not an Ed25519 public key PEM (-----BEGIN PUBLIC KEY-----, from openssl pkey -in key.pem -pubout): {e}",
+                self.key
+            ))
+        })
     }
 }
 

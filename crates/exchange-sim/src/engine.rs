@@ -172,9 +172,10 @@ pub struct SimState {
     /// Requests received while a 429/418's Retry-After ran (on the wall
     /// clock, or the engine's after [`Engine::time_retry_after_on_engine_clock`]).
     pub requests_during_retry_after: u64,
-    /// Orders placed in the current 10 s window.
+    /// Unfilled order count of the current 10 s window: orders placed in
+    /// it, less one per order (placed whenever) that had its first fill since.
     pub order_count_10s: u64,
-    /// Orders placed today.
+    /// Unfilled order count of the current UTC day (same rule).
     pub order_count_1d: u64,
     /// The fault configuration in force.
     pub faults: FaultConfig,
@@ -1772,6 +1773,13 @@ impl Engine {
         self.add_free(&fee_asset, -fee);
 
         let trade_id = self.id_base + self.trades.len() as u64 + 1;
+        if self.orders[ix(self.id_base, id)].executed_qty.is_zero() {
+            // faqs/order_count_decrement.md: an order's first fill takes one
+            // off the unfilled order count of every interval, never below 0
+            // (Binance may take more for a maker's first fill; one is the floor).
+            self.rate.orders_10s = self.rate.orders_10s.saturating_sub(1);
+            self.rate.orders_1d = self.rate.orders_1d.saturating_sub(1);
+        }
         let (cid, sym) = {
             let o = &mut self.orders[ix(self.id_base, id)];
             o.locked_remaining = locked_rem - release;

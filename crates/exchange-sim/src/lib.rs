@@ -33,8 +33,8 @@ pub mod server;
 pub mod types;
 
 pub use config::{
-    CommissionAsset, FaultConfig, FeeConfig, FilterConfig, LimitsConfig, PathKind, PricePathConfig,
-    SimConfig, SymbolConfig,
+    ApiKeyConfig, CommissionAsset, FaultConfig, FeeConfig, FilterConfig, LimitsConfig, PathKind,
+    PricePathConfig, SimConfig, SymbolConfig,
 };
 pub use engine::{Engine, OrderRequest, Placed, SimState, SymbolChange, WindowStats};
 pub use error::{ApiError, SimError, SymbolChangeError};

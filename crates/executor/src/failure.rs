@@ -39,6 +39,7 @@ pub fn create_failure(e: &Error) -> CreateFailure {
         | Error::Banned { .. }
         | Error::InvalidRequest(_)
         | Error::MissingCredentials
+        | Error::InvalidKey(_)
         | Error::Transport(_)
         | Error::Timeout => not_placed(false),
         Error::UnknownOutcome { .. } | Error::Decode(_) | Error::Http { .. } => {
