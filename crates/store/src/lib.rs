@@ -14,6 +14,10 @@
 //!   lease ([`Writer::Lease`]) and fail with [`Error::LeaseLost`] otherwise.
 //! - Dashboard reads are O(baskets) or bounded index ranges, never a scan of
 //!   all fills ([`dashboard`]).
+//! - A notification of a change is written by a trigger in the change's
+//!   transaction, with one delivery row per registered channel; a delivery
+//!   is sent by one sender at a time and its outcome committed right after
+//!   the answer ([`notifications`]).
 //! - The diesel schema is private: every query on the store's tables is a
 //!   named function of one of these modules (test-only helpers live in
 //!   `testing`, behind the `testing` feature).
@@ -30,6 +34,7 @@ pub mod leases;
 pub mod metrics;
 pub mod misc;
 pub mod money;
+pub mod notifications;
 pub mod orders;
 pub mod retention;
 pub(crate) mod schema;

@@ -207,6 +207,8 @@ pub struct Scrape {
     pub commands: Vec<Count>,
     /// The newest account snapshot, if any.
     pub account: Option<AccountValue>,
+    /// Pending and failed notification deliveries per channel.
+    pub notifications: Vec<crate::notifications::ChannelCounts>,
 }
 
 /// The statuses whose baskets are listed: those that trade, and `error`
@@ -315,6 +317,7 @@ pub fn scrape(conn: &mut PgConnection) -> Result<Scrape, Error> {
             total_value: a.total_value,
             age_s: a.age_s,
         });
+        let notifications = crate::notifications::channel_counts(conn)?;
         Ok(Scrape {
             baskets_omitted: (listed - i64::try_from(ids.len()).unwrap_or(i64::MAX)).max(0),
             baskets,
@@ -324,6 +327,7 @@ pub fn scrape(conn: &mut PgConnection) -> Result<Scrape, Error> {
             workers,
             commands,
             account,
+            notifications,
         })
     })
 }

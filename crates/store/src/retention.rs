@@ -9,6 +9,10 @@
 //!   when they were last seen (a warning still repeating stays), except
 //!   pinned ones (errors of a basket and the inputs before them), which are
 //!   kept whatever their age.
+//! - **Notifications**: deleted [`crate::notifications::RETENTION_DAYS`] (30)
+//!   days after they were written, with their deliveries, once none of them
+//!   is pending (a delivery still pending is kept until it is sent or given
+//!   up).
 //! - **Account snapshots**: all kept for a day; older ones are thinned to the
 //!   last snapshot of each hour (per quote asset) — the dashboard's equity
 //!   chart is hourly — and deleted after `snapshot_days` (365).
@@ -152,6 +156,8 @@ pub struct Report {
     pub events_deleted: usize,
     /// Snapshots thinned to hourly or older than `snapshot_days`.
     pub snapshots_deleted: usize,
+    /// Notifications older than 30 days, none of whose deliveries is pending.
+    pub notifications_deleted: usize,
     /// How long the pass took.
     pub elapsed_ms: u64,
 }
@@ -290,6 +296,16 @@ impl Pass<'_> {
             return Ok(false);
         }
 
+        // Notifications (and their deliveries) nothing waits for any more.
+        let cutoff = now - TimeDelta::days(crate::notifications::RETENTION_DAYS);
+        if !self.drain(
+            conn,
+            |c| crate::notifications::delete_batch_before(c, cutoff, p.batch),
+            |r| &mut r.notifications_deleted,
+        )? {
+            return Ok(false);
+        }
+
         // Snapshots: hourly once older than a day (whole hours), then gone.
         let to = hour_floor(now - SNAPSHOTS_ALL_KEPT);
         let from = since.map_or(DateTime::UNIX_EPOCH, |s| hour_floor(s - SNAPSHOTS_ALL_KEPT));
@@ -361,13 +377,18 @@ pub fn run_in_cycle(conn: &mut PgConnection, policy: &Policy, worker_id: &str) {
     match run_if_due(conn, policy, worker_id) {
         Ok(Some(r))
             if r.statements > 0
-                && (r.inputs_deleted + r.events_deleted + r.snapshots_deleted) > 0 =>
+                && (r.inputs_deleted
+                    + r.events_deleted
+                    + r.snapshots_deleted
+                    + r.notifications_deleted)
+                    > 0 =>
         {
             log::info!(
-                "Retention pass inputs_deleted={} events_deleted={} snapshots_deleted={} statements={} ms={} complete={}",
+                "Retention pass inputs_deleted={} events_deleted={} snapshots_deleted={} notifications_deleted={} statements={} ms={} complete={}",
                 r.inputs_deleted,
                 r.events_deleted,
                 r.snapshots_deleted,
+                r.notifications_deleted,
                 r.statements,
                 r.elapsed_ms,
                 r.complete

@@ -177,6 +177,46 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_channels (channel) {
+        #[max_length = 20]
+        channel -> Varchar,
+        categories -> Array<Text>,
+        registered_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notification_deliveries (notification_id, channel) {
+        notification_id -> Int8,
+        #[max_length = 20]
+        channel -> Varchar,
+        #[max_length = 10]
+        state -> Varchar,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        #[max_length = 50]
+        kind -> Varchar,
+        #[max_length = 20]
+        category -> Varchar,
+        basket_id -> Nullable<Int8>,
+        #[max_length = 20]
+        symbol -> Nullable<Varchar>,
+        data -> Jsonb,
+        dedupe_key -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     orders (id) {
         id -> Int8,
         basket_id -> Int8,
@@ -231,6 +271,7 @@ diesel::joinable!(commands -> baskets (basket_id));
 diesel::joinable!(events -> baskets (basket_id));
 diesel::joinable!(fills -> baskets (basket_id));
 diesel::joinable!(fills -> orders (order_id));
+diesel::joinable!(notification_deliveries -> notifications (notification_id));
 diesel::joinable!(orders -> baskets (basket_id));
 diesel::joinable!(pnl_hourly -> baskets (basket_id));
 
@@ -244,6 +285,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     fills,
     maintenance_runs,
     market_prices,
+    notification_channels,
+    notification_deliveries,
+    notifications,
     orders,
     pnl_hourly,
     web_revoked_sessions,

@@ -12,7 +12,8 @@
 //!   meant (logged as a warning at every start).
 //! - The `Host` allow-list ([`crate::hosts`]) is fixed here, from `WEB_BIND`
 //!   and `WEB_ALLOWED_HOSTS`.
-//! - Neither the password nor the secret is logged, rendered or put in an
+//! - Neither the password, the secret, the Telegram token nor the webhook
+//!   URL is logged, rendered or put in an
 //!   error message (`Debug` redacts them).
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -84,6 +85,9 @@ pub struct Config {
     /// `WEB_METRICS_TOKEN`: a scraper sending `Authorization: Bearer` with
     /// it may read `/metrics` without a session (`None`: only a session).
     pub metrics_token: Option<String>,
+    /// The notification channels (`BOT_TELEGRAM_*`, `BOT_WEBHOOK_*`,
+    /// `BOT_NOTIFY*`), sent by this process ([`crate::notify`]).
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -95,6 +99,7 @@ impl std::fmt::Debug for Config {
             .field("secret", &"<redacted>")
             .field("secure_cookie", &self.secure_cookie)
             .field("allowed_hosts", &self.allowed_hosts)
+            .field("notify", &self.notify)
             .finish_non_exhaustive()
     }
 }
@@ -328,6 +333,7 @@ impl Config {
             },
         };
         let metrics_token = metrics_token(&get)?;
+        let notify = crate::notify::NotifyConfig::from_vars(&get)?;
         Ok(Config {
             database_url,
             bind,
@@ -342,6 +348,7 @@ impl Config {
             allowed_hosts,
             pool_size,
             metrics_token,
+            notify,
         })
     }
 

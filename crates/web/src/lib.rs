@@ -2,8 +2,9 @@
 //!
 //! Invariants (enforced by [`guard`], the one middleware, before any handler):
 //! - It reads PostgreSQL and writes only `commands` rows, its own
-//!   `web_revoked_sessions` rows and `login_locked` events; it never calls
-//!   the exchange.
+//!   `web_revoked_sessions` rows, `login_locked` events and the
+//!   notification outbox's delivery state ([`notify`]); it never calls the
+//!   exchange (its only outbound requests are notifications).
 //! - A request whose `Host` is not in the allow-list ([`hosts`]) is answered
 //!   421 and reaches no handler (DNS rebinding). `/healthz` is the one
 //!   exception: load balancers and the container healthcheck probe it by
@@ -38,6 +39,7 @@ pub mod hosts;
 pub mod limiter;
 pub mod metrics;
 pub mod new_basket;
+pub mod notify;
 pub mod svg;
 pub mod views;
 

@@ -59,6 +59,16 @@ fn main() -> std::io::Result<()> {
         },
         Err(e) => log::warn!("Could not prune expired session revocations: {e}"),
     }
+    log::info!("Notifications: {}", cfg.notify.describe());
+    // Runs until the process ends (its threads hold nothing a kill could
+    // leave half-done: see web::notify).
+    let _notifier = match ::web::notify::Sender::spawn(&cfg.database_url, &cfg.notify) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("Notifications: cannot start the sender: {e}");
+            std::process::exit(2);
+        }
+    };
     let bind = cfg.bind.clone();
     let state = aw::Data::new(AppState::new(pool, tera, cfg));
     log::info!("Dashboard listening on http://{bind}");

@@ -13,7 +13,8 @@
 //!   [`store::metrics::MAX_BASKETS`] baskets), `role` (5 values: `buy`,
 //!   `tp1`, `tp2`, `trail`, `exit`), `worker` (at most
 //!   [`store::metrics::MAX_WORKERS`]), `mode`, `kind` (the worker's fixed
-//!   error kinds), `state`, `status`, `quote_asset`. Never an order id.
+//!   error kinds), `state`, `status`, `quote_asset`, `channel` (`telegram`,
+//!   `webhook`). Never an order id.
 //! - A scrape reads aggregates and index ranges only, never fills (see
 //!   [`store::metrics`]); every basket money figure is in its quote asset.
 //! - Money is `Decimal` up to here; it becomes a float only in the
@@ -72,6 +73,8 @@ pub const NAMES: &[&str] = &[
     "gridbot_worker_request_weight_limit",
     "gridbot_worker_stream_state",
     "gridbot_worker_errors_total",
+    "gridbot_notifications_pending",
+    "gridbot_notifications_failed",
 ];
 
 /// The `role` label's values: a BUY of any level is `buy`.
@@ -380,6 +383,24 @@ impl Collector for ScrapeCollector {
             &s.last_24h
                 .iter()
                 .map(|q| (vec![("quote_asset", q.quote_asset.clone())], float(q.fees)))
+                .collect::<Vec<_>>(),
+        )?;
+        family(
+            &mut enc,
+            "gridbot_notifications_pending",
+            "Notification deliveries not yet accepted by the channel (README \"Notifications\").",
+            &s.notifications
+                .iter()
+                .map(|n| (vec![("channel", n.channel.clone())], n.pending))
+                .collect::<Vec<_>>(),
+        )?;
+        family(
+            &mut enc,
+            "gridbot_notifications_failed",
+            "Notification deliveries given up (a channel refusing them), kept 30 days.",
+            &s.notifications
+                .iter()
+                .map(|n| (vec![("channel", n.channel.clone())], n.failed))
                 .collect::<Vec<_>>(),
         )?;
         family(

@@ -406,6 +406,24 @@ fn a_weak_metrics_token_is_refused_at_start_without_showing_it() {
 #[actix_web::test]
 async fn the_seeded_book_reads_back_through_two_parsers() {
     let (db, book) = seeded();
+    {
+        // A registered channel with one notification waiting.
+        let mut c = db.conn();
+        let errors = vec!["errors".to_string()];
+        store::notifications::register_channel(&mut c, "webhook", &errors).expect("channel");
+        store::notifications::enqueue(
+            &mut c,
+            &store::notifications::NewNotification {
+                kind: "heartbeat_stale".into(),
+                category: "errors".into(),
+                basket_id: None,
+                symbol: None,
+                data: serde_json::json!({}),
+                dedupe_key: None,
+            },
+        )
+        .expect("notification");
+    }
     let app = svc!(state_with(
         &db,
         Some(PASSWORD),
@@ -560,6 +578,22 @@ async fn the_seeded_book_reads_back_through_two_parsers() {
             &[("worker", "worker-1"), ("state", "polling")]
         ),
         Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &s,
+            "gridbot_notifications_pending",
+            &[("channel", "webhook")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &s,
+            "gridbot_notifications_failed",
+            &[("channel", "webhook")]
+        ),
+        Some(0.0)
     );
     // No label carries an order id (clientOrderIds start with BOT_).
     for (n, l, _) in &s {

@@ -10,6 +10,7 @@ mod fills;
 mod leases;
 mod migrations;
 mod money;
+mod notifications;
 mod orders;
 mod retention;
 mod rules;

@@ -24,7 +24,7 @@ fn migrations_go_up_down_and_up_again() {
     let mut conn = db.connect();
     assert_eq!(
         user_tables(&mut conn),
-        12,
+        15,
         "every table after the template's migrations"
     );
     store::run_migrations(&mut conn).expect("idempotent re-run");
@@ -37,7 +37,7 @@ fn migrations_go_up_down_and_up_again() {
     .expect("count");
     assert_eq!(fns.n, 0, "the trigger function is dropped too");
     store::run_migrations(&mut conn).expect("up again");
-    assert_eq!(user_tables(&mut conn), 12);
+    assert_eq!(user_tables(&mut conn), 15);
     // The schema works after the round trip.
     common_basket(&mut conn);
 }

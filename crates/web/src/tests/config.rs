@@ -176,3 +176,113 @@ fn weak_loopback_passwords_are_warned_about() {
         "{w}"
     );
 }
+
+const TG_TOKEN: &str = "123456789:AAE-secret_bot_token";
+const HOOK: &str = "https://discord.com/api/webhooks/42/SecretWebhookKey";
+
+#[test]
+fn notification_channels_are_read_and_their_secrets_never_shown() {
+    let c = cfg(&[
+        ("BOT_TELEGRAM_TOKEN", TG_TOKEN),
+        ("BOT_TELEGRAM_CHAT_ID", "-100123"),
+        ("BOT_WEBHOOK_URL", HOOK),
+        ("BOT_WEBHOOK_FORMAT", "discord"),
+        ("BOT_NOTIFY", "closes, errors,closes"),
+        ("BOT_NOTIFY_STALE_SECONDS", "120"),
+    ])
+    .expect("config");
+    let n = &c.notify;
+    assert_eq!(n.categories, vec!["closes", "errors"]);
+    assert_eq!(n.stale_after.as_secs(), 120);
+    assert_eq!(n.targets().len(), 2);
+    match &n.telegram {
+        Some(crate::notify::Target::Telegram {
+            api_url, chat_id, ..
+        }) => {
+            assert_eq!(api_url, crate::notify::DEFAULT_TELEGRAM_API);
+            assert_eq!(chat_id, "-100123");
+        }
+        other => panic!("telegram: {other:?}"),
+    }
+    for shown in [format!("{c:?}"), format!("{n:?}"), n.describe()] {
+        assert!(!shown.contains("secret_bot_token"), "{shown}");
+        assert!(!shown.contains("SecretWebhookKey"), "{shown}");
+    }
+    assert_eq!(
+        n.describe(),
+        "telegram, webhook (discord); categories closes, errors; heartbeat stale after 120 s"
+    );
+    let off = cfg(&[]).expect("config");
+    assert!(off.notify.targets().is_empty());
+    assert_eq!(
+        off.notify.categories,
+        vec!["fills", "closes", "errors", "daily"]
+    );
+    assert_eq!(off.notify.describe(), "off (no channel configured)");
+}
+
+#[test]
+fn bad_notification_settings_stop_the_start_without_showing_secrets() {
+    let refused = |vars: &[(&str, &str)], name: &str| {
+        let e = cfg(vars)
+            .err()
+            .unwrap_or_else(|| panic!("{vars:?} accepted"));
+        let msg = e.to_string();
+        assert!(msg.contains(name), "{msg}");
+        assert!(
+            !msg.contains("secret_bot_token") && !msg.contains("SecretWebhookKey"),
+            "{msg}"
+        );
+    };
+    refused(&[("BOT_TELEGRAM_TOKEN", TG_TOKEN)], "BOT_TELEGRAM_CHAT_ID");
+    refused(&[("BOT_TELEGRAM_CHAT_ID", "-1")], "BOT_TELEGRAM_TOKEN");
+    refused(
+        &[
+            ("BOT_TELEGRAM_TOKEN", "secret_bot_token with spaces"),
+            ("BOT_TELEGRAM_CHAT_ID", "1"),
+        ],
+        "BOT_TELEGRAM_TOKEN",
+    );
+    refused(
+        &[
+            ("BOT_TELEGRAM_TOKEN", TG_TOKEN),
+            ("BOT_TELEGRAM_CHAT_ID", "my chat"),
+        ],
+        "BOT_TELEGRAM_CHAT_ID",
+    );
+    refused(
+        &[
+            ("BOT_TELEGRAM_TOKEN", TG_TOKEN),
+            ("BOT_TELEGRAM_CHAT_ID", "1"),
+            ("BOT_TELEGRAM_API_URL", "api.telegram.org"),
+        ],
+        "BOT_TELEGRAM_API_URL",
+    );
+    refused(
+        &[(
+            "BOT_WEBHOOK_URL",
+            "discord.com/api/webhooks/42/SecretWebhookKey",
+        )],
+        "BOT_WEBHOOK_URL",
+    );
+    refused(
+        &[("BOT_WEBHOOK_URL", HOOK), ("BOT_WEBHOOK_FORMAT", "teams")],
+        "BOT_WEBHOOK_FORMAT",
+    );
+    refused(&[("BOT_WEBHOOK_FORMAT", "slack")], "BOT_WEBHOOK_URL");
+    refused(&[("BOT_NOTIFY", "fills,trades")], "BOT_NOTIFY");
+    refused(&[("BOT_NOTIFY", "")], "BOT_NOTIFY");
+    refused(
+        &[("BOT_NOTIFY_STALE_SECONDS", "5")],
+        "BOT_NOTIFY_STALE_SECONDS",
+    );
+    refused(
+        &[("BOT_NOTIFY_STALE_SECONDS", "1m")],
+        "BOT_NOTIFY_STALE_SECONDS",
+    );
+    assert!(cfg(&[
+        ("BOT_TELEGRAM_TOKEN", TG_TOKEN),
+        ("BOT_TELEGRAM_CHAT_ID", "@my_channel")
+    ])
+    .is_ok());
+}

@@ -16,6 +16,7 @@ fn empty() -> Scrape {
         workers: Vec::new(),
         commands: Vec::new(),
         account: None,
+        notifications: vec![],
     }
 }
 

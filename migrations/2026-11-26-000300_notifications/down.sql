@@ -1,0 +1,13 @@
+DROP TRIGGER events_notify ON events;
+DROP TRIGGER commands_notify_close_all ON commands;
+DROP TRIGGER baskets_notify ON baskets;
+DROP TRIGGER fills_notify ON fills;
+DROP FUNCTION notify_events_changed();
+DROP FUNCTION notify_commands_finished();
+DROP FUNCTION notify_baskets_changed();
+DROP FUNCTION notify_fills_inserted();
+DROP FUNCTION notify_close_all_check(BIGINT);
+DROP FUNCTION notify_enqueue(TEXT, TEXT, BIGINT, TEXT, JSONB, TEXT);
+DROP TABLE notification_deliveries;
+DROP TABLE notification_channels;
+DROP TABLE notifications;
