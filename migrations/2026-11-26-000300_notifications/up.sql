@@ -8,8 +8,9 @@
 -- summary: `dedupe_key` makes two processes detecting the same thing write
 -- one row). `notify_enqueue` writes one delivery row per channel registered
 -- at that moment whose categories include the notification's, in the same
--- transaction: a notification written before a channel was first registered
--- is never sent on it.
+-- transaction. While no registered channel takes the category nothing is
+-- written at all (a database without channels pays nothing), so what
+-- happened before a channel was first registered is never sent on it.
 
 CREATE TABLE notifications (
     id          BIGSERIAL    PRIMARY KEY,
@@ -73,6 +74,11 @@ RETURNS BIGINT AS $$
 DECLARE
     nid BIGINT;
 BEGIN
+    -- Nobody to tell: nothing is written (a database without channels does
+    -- not pay for notifications).
+    IF NOT EXISTS (SELECT 1 FROM notification_channels c WHERE p_category = ANY (c.categories)) THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO notifications (kind, category, basket_id, symbol, data, dedupe_key)
     VALUES (p_kind, p_category, p_basket_id, p_symbol, COALESCE(p_data, '{}'::jsonb), p_dedupe_key)
     ON CONFLICT (dedupe_key) DO NOTHING
@@ -89,6 +95,9 @@ $$ LANGUAGE plpgsql;
 -- Fills: one notification per fill, in trade-id order, set-based.
 CREATE FUNCTION notify_fills_inserted() RETURNS trigger AS $$
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM notification_channels c WHERE 'fills' = ANY (c.categories)) THEN
+        RETURN NULL;
+    END IF;
     WITH n AS (
         INSERT INTO notifications (kind, category, basket_id, symbol, data)
         SELECT CASE f.role WHEN 'TP1' THEN 'take_profit' WHEN 'TP2' THEN 'take_profit'

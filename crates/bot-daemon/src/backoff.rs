@@ -101,6 +101,12 @@ struct Streak {
     last_error: String,
 }
 
+/// The attempt of a streak whose rejection is written as an event once more
+/// (besides the first and every change of message): a role rejected this
+/// many times in a row is worth telling a person (the
+/// `order_rejected_repeatedly` notification fires at it).
+pub const REPORTED_AGAIN_AT: u32 = 3;
+
 /// Backoff state of rejected creates, per (basket, role). See the module docs.
 #[derive(Debug, Clone, Default)]
 pub struct CreateBackoff {
@@ -147,7 +153,8 @@ impl CreateBackoff {
             retry_at_ms: now_ms,
             last_error: String::new(),
         });
-        let write_event = s.attempts == 0 || s.last_error != error;
+        let write_event =
+            s.attempts == 0 || s.last_error != error || s.attempts + 1 == REPORTED_AGAIN_AT;
         s.attempts = s.attempts.saturating_add(1);
         let delay_ms = policy.delay_ms(s.attempts);
         s.retry_at_ms = now_ms.saturating_add(delay_ms);

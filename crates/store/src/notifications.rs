@@ -12,8 +12,9 @@
 //!   same thing write one row ([`enqueue`]).
 //! - The delivery rows (one per channel registered then whose categories
 //!   include the notification's) are written with the notification, in the
-//!   same transaction. A notification written before a channel was first
-//!   registered ([`register_channel`]) is never sent on it.
+//!   same transaction. While no registered channel ([`register_channel`])
+//!   takes its category, nothing is written: what happened before a channel
+//!   was first registered is never sent on it.
 //! - A delivery is claimed by one sender at a time: [`deliver_next`] locks one
 //!   due `pending` row (`FOR UPDATE SKIP LOCKED`, oldest due first) and keeps
 //!   the lock while its one request is in flight; the outcome is committed

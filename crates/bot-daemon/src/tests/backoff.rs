@@ -61,7 +61,8 @@ fn a_streak_writes_one_event_per_distinct_error_and_ends_on_success() {
         (5_999, Check, false, 1, None, Some(6_000)),
         (6_000, Check, true, 1, None, Some(6_000)),
         (6_000, Rej(PRICE), false, 2, Some(false), Some(16_000)),
-        (16_000, Rej(PRICE), false, 3, Some(false), Some(36_000)),
+        // The third attempt in a row is reported once more.
+        (16_000, Rej(PRICE), false, 3, Some(true), Some(36_000)),
         // Another message: one more event, the delay keeps growing.
         (36_000, Rej(NOTIONAL), false, 4, Some(true), Some(76_000)),
         (76_000, Rej(NOTIONAL), false, 5, Some(false), Some(156_000)),

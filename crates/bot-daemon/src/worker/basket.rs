@@ -727,8 +727,9 @@ impl<E: Exchange> Worker<E> {
     }
 
     /// The exchange rejected a create: the role waits (exponentially longer
-    /// while it keeps being rejected; one event per streak and per distinct
-    /// error), and a filter failure or a closed market makes the symbol's
+    /// while it keeps being rejected; an event when a streak starts, one more
+    /// at its third attempt ([`crate::backoff::REPORTED_AGAIN_AT`]) and one
+    /// per distinct error), and a filter failure or a closed market makes the symbol's
     /// rules be read again soon.
     fn create_rejected(
         &mut self,

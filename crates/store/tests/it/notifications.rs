@@ -100,24 +100,31 @@ fn a_notification_before_a_channel_registered_is_not_sent_on_it() {
     let db = TestDb::new();
     let mut c = db.conn();
     let b = new_basket(&mut c);
-    store::fills::record_fills(
-        &mut c,
-        Writer::Unleased,
-        b.id,
-        "SOL",
-        &[fill(b.id, 1, "B1", "150", "1", "0", "USDC")],
-    )
-    .unwrap();
+    let record = |c: &mut PgConnection, trade: i64| {
+        store::fills::record_fills(
+            c,
+            Writer::Unleased,
+            b.id,
+            "SOL",
+            &[fill(b.id, trade, "B1", "150", "1", "0", "USDC")],
+        )
+        .unwrap();
+    };
+    record(&mut c, 1);
+    assert!(all(&mut c).is_empty(), "nobody listens: nothing is written");
     outbox::register_channel(&mut c, "webhook", &all_categories()).unwrap();
+    record(&mut c, 2);
     let n = all(&mut c);
     assert_eq!(n.len(), 1);
-    assert!(outbox::deliveries(&mut c, n[0].id).unwrap().is_empty());
+    assert_eq!(n[0].data["trade_id"], 2);
+    assert_eq!(outbox::deliveries(&mut c, n[0].id).unwrap().len(), 1);
 }
 
 #[test]
 fn basket_status_changes_are_told_by_kind_and_category() {
     let db = TestDb::new();
     let mut c = db.conn();
+    outbox::register_channel(&mut c, "webhook", &all_categories()).unwrap();
     let b = new_basket(&mut c);
     let set = |c: &mut PgConnection, s: BasketStatus, why: Option<&str>| {
         store::baskets::set_status(c, Writer::Unleased, b.id, s, why).unwrap();
@@ -186,6 +193,7 @@ fn rejection(basket: i64, attempts: i64) -> NewEvent {
 fn an_order_rejected_a_third_time_is_told_once() {
     let db = TestDb::new();
     let mut c = db.conn();
+    outbox::register_channel(&mut c, "webhook", &all_categories()).unwrap();
     let b = new_basket(&mut c);
     for i in 1..=2 {
         store::events::insert(&mut c, &rejection(b.id, 1)).unwrap();
@@ -219,6 +227,7 @@ fn claim_all(c: &mut PgConnection) -> Vec<commands::CommandRow> {
 fn an_emergency_close_is_told_when_it_starts_and_once_when_its_last_basket_is_closed() {
     let db = TestDb::new();
     let mut c = db.conn();
+    outbox::register_channel(&mut c, "webhook", &all_categories()).unwrap();
     let a = new_basket(&mut c);
     let b = new_basket(&mut c);
     let (all_cmd, _) = commands::insert(
@@ -311,6 +320,7 @@ fn an_emergency_close_is_told_when_it_starts_and_once_when_its_last_basket_is_cl
 fn a_close_all_with_nothing_to_close_starts_and_finishes_at_once() {
     let db = TestDb::new();
     let mut c = db.conn();
+    outbox::register_channel(&mut c, "webhook", &all_categories()).unwrap();
     let (cmd, _) = commands::insert(
         &mut c,
         &NewCommand::new(&Payload::CloseAll(Origin::default()), None, "k").unwrap(),
@@ -400,6 +410,7 @@ fn a_stale_heartbeat_is_told_once_per_episode_even_by_two_watchers() {
 fn the_daily_summary_is_written_once_per_day() {
     let db = TestDb::new();
     let mut c = db.conn();
+    outbox::register_channel(&mut c, "webhook", &all_categories()).unwrap();
     let b = new_basket(&mut c);
     let day = crate::common::at(0).date_naive();
     store::fills::record_fills(
