@@ -511,7 +511,9 @@ struct Exists {
 /// Writes the daily summary of UTC day `day` (keyed `daily:YYYY-MM-DD`):
 /// realized P&L, fees and sells per quote asset (from `pnl_hourly`), the
 /// number of fills executed that day, and the baskets by status now. `None`
-/// when it was written already. Bounded reads: the day's hourly buckets, an
+/// when it was written already, or when no channel taking `daily` was
+/// registered before the day ended (nobody was listening that day: a first
+/// start does not tell yesterday). Bounded reads: the day's hourly buckets, an
 /// index range of the day's fills, and one row per status.
 ///
 /// # Errors
@@ -531,6 +533,15 @@ pub fn daily_summary(conn: &mut PgConnection, day: NaiveDate) -> Result<Option<i
         .map(|t| t.and_utc())
         .ok_or_else(|| Error::invalid("summary day", format!("{day} has no midnight")))?;
     let to = from + TimeDelta::days(1);
+    let listened: Exists = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM notification_channels \
+                        WHERE 'daily' = ANY (categories) AND registered_at < $1) AS found",
+    )
+    .bind::<Timestamptz, _>(to)
+    .get_result(conn)?;
+    if !listened.found {
+        return Ok(None);
+    }
     let pnl: Vec<QuoteSum> = diesel::sql_query(
         "SELECT b.quote_asset::text AS quote_asset, sum(p.realized)::text AS realized, \
                 sum(p.fees)::text AS fees, sum(p.sells)::bigint AS sells \

@@ -549,6 +549,8 @@ pub struct Dashboard {
     pub events: Vec<EventView>,
     pub commands: Vec<CommandView>,
     pub live_count: usize,
+    /// Each notification channel's waiting and given-up deliveries.
+    pub notify: Vec<store::notifications::ChannelCounts>,
 }
 
 /// Loads the dashboard: O(baskets) reads and bounded index ranges only.
@@ -565,6 +567,7 @@ pub fn load_dashboard(
     let open = store::orders::list_open(conn)?;
     let events = store::events::recent(conn, None, 15)?;
     let commands = store::commands::recent(conn, 8)?;
+    let notify = store::notifications::channel_counts(conn)?;
     let since = now - TimeDelta::days(CHART_DAYS);
     let mut charts = Vec::new();
     for p in &portfolio {
@@ -631,6 +634,7 @@ pub fn load_dashboard(
                 )
             })
             .collect(),
+        notify,
     })
 }
 

@@ -472,6 +472,49 @@ async fn production_mode_shows_a_red_banner_and_a_dead_daemon_is_said() {
     assert!(html.contains("API key rejected"));
 }
 
+/// The status bar says how each notification channel is doing: what waits
+/// and what was given up (none shown while no channel is configured).
+#[actix_web::test]
+async fn the_status_bar_shows_each_notification_channels_backlog() {
+    let db = TestDb::new();
+    scripted_book(&db);
+    heartbeat(&db, "paper", None);
+    let app = svc!(state(&db, Some(PASSWORD)));
+    let (cookie, _) = login(&app).await;
+    let (_, html) = get(&app, &cookie, "/").await;
+    assert!(!html.contains("data-notify="), "no channel, no line");
+    {
+        let mut c = db.conn();
+        let all: Vec<String> = store::notifications::CATEGORIES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        store::notifications::register_channel(&mut c, "webhook", &all).expect("register");
+        diesel::sql_query(
+            "SELECT notify_enqueue('heartbeat_stale', 'errors', NULL, NULL, '{}'::jsonb, k) \
+             FROM (VALUES ('a'), ('b'), ('c')) v(k)",
+        )
+        .execute(&mut c)
+        .expect("enqueue");
+        diesel::sql_query(
+            "UPDATE notification_deliveries SET state = 'failed' \
+             WHERE notification_id = (SELECT min(id) FROM notifications)",
+        )
+        .execute(&mut c)
+        .expect("fail one");
+    }
+    // A new process: the first one's dashboard is cached for a few seconds.
+    let app = svc!(state(&db, Some(PASSWORD)));
+    let (cookie, _) = login(&app).await;
+    let (_, html) = get(&app, &cookie, "/").await;
+    assert!(
+        html.contains(
+            "notifications <b>webhook</b>: 2 waiting, <b class=\"text-red-700\">1 given up</b>"
+        ),
+        "{html}"
+    );
+}
+
 #[actix_web::test]
 async fn everything_rendered_is_escaped_and_secrets_never_shown() {
     let db = TestDb::new();

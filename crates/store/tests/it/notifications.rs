@@ -413,6 +413,15 @@ fn the_daily_summary_is_written_once_per_day() {
     outbox::register_channel(&mut c, "webhook", &all_categories()).unwrap();
     let b = new_basket(&mut c);
     let day = crate::common::at(0).date_naive();
+    assert_eq!(
+        outbox::daily_summary(&mut c, day).unwrap(),
+        None,
+        "the channel was registered after that day: nobody was listening"
+    );
+    diesel::sql_query("UPDATE notification_channels SET registered_at = $1")
+        .bind::<diesel::sql_types::Timestamptz, _>(crate::common::at(-86_400))
+        .execute(&mut c)
+        .unwrap();
     store::fills::record_fills(
         &mut c,
         Writer::Unleased,
