@@ -49,7 +49,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use binance_rest::auth::build_query;
-use binance_rest::governor::{parse_banned_until, parse_retry_after, used_weight_1m};
+use binance_rest::error::CODE_TOO_MANY_ORDERS;
+use binance_rest::governor::{
+    interval_ms, order_counts, parse_banned_until, parse_retry_after, used_weight_1m,
+};
 use binance_rest::models::{
     AccountDto, ExchangeInfoDto, OrderDto, ServerTimeDto, TickerPricesDto, TradeDto,
 };
@@ -427,9 +430,13 @@ impl InProcess {
                     });
                 }
             };
-            let headers = resp.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            if let Some(w) = used_weight_1m(headers) {
+            let headers = || resp.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            if let Some(w) = used_weight_1m(headers()) {
                 self.governor.observe_used_weight(w);
+            }
+            let counts = order_counts(headers());
+            if !counts.is_empty() {
+                self.governor.observe_order_counts(&counts);
             }
             let status = resp.status;
             if (200..300).contains(&status) {
@@ -438,6 +445,11 @@ impl InProcess {
             let api_err = parse::api_error(&resp.body);
             if status == 429 {
                 let retry_after = resp.header("Retry-After").and_then(parse_retry_after);
+                if let Some(a) = api_err.as_ref().filter(|a| a.code == CODE_TOO_MANY_ORDERS) {
+                    // The unfilled order count, as the HTTP client: new
+                    // orders wait, reads and cancels go on.
+                    return Err(self.governor.on_order_rate_limited(retry_after, &a.msg));
+                }
                 return Err(self.governor.on_rate_limited(retry_after));
             }
             if status == 418 {
@@ -512,6 +524,13 @@ impl InProcess {
             self.governor
                 .set_limit(u32::try_from(limit).unwrap_or(u32::MAX));
         }
+        let order_limits: Vec<(i64, u64)> = info
+            .rate_limits
+            .iter()
+            .filter(|r| r.rate_limit_type == "ORDERS")
+            .filter_map(|r| Some((interval_ms(&r.interval, r.interval_num)?, r.limit)))
+            .collect();
+        self.governor.set_order_limits(&order_limits);
         let now = self.clock.now_ms();
         let mut cache = self.rules.lock().unwrap_or_else(|e| e.into_inner());
         for s in &info.symbols {
@@ -617,6 +636,7 @@ impl Exchange for InProcess {
 
     fn order_timestamp(&self) -> Result<i64, Error> {
         self.governor.wait_admissible(1, Priority::Order)?;
+        self.governor.wait_order_admissible()?;
         self.exchange_now_ms()
     }
 
@@ -634,7 +654,14 @@ impl Exchange for InProcess {
         full.new_client_order_id = Some(cid.clone());
         let mut call = Call::write(Route::PostOrder, params, Some(cid.clone()));
         call.timestamp_ms = req.timestamp_ms;
-        let dto: OrderDto = self.write(&call, "order")?;
+        // Booked in the order-count windows, as the HTTP client does.
+        if req.timestamp_ms.is_none() {
+            self.governor.wait_order_admissible()?;
+        }
+        self.governor.acquire_order()?;
+        let answer = self.write::<OrderDto>(&call, "order");
+        self.governor.order_answered();
+        let dto = answer?;
         parse::order(&dto, Some(&full)).map_err(|e| Error::UnknownOutcome {
             client_order_id: Some(cid),
             reason: format!("placed, but {e}"),

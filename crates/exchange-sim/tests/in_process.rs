@@ -404,6 +404,9 @@ fn ten_thousand_place_cancel_pairs() {
         ..SimConfig::default()
     })
     .unwrap();
+    // exchangeInfo tells the client's governor the order limits (else it
+    // paces at Binance's 100 per 10 s).
+    ex.symbol_rules(SOL).unwrap();
     let start = ex.account().unwrap();
     for i in 0..10_000 {
         let mut o = limit_buy(dec!(0.1), dec!(140), &format!("p{i}"));
@@ -495,4 +498,49 @@ fn a_held_request_costs_engine_time_and_a_lost_answer_is_an_unknown_outcome() {
     }
     ex.with_engine(|e| e.set_faults(FaultConfig::default()));
     assert_eq!(ex.open_orders(Some(SOL)).unwrap().len(), 7);
+}
+
+/// The in-process client paces new orders under the unfilled-order count as
+/// the HTTP client does (the harness trades through it): a 100-level grid
+/// under a 30-per-10 s limit is deferred, never refused with -1015.
+#[test]
+fn a_100_level_grid_in_process_never_trips_the_order_limit() {
+    const LIMIT: u64 = 30;
+    let ex = InProcess::new(SimConfig {
+        start_time_ms: Some(T0),
+        limits: LimitsConfig {
+            orders_per_10s: LIMIT,
+            ..LimitsConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .unwrap();
+    // The rules are read first, as the worker does: they carry the limits.
+    ex.symbol_rules(SOL).unwrap();
+    let mut deferred = 0;
+    for i in 0..100u32 {
+        let ts = loop {
+            match ex.order_timestamp() {
+                Ok(ts) => break ts,
+                Err(Error::RateLimited { retry_after }) => {
+                    deferred += 1;
+                    let ms = i64::try_from(retry_after.as_millis()).unwrap().max(1);
+                    ex.with_engine(|e| e.advance(ms));
+                }
+                Err(e) => panic!("order_timestamp: {e:?}"),
+            }
+        };
+        let mut o = limit_buy(
+            dec!(0.1),
+            dec!(149) - Decimal::from(i) * dec!(0.25),
+            &format!("g{i}"),
+        );
+        o.timestamp_ms = Some(ts);
+        let placed = ex.place_order(&o);
+        assert!(placed.is_ok(), "level {i}: {placed:?}");
+        let c10 = ex.with_engine(|e| e.state().order_count_10s);
+        assert!(c10 <= LIMIT, "the simulator's 10 s count {c10} > {LIMIT}");
+    }
+    assert_eq!(ex.open_orders(Some(SOL)).unwrap().len(), 100);
+    assert!(deferred >= 3, "the limit was binding: deferred {deferred}");
 }
