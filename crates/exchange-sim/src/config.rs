@@ -48,6 +48,40 @@ pub struct SimConfig {
     /// reuses an id; a simulator restarted against a bot's existing
     /// database must not either (paper mode sets it from the start time).
     pub id_base: u64,
+    /// User-data events kept for the WebSocket API's subscribers (oldest
+    /// dropped first; a subscriber that falls further behind gets
+    /// `eventStreamTerminated`). Default [`crate::user_stream::DEFAULT_EVENT_LOG_CAPACITY`].
+    pub user_event_log_capacity: usize,
+    /// The WebSocket API pings every session this often (Binance: 20 s).
+    pub ws_ping_ms: u64,
+    /// A session that has not answered a ping with its pong this long is
+    /// closed (Binance: 1 minute).
+    pub ws_pong_timeout_ms: u64,
+    /// A session is closed this long after it connected (Binance: 24 h).
+    pub ws_max_lifetime_ms: u64,
+    /// Faults of the WebSocket API's event delivery, from the start
+    /// (`POST /sim/ws/faults` changes them at run time).
+    pub ws_faults: WsFaultConfig,
+}
+
+/// Seeded faults of the WebSocket API's user-data events (see [`crate::ws`]).
+/// Draws are per session, from `seed` and the session's number: the same
+/// events on the same session meet the same faults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WsFaultConfig {
+    /// Seed of the draws.
+    pub seed: u64,
+    /// Each session drops its connection (no close frame) right after
+    /// sending this many events (counted from when the faults were set or
+    /// the session connected, whichever is later).
+    pub drop_after_events: Option<u64>,
+    /// Events are held this long before they are sent.
+    pub delay_ms: u64,
+    /// Probability an event is sent twice.
+    pub duplicate_rate: f64,
+    /// Probability an event is swapped with the one after it (same batch).
+    pub reorder_rate: f64,
 }
 
 impl Default for SimConfig {
@@ -73,6 +107,11 @@ impl Default for SimConfig {
             seed: 42,
             workers: 2,
             id_base: 0,
+            user_event_log_capacity: crate::user_stream::DEFAULT_EVENT_LOG_CAPACITY,
+            ws_ping_ms: 20_000,
+            ws_pong_timeout_ms: 60_000,
+            ws_max_lifetime_ms: 86_400_000,
+            ws_faults: WsFaultConfig::default(),
         }
     }
 }
@@ -138,6 +177,16 @@ impl SimConfig {
             }
             k.verifying_key()?;
         }
+        if self.user_event_log_capacity == 0
+            || self.ws_ping_ms == 0
+            || self.ws_pong_timeout_ms == 0
+            || self.ws_max_lifetime_ms == 0
+        {
+            return Err(SimError::Config(
+                "user_event_log_capacity, ws_ping_ms, ws_pong_timeout_ms and ws_max_lifetime_ms must be > 0".into(),
+            ));
+        }
+        self.ws_faults.validate().map_err(SimError::Config)?;
         let l = &self.limits;
         if l.orders_per_10s == 0 || l.orders_per_day == 0 || l.weight_per_minute == 0 {
             return Err(SimError::Config(
@@ -462,6 +511,24 @@ impl Default for LimitsConfig {
             ban_after_429s: 5,
             ban_ms: 120_000,
         }
+    }
+}
+
+impl WsFaultConfig {
+    /// Checks the rates are probabilities.
+    ///
+    /// # Errors
+    /// A message naming the bad field.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("duplicate_rate", self.duplicate_rate),
+            ("reorder_rate", self.reorder_rate),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("ws_faults.{name} must be within 0..=1, got {v}"));
+            }
+        }
+        Ok(())
     }
 }
 

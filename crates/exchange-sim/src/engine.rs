@@ -36,6 +36,9 @@ use crate::error::{
 };
 use crate::path::{kline_points, load_klines, Rng};
 use crate::types::*;
+use crate::user_stream::{
+    AccountPosition, ExecType, ExecutionReport, Lagged, UserEvent, UserEventLog,
+};
 
 /// One-minute bars kept per symbol: 20,000 minutes is 13.9 days of a price
 /// that moves every minute, more than the longest rolling window (7 days).
@@ -318,6 +321,21 @@ pub struct Engine {
     request_counts: BTreeMap<String, u64>,
     /// The last `preventedMatchId` given (self-trade prevention).
     prevented_matches: u64,
+    /// The user-data events (binance-ws.md §2), bounded; see [`crate::user_stream`].
+    user_events: UserEventLog,
+    /// Assets whose balance changed since the last `outboundAccountPosition`.
+    touched: std::collections::BTreeSet<String>,
+    /// What the next [`Engine::close`] reports beyond the order itself
+    /// (a cancel's client id, a prevented match's quantity and counter order).
+    close_info: CloseInfo,
+}
+
+/// Extra fields of the `executionReport` of the next order close.
+#[derive(Debug, Clone, Default)]
+struct CloseInfo {
+    cancel_client_order_id: Option<String>,
+    last_prevented_quantity: Option<Decimal>,
+    counter_order_id: Option<u64>,
 }
 
 fn wall_ms() -> i64 {
@@ -434,6 +452,9 @@ impl Engine {
             rate: RateState::default(),
             request_counts: BTreeMap::new(),
             prevented_matches: 0,
+            user_events: UserEventLog::new(cfg.user_event_log_capacity),
+            touched: std::collections::BTreeSet::new(),
+            close_info: CloseInfo::default(),
             cfg,
         };
         for i in 0..ex.symbols.len() {
@@ -449,6 +470,9 @@ impl Engine {
         match Engine::new(self.cfg.clone()) {
             Ok(mut fresh) => {
                 fresh.rate.retry_on_engine_clock = self.rate.retry_on_engine_clock;
+                // The user-data event log goes on (sequence numbers are never
+                // reused; open subscriptions stay open and see the new account's events).
+                std::mem::swap(&mut fresh.user_events, &mut self.user_events);
                 *self = fresh;
             }
             Err(e) => log::error!("Reset failed, state kept: {e}"),
@@ -1349,6 +1373,7 @@ impl Engine {
             self.orders[ix(self.id_base, order_id)].locked_remaining = lock;
             self.symbols[si].open_count += 1;
         }
+        self.report(order_id, ExecType::New, None);
 
         let mut fills = Vec::new();
         let mut budget = self.symbols[si].cfg.step_volume;
@@ -1408,6 +1433,23 @@ impl Engine {
         client_id: Option<&str>,
         restriction: Option<&str>,
     ) -> Result<Order, ApiError> {
+        self.cancel_order_as(symbol, order_id, client_id, restriction, None)
+    }
+
+    /// [`Engine::cancel_order`] by a cancel request with client id
+    /// `cancel_client_id` (`newClientOrderId` of the cancel): its
+    /// `executionReport` carries it as `c` and the order's own id as `C`.
+    ///
+    /// # Errors
+    /// As [`Engine::cancel_order`].
+    pub fn cancel_order_as(
+        &mut self,
+        symbol: &str,
+        order_id: Option<u64>,
+        client_id: Option<&str>,
+        restriction: Option<&str>,
+        cancel_client_id: Option<&str>,
+    ) -> Result<Order, ApiError> {
         let si = self.sym(symbol)?;
         if !self.symbols[si].cfg.status.allows_cancels() {
             return Err(ApiError::cancel_market_closed());
@@ -1437,6 +1479,11 @@ impl Engine {
             _ => {}
         }
         self.unbook(si, id);
+        self.close_info.cancel_client_order_id = Some(match cancel_client_id {
+            Some(c) => c.to_string(),
+            // As the REST cancel's default (api.rs), without drawing from the id generator.
+            None => format!("cancel{}", self.orders.len() + self.trades.len()),
+        });
         self.close(si, id, OrderStatus::Canceled, None);
         Ok(self.orders[ix(self.id_base, id)].clone())
     }
@@ -1447,6 +1494,19 @@ impl Engine {
     /// -2011 when nothing is open, -1121 unknown symbol, -2011 "Market is closed."
     /// when the symbol is neither `TRADING` nor `CANCEL_ONLY`.
     pub fn cancel_all(&mut self, symbol: &str) -> Result<Vec<Order>, ApiError> {
+        self.cancel_all_as(symbol, None)
+    }
+
+    /// [`Engine::cancel_all`] by a request with client id `cancel_client_id`
+    /// (each order's `executionReport` carries it as `c`).
+    ///
+    /// # Errors
+    /// As [`Engine::cancel_all`].
+    pub fn cancel_all_as(
+        &mut self,
+        symbol: &str,
+        cancel_client_id: Option<&str>,
+    ) -> Result<Vec<Order>, ApiError> {
         let si = self.sym(symbol)?;
         if !self.symbols[si].cfg.status.allows_cancels() {
             return Err(ApiError::cancel_market_closed());
@@ -1461,24 +1521,133 @@ impl Engine {
         }
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            out.push(self.cancel_order(symbol, Some(id), None, None)?);
+            out.push(self.cancel_order_as(symbol, Some(id), None, None, cancel_client_id)?);
         }
         Ok(out)
     }
 
+    // ------------------------------------------------------------------
+    // User-data events (binance-ws.md §2)
+    // ------------------------------------------------------------------
+
+    /// Starts recording the account's user-data events (the HTTP server does,
+    /// for its WebSocket API). Until then nothing is recorded.
+    pub fn enable_user_events(&mut self) {
+        self.user_events.enable();
+    }
+
+    /// The sequence number of the next event: a new subscription's cursor.
+    pub fn user_event_seq(&self) -> u64 {
+        self.user_events.next_seq()
+    }
+
+    /// The recorded events from `cursor` on, oldest first.
+    ///
+    /// # Errors
+    /// [`Lagged`] when events after `cursor` fell out of the bounded log
+    /// ([`SimConfig::user_event_log_capacity`]).
+    pub fn user_events_since(&self, cursor: u64) -> Result<Vec<(u64, UserEvent)>, Lagged> {
+        self.user_events.since(cursor)
+    }
+
+    /// A receiver that changes whenever an event is recorded.
+    pub fn user_event_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.user_events.subscribe_signal()
+    }
+
+    /// A deposit (`delta` > 0) or withdrawal (< 0) of `asset`'s free
+    /// balance, as Binance reports it: `balanceUpdate` then
+    /// `outboundAccountPosition`.
+    ///
+    /// # Errors
+    /// -1100 for a zero delta or a withdrawal larger than the free balance.
+    pub fn deposit(&mut self, asset: &str, delta: Decimal) -> Result<Balance, ApiError> {
+        if delta.is_zero() || self.balance(asset).free + delta < Decimal::ZERO {
+            return Err(ApiError::bad(
+                -1100,
+                format!("deposit of {delta} {asset}: the delta must be non-zero and leave the free balance >= 0"),
+            ));
+        }
+        self.add_free(asset, delta);
+        let now = self.now();
+        self.user_events.push(UserEvent::Balance {
+            event_time: now,
+            asset: asset.to_string(),
+            delta,
+            clear_time: now,
+        });
+        self.flush_account();
+        log::info!("Balance update asset={asset} delta={delta}");
+        Ok(self.balance(asset))
+    }
+
+    fn touch(&mut self, asset: &str) {
+        if self.user_events.enabled() && !self.touched.contains(asset) {
+            self.touched.insert(asset.to_string());
+        }
+    }
+
+    /// Records an `executionReport` of order `id` as it is now, then the
+    /// `outboundAccountPosition` of the assets the change touched.
+    fn report(&mut self, id: u64, x: ExecType, trade: Option<&Trade>) {
+        let info = std::mem::take(&mut self.close_info);
+        if !self.user_events.enabled() {
+            return;
+        }
+        let Some(order) = self.order(id).cloned() else {
+            return;
+        };
+        let execution_id = self.user_events.execution_id();
+        self.user_events
+            .push(UserEvent::Execution(Box::new(ExecutionReport {
+                event_time: self.now(),
+                exec_type: x,
+                order,
+                trade: trade.cloned(),
+                cancel_client_order_id: info.cancel_client_order_id,
+                last_prevented_quantity: info.last_prevented_quantity,
+                counter_order_id: info.counter_order_id,
+                execution_id,
+            })));
+        self.flush_account();
+    }
+
+    /// `outboundAccountPosition` of the touched assets, if any.
+    fn flush_account(&mut self) {
+        if self.touched.is_empty() {
+            return;
+        }
+        let now = self.now();
+        let balances = std::mem::take(&mut self.touched)
+            .into_iter()
+            .map(|a| {
+                let b = self.balance(&a);
+                (a, b)
+            })
+            .collect();
+        self.user_events.push(UserEvent::Account(AccountPosition {
+            event_time: now,
+            update_time: now,
+            balances,
+        }));
+    }
+
     fn lock(&mut self, asset: &str, amount: Decimal) {
+        self.touch(asset);
         let b = self.balances.entry(asset.to_string()).or_default();
         b.free -= amount;
         b.locked += amount;
     }
 
     fn unlock(&mut self, asset: &str, amount: Decimal) {
+        self.touch(asset);
         let b = self.balances.entry(asset.to_string()).or_default();
         b.free += amount;
         b.locked -= amount;
     }
 
     fn add_free(&mut self, asset: &str, amount: Decimal) {
+        self.touch(asset);
         self.balances.entry(asset.to_string()).or_default().free += amount;
     }
 
@@ -1532,6 +1701,12 @@ impl Engine {
         }
         self.symbols[si].open_count = self.symbols[si].open_count.saturating_sub(1);
         self.symbols[si].book_seq += 1;
+        let x = match status {
+            OrderStatus::Canceled => ExecType::Canceled,
+            OrderStatus::ExpiredInMatch => ExecType::TradePrevention,
+            _ => ExecType::Expired,
+        };
+        self.report(id, x, None);
     }
 
     /// Taker execution of order `id` at `price` within `budget`, then applies
@@ -1660,18 +1835,20 @@ impl Engine {
             self.prevented_matches += 1;
             let match_id = self.prevented_matches;
             if expire_maker {
-                self.prevent(si, mid, maker_rem, match_id);
+                self.prevent(si, mid, maker_rem, match_id, id);
             }
             if expire_taker {
-                self.prevent(si, id, rem, match_id);
+                self.prevent(si, id, rem, match_id, mid);
                 return true;
             }
         }
     }
 
     /// Expires order `id` by self-trade prevention: `qty` prevented.
-    fn prevent(&mut self, si: usize, id: u64, qty: Decimal, match_id: u64) {
+    fn prevent(&mut self, si: usize, id: u64, qty: Decimal, match_id: u64, counter: u64) {
         self.unbook(si, id);
+        self.close_info.last_prevented_quantity = Some(qty);
+        self.close_info.counter_order_id = Some(counter);
         {
             let o = &mut self.orders[ix(self.id_base, id)];
             o.prevented_quantity += qty;
@@ -1813,6 +1990,7 @@ impl Engine {
         };
         self.symbols[si].trade_idx.push(self.trades.len());
         self.trades.push(tr.clone());
+        self.report(id, ExecType::Trade, Some(&tr));
         self.record_bar(si, price, qty, cost, true);
         log::debug!(
             "Fill cid={} id={} {} {} @ {} maker={}",
@@ -2282,6 +2460,7 @@ impl Engine {
             o.update_time = now;
             log::debug!("Stop triggered cid={} at {}", o.client_order_id, cur);
         }
+        self.report(id, ExecType::New, None);
         self.symbols[si].stops.retain(|&x| x != id);
         let o = &self.orders[ix(self.id_base, id)];
         if o.order_type.has_price() {

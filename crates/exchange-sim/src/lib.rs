@@ -6,8 +6,9 @@
 //! - [`api`]: the Binance REST surface (parsing, signing, weights, JSON bodies),
 //!   independent of the HTTP library; [`market`] its market-data endpoints
 //!   (tickers, order book, recent trades), with what in them is synthetic.
-//! - [`SimServer`]: actix-web serving the API and the `/sim/` control API on a
-//!   background thread (paper mode, and tests of the HTTP client).
+//! - [`SimServer`]: actix-web serving the API, the WebSocket API's user-data
+//!   stream ([`ws`], events from [`user_stream`]) and the `/sim/` control API
+//!   on a background thread (paper mode, and tests of the HTTP client).
 //! - [`InProcess`]: the engine behind the [`binance_rest::Exchange`] trait,
 //!   without HTTP: tests, the simulation harness and backtests call it
 //!   directly, with the engine's simulated clock as the only clock.
@@ -31,10 +32,12 @@ pub mod market;
 pub mod path;
 pub mod server;
 pub mod types;
+pub mod user_stream;
+pub mod ws;
 
 pub use config::{
     ApiKeyConfig, CommissionAsset, FaultConfig, FeeConfig, FilterConfig, LimitsConfig, PathKind,
-    PricePathConfig, SimConfig, SymbolConfig,
+    PricePathConfig, SimConfig, SymbolConfig, WsFaultConfig,
 };
 pub use engine::{Engine, OrderRequest, Placed, SimState, SymbolChange, WindowStats};
 pub use error::{ApiError, SimError, SymbolChangeError};

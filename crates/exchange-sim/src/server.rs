@@ -1,6 +1,7 @@
 //! The HTTP server: actix-web on its own thread and runtime, every request
-//! routed through [`crate::api`] against the shared engine, plus the unsigned
-//! loopback-only control API under `/sim/`.
+//! routed through [`crate::api`] against the shared engine, the WebSocket
+//! API at `/ws-api/v3` ([`crate::ws`]), plus the unsigned loopback-only
+//! control API under `/sim/`.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -21,6 +22,7 @@ use crate::config::{FaultConfig, SimConfig};
 use crate::engine::SymbolChange;
 use crate::error::SimError;
 use crate::types::symbol_status_from;
+use crate::ws::WsHub;
 
 /// Shared engine handle: the server's threads, [`crate::InProcess`] and a
 /// test's hands all reach one engine through it.
@@ -43,12 +45,14 @@ pub fn lock(e: &SharedEngine) -> MutexGuard<'_, crate::engine::Engine> {
 pub struct SimServer {
     addr: SocketAddr,
     engine: SharedEngine,
+    hub: Arc<WsHub>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 struct AppState {
     engine: SharedEngine,
+    hub: Arc<WsHub>,
 }
 
 impl SimServer {
@@ -62,7 +66,10 @@ impl SimServer {
         let workers = config.workers.max(1);
         let auto = config.price_path.auto_advance_ms.filter(|&ms| ms > 0);
         let speed = config.price_path.speed;
-        let engine: SharedEngine = Arc::new(Mutex::new(crate::engine::Engine::new(config)?));
+        let hub = Arc::new(WsHub::new(&config));
+        let mut eng = crate::engine::Engine::new(config)?;
+        eng.enable_user_events();
+        let engine: SharedEngine = Arc::new(Mutex::new(eng));
         let listener = std::net::TcpListener::bind(bind).map_err(|source| SimError::Bind {
             addr: bind.to_string(),
             source,
@@ -74,6 +81,7 @@ impl SimServer {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let eng = engine.clone();
+        let ws_hub = hub.clone();
         let thread = std::thread::Builder::new()
             .name("exchange-sim-http".into())
             .spawn(move || {
@@ -81,14 +89,17 @@ impl SimServer {
                 let res = sys.block_on(async move {
                     let data = web::Data::new(AppState {
                         engine: eng.clone(),
+                        hub: ws_hub.clone(),
                     });
                     let server = HttpServer::new(move || {
                         App::new()
                             .app_data(data.clone())
                             .app_data(web::PayloadConfig::new(1 << 20))
+                            .route("/ws-api/v3", web::get().to(ws_entry))
                             .default_service(web::to(dispatch))
                     })
                     .workers(workers)
+                    .shutdown_timeout(5)
                     .disable_signals()
                     .listen(listener);
                     let server = match server {
@@ -99,8 +110,11 @@ impl SimServer {
                         }
                     };
                     let handle = server.handle();
+                    let stop_hub = ws_hub.clone();
                     actix_web::rt::spawn(async move {
                         let _ = stop_rx.await;
+                        // WebSocket sessions never end by themselves.
+                        stop_hub.drop_all();
                         handle.stop(true).await;
                     });
                     if let Some(ms) = auto {
@@ -132,6 +146,7 @@ impl SimServer {
         Ok(SimServer {
             addr,
             engine,
+            hub,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -145,6 +160,16 @@ impl SimServer {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// e.g. "ws://127.0.0.1:41234/ws-api/v3": the WebSocket API.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws-api/v3", self.addr)
+    }
+
+    /// The WebSocket API's sessions and faults (also `/sim/ws/…`).
+    pub fn ws_hub(&self) -> Arc<WsHub> {
+        self.hub.clone()
     }
 
     /// The engine, for in-process control (lock it with [`lock`] or `.lock()`).
@@ -216,8 +241,15 @@ fn to_http(r: ApiResponse) -> HttpResponse {
     }
 }
 
+async fn ws_entry(req: HttpRequest, body: web::Payload, data: web::Data<AppState>) -> HttpResponse {
+    crate::ws::serve(req, body, data.engine.clone(), data.hub.clone()).await
+}
+
 async fn dispatch(req: HttpRequest, body: Bytes, data: web::Data<AppState>) -> HttpResponse {
     let path = req.path().to_string();
+    if path.starts_with("/sim/ws") {
+        return ws_control(&req, &path, &body, &data.hub);
+    }
     if path.starts_with("/sim/") {
         return control(&req, &path, &body, &data.engine);
     }
@@ -326,6 +358,69 @@ fn bad(msg: &str) -> HttpResponse {
     json_resp(400, serde_json::json!({"error": msg}).to_string())
 }
 
+fn loopback(req: &HttpRequest) -> bool {
+    req.peer_addr().is_some_and(|a| a.ip().is_loopback())
+}
+
+fn parse_or_default<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| e.to_string())
+}
+
+/// The WebSocket API's control (unsigned, loopback only): `GET /sim/ws`,
+/// `POST /sim/ws/faults`, `/sim/ws/drop`, `/sim/ws/terminate`, `/sim/ws/shutdown`.
+fn ws_control(req: &HttpRequest, path: &str, body: &[u8], hub: &WsHub) -> HttpResponse {
+    if !loopback(req) {
+        return json_resp(403, r#"{"error":"control API is loopback-only"}"#.into());
+    }
+    let ok = || json_resp(200, "{}".into());
+    match (req.method().as_str(), path) {
+        ("GET", "/sim/ws") => match serde_json::to_string(&hub.state()) {
+            Ok(s) => json_resp(200, s),
+            Err(e) => json_resp(500, serde_json::json!({"error": e.to_string()}).to_string()),
+        },
+        ("POST", "/sim/ws/faults") => {
+            let f: crate::config::WsFaultConfig = match parse_or_default(body) {
+                Ok(f) => f,
+                Err(e) => return bad(&e),
+            };
+            let out = serde_json::to_string(&f).unwrap_or_default();
+            match hub.set_faults(f) {
+                Ok(()) => json_resp(200, out),
+                Err(e) => bad(&e),
+            }
+        }
+        ("POST", "/sim/ws/drop") => {
+            hub.drop_all();
+            ok()
+        }
+        ("POST", "/sim/ws/terminate") => match parse_or_default::<crate::ws::TerminateReq>(body) {
+            Ok(r) => {
+                hub.terminate(r.session, r.subscription_id);
+                ok()
+            }
+            Err(e) => bad(&e),
+        },
+        ("POST", "/sim/ws/shutdown") => match parse_or_default::<crate::ws::ShutdownReq>(body) {
+            Ok(r) => {
+                hub.server_shutdown(r.close_after_ms);
+                ok()
+            }
+            Err(e) => bad(&e),
+        },
+        _ => json_resp(404, r#"{"error":"unknown control endpoint"}"#.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepositReq {
+    asset: String,
+    delta: serde_json::Value,
+}
+
 /// The control API (unsigned, loopback only).
 fn control(req: &HttpRequest, path: &str, body: &[u8], engine: &SharedEngine) -> HttpResponse {
     let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
@@ -400,6 +495,25 @@ fn control(req: &HttpRequest, path: &str, body: &[u8], engine: &SharedEngine) ->
             match serde_json::to_string(&st) {
                 Ok(s) => json_resp(200, s),
                 Err(e) => json_resp(500, serde_json::json!({"error": e.to_string()}).to_string()),
+            }
+        }
+        ("POST", "/sim/deposit") => {
+            let r: DepositReq = match serde_json::from_slice(body) {
+                Ok(r) => r,
+                Err(e) => return bad(&e.to_string()),
+            };
+            let delta = match json_decimal("delta", Some(&r.delta)) {
+                Ok(Some(d)) => d,
+                Ok(None) => return bad("delta must be a decimal string like \"10\""),
+                Err(e) => return bad(&e),
+            };
+            match lock(engine).deposit(&r.asset, delta) {
+                Ok(b) => json_resp(
+                    200,
+                    serde_json::json!({"asset": r.asset, "free": b.free, "locked": b.locked})
+                        .to_string(),
+                ),
+                Err(e) => json_resp(400, e.body()),
             }
         }
         ("POST", "/sim/reset") => {
