@@ -15,6 +15,8 @@
 //! | [`Error::InvalidRequest`] | the client refused to send a request the exchange would reject | fix the caller; nothing was sent |
 //! | [`Error::MissingCredentials`] | a signed endpoint was called without credentials | configure keys; nothing was sent |
 //! | [`Error::InvalidKey`] | a private key could not be read or used | fix the key file as the message says; nothing was sent |
+//! | [`Error::StreamDown`] | the user-data stream's WebSocket connection is gone (closed, reset, silent too long) | reconnect with backoff ([`crate::user_stream::StreamSupervisor`]) and sweep orders/trades by REST meanwhile |
+//! | [`Error::StreamRefused`] | the exchange refused the user-data stream subscription (`-1022`, `-2015`, `-1021`, …) | see the message: fix the key/permissions, or re-sync the clock (`-1021`), then reconnect |
 //!
 //! No variant ever carries the API secret or private key: messages come from
 //! the exchange, from ureq (which never sees the secret, only its signature)
@@ -136,13 +138,47 @@ pub enum Error {
     /// not Ed25519, …). The message says what to do; it never quotes the key.
     #[error("API private key: {0}")]
     InvalidKey(String),
+
+    /// The user-data stream's WebSocket connection is gone: closed by the
+    /// server, reset, or silent for longer than the dead-connection limit.
+    /// Events may have been missed: reconnect (with backoff) and sweep open
+    /// orders and trades by REST.
+    #[error("user-data stream down: {0}; reconnect and sweep orders and trades by REST")]
+    StreamDown(String),
+
+    /// The exchange refused a user-data stream request (the subscription, or
+    /// an error frame on the connection). The message is the exchange's, with
+    /// what to do; it never quotes the API key or secret.
+    #[error("user-data stream refused by the exchange (error {code}: {msg}): {}", stream_refusal_hint(*code))]
+    StreamRefused {
+        /// Binance's error code (`-1022`, `-2015`, `-1021`, …).
+        code: i64,
+        /// Binance's message, with the API key (should it appear) masked.
+        msg: String,
+    },
+}
+
+/// What to do about a refused user-data stream subscription.
+fn stream_refusal_hint(code: i64) -> &'static str {
+    match code {
+        CODE_INVALID_SIGNATURE => {
+            "the signature is not valid: the API secret or private key does not belong to this API key, or the key type is wrong (BINANCE_API_KEY_TYPE)"
+        }
+        CODE_REJECTED_MBX_KEY | CODE_BAD_API_KEY_FMT => {
+            "the API key is invalid, revoked, not allowed from this IP, or lacks permission; check the key and its IP whitelist on Binance"
+        }
+        CODE_INVALID_TIMESTAMP => {
+            "the request's timestamp is outside recvWindow: the local clock is off; re-measure the server time offset and reconnect"
+        }
+        _ => "reconnect later; REST polling covers the gap",
+    }
 }
 
 impl Error {
     /// The exchange error code, for [`Error::Api`].
     pub fn code(&self) -> Option<i64> {
         match self {
-            Error::Api { code, .. } => Some(*code),
+            Error::Api { code, .. } | Error::StreamRefused { code, .. } => Some(*code),
             _ => None,
         }
     }
@@ -165,13 +201,15 @@ impl Error {
     /// - `Http`: for 403 (WAF, back off first) and 5xx.
     /// - `UnknownOutcome`: **no** — reconcile first (the order may exist).
     /// - `Decode`, `InvalidRequest`, `MissingCredentials`, `InvalidKey`: no.
+    /// - `StreamDown`: yes (reconnect with backoff); `StreamRefused`: as `Api`.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(_)
+            | Error::StreamDown(_)
             | Error::Timeout
             | Error::RateLimited { .. }
             | Error::Banned { .. } => true,
-            Error::Api { code, .. } => matches!(
+            Error::Api { code, .. } | Error::StreamRefused { code, .. } => matches!(
                 *code,
                 -1000 | -1001 | -1003 | -1006 | -1007 | -1008 | -1015 | -1021
             ),

@@ -23,7 +23,9 @@
 //! - [`models`]: wire structs; [`parse`]: wire → domain; [`types`]: domain types;
 //! - [`client`]: [`BinanceClient`]; [`exchange`]: the [`Exchange`] trait;
 //! - [`symbol`]: [`SymbolStatus`] and [`SymbolState`] (status + rules, re-read
-//!   with [`BinanceClient::refresh_symbol`]).
+//!   with [`BinanceClient::refresh_symbol`]);
+//! - [`user_stream`]: the user-data stream over the WebSocket API
+//!   ([`UserStream`], typed [`UserEvent`]s, the reconnect policy [`StreamSupervisor`]).
 
 #![deny(missing_docs)]
 
@@ -39,6 +41,7 @@ pub mod parse;
 pub mod stp;
 pub mod symbol;
 pub mod types;
+pub mod user_stream;
 
 pub use auth::{Credentials, Ed25519Key, KeyType, Secret, Signer};
 pub use client::{BinanceClient, ClientConfig, PRODUCTION_URL, TESTNET_URL};
@@ -52,4 +55,8 @@ pub use types::{
     is_valid_client_order_id, Account, Balance, CommissionRates, ExchangeInfo, ExchangeOrder,
     ExchangeTrade, Kline, KlineInterval, MakerTaker, NewOrder, OrderFill, OrderRef, OrderRespType,
     OrderStatus, RateLimit, SymbolFilter, SymbolInfo, TestOrderResult,
+};
+pub use user_stream::{
+    ws_api_url, ExecutionReport, ExecutionType, StreamSupervisor, UserEvent, UserStream,
+    UserStreamOptions,
 };

@@ -41,7 +41,10 @@ pub fn create_failure(e: &Error) -> CreateFailure {
         | Error::MissingCredentials
         | Error::InvalidKey(_)
         | Error::Transport(_)
-        | Error::Timeout => not_placed(false),
+        | Error::Timeout
+        // Errors of the user-data stream; an order call never returns them.
+        | Error::StreamDown(_)
+        | Error::StreamRefused { .. } => not_placed(false),
         Error::UnknownOutcome { .. } | Error::Decode(_) | Error::Http { .. } => {
             CreateFailure::Unknown
         }
