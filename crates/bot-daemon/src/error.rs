@@ -61,6 +61,7 @@ impl DaemonError {
             DaemonError::Exchange(X::RateLimited { .. } | X::Banned { .. }) => {
                 "exchange_rate_limited"
             }
+            DaemonError::Exchange(X::StreamDown(_) | X::StreamRefused { .. }) => "exchange_stream",
             DaemonError::Exchange(X::Api { .. }) => "exchange_rejected",
             DaemonError::Exchange(X::UnknownOutcome { .. }) => "exchange_unknown_outcome",
             DaemonError::Exchange(X::Decode(_) | X::Http { .. }) => "exchange_response",
