@@ -20,6 +20,7 @@ pub mod paper;
 pub mod run;
 pub mod settings;
 pub mod sim;
+pub mod stream;
 pub mod worker;
 
 pub use error::DaemonError;

@@ -11,6 +11,7 @@ use binance_rest::{BinanceClient, ClientConfig, Exchange};
 use diesel::pg::PgConnection;
 use exchange_sim::SimServer;
 use grid_core::GridConfig;
+use store::misc::StreamState;
 
 use crate::error::DaemonError;
 use crate::settings::{Mode, Settings};
@@ -259,6 +260,12 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             .unwrap_or(15_000)
             .max(3000),
     };
+    let (wake_tx, wake_rx) = std::sync::mpsc::channel();
+    let stream = if settings.user_stream {
+        start_stream(&client, &url, wake_tx, &settings.worker_id)
+    } else {
+        None
+    };
     let mut worker = Worker::new(
         client,
         WorkerConfig {
@@ -275,12 +282,13 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
     )
     .with_stp_mode(settings.stp_mode);
     let stop = worker.stop_flag();
-    let mut sleeper = Sleeper::new(&settings.database_url, pool.clone());
+    let mut sleeper = Sleeper::new(&settings.database_url, pool.clone()).with_wake(wake_rx);
     let first_backoff = settings.check_interval.min(Duration::from_secs(1));
     let mut backoff = first_backoff;
     loop {
         let started = Instant::now();
         let mut wait = settings.check_interval;
+        worker.set_stream_state(stream.as_ref().map_or(StreamState::Polling, |s| s.state()));
         match pool.get() {
             Ok(mut conn) => match worker.cycle(&mut conn) {
                 Ok(_) => backoff = first_backoff,
@@ -308,17 +316,58 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             Wake::Notified | Wake::Polled => {
                 log::debug!("Woken early: a command is waiting");
             }
+            Wake::Stream => {
+                log::debug!("Woken early: an order changed on the exchange");
+            }
             Wake::Deadline => {}
         }
     }
     stop.store(true, Ordering::SeqCst);
     log::info!("Stopping worker={}", settings.worker_id);
+    if let Some(s) = stream {
+        s.stop();
+    }
     if let Ok(mut conn) = pool.get() {
         let _ = store::leases::release_leases(&mut conn, &settings.worker_id);
         let _ = store::misc::remove_status(&mut conn, &settings.worker_id);
     }
     drop(sim);
     Ok(())
+}
+
+/// Starts the user-data stream thread ([`crate::stream`]) for `client`'s
+/// exchange, or says why not (polling alone then): no credentials, or a base
+/// URL whose WebSocket API address is not known.
+fn start_stream(
+    client: &BinanceClient,
+    url: &str,
+    wake: std::sync::mpsc::Sender<()>,
+    worker_id: &str,
+) -> Option<crate::stream::StreamHandle> {
+    let Some(credentials) = client.config().credentials.clone() else {
+        log::info!("User-data stream off: no API key; fills are polled");
+        return None;
+    };
+    let ws = match binance_rest::user_stream::ws_api_url(url) {
+        Ok(ws) => ws,
+        Err(e) => {
+            log::warn!("User-data stream off, fills are polled: {e}");
+            return None;
+        }
+    };
+    if let Err(e) = client.sync_time() {
+        log::warn!("Server time not read before the stream subscribes: {e}");
+    }
+    let seed = worker_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    match crate::stream::spawn(ws, credentials, client.time_offset_ms(), wake, seed) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            log::warn!("User-data stream thread not started, fills are polled: {e}");
+            None
+        }
+    }
 }
 
 /// Why [`Sleeper::sleep`] returned.
@@ -332,6 +381,8 @@ pub enum Wake {
     Polled,
     /// SIGTERM/SIGINT (or the signal channel closed).
     Signal,
+    /// The user-data stream saw one of the account's orders change.
+    Stream,
 }
 
 /// The worker's sleep between cycles: short steps, ending early on a
@@ -343,6 +394,8 @@ pub struct Sleeper {
     url: String,
     pool: store::Pool,
     listen: Option<PgConnection>,
+    /// The user-data stream's wake-ups ([`crate::stream`]).
+    wake: Option<Receiver<()>>,
     /// How often the sleep looks at the channel and the notifications.
     pub step: Duration,
     /// How often it polls `commands`.
@@ -356,11 +409,18 @@ impl Sleeper {
             url: url.to_string(),
             pool,
             listen: None,
+            wake: None,
             step: Duration::from_millis(50),
             poll_every: Duration::from_secs(1),
         };
         s.reconnect();
         s
+    }
+
+    /// The same sleeper, also ended by a message on `wake` ([`Wake::Stream`]).
+    pub fn with_wake(mut self, wake: Receiver<()>) -> Sleeper {
+        self.wake = Some(wake);
+        self
     }
 
     /// True while the `LISTEN` connection is open.
@@ -405,6 +465,13 @@ impl Sleeper {
         loop {
             if self.notified() {
                 return Wake::Notified;
+            }
+            if let Some(w) = &self.wake {
+                if w.try_recv().is_ok() {
+                    // One cycle answers every wake-up queued so far.
+                    while w.try_recv().is_ok() {}
+                    return Wake::Stream;
+                }
             }
             let now = Instant::now();
             if now >= deadline {

@@ -399,6 +399,9 @@ pub struct Settings {
     /// `BOT_STP_MODE`: every order's `selfTradePreventionMode` (`None`, the
     /// default: the symbol's own default from exchangeInfo).
     pub stp_mode: Option<binance_rest::StpMode>,
+    /// `BOT_USER_STREAM` (`on`, the default, or `off`): the user-data stream
+    /// wakes the cycle when an order changes ([`crate::stream`]).
+    pub user_stream: bool,
 }
 
 impl fmt::Debug for Settings {
@@ -655,6 +658,16 @@ impl Settings {
             max_baskets,
             recv_window_ms: 5000,
             retention: retention_policy(env)?,
+            user_stream: match get("BOT_USER_STREAM").map(|s| s.trim().to_ascii_lowercase()) {
+                None => true,
+                Some(v) if v.is_empty() || v == "on" => true,
+                Some(v) if v == "off" => false,
+                Some(v) => {
+                    return Err(DaemonError::Settings(format!(
+                        "BOT_USER_STREAM=`{v}` must be `on` or `off`"
+                    )))
+                }
+            },
             stp_mode: match get("BOT_STP_MODE").map(|s| s.trim().to_ascii_uppercase()) {
                 None => None,
                 Some(m) if m.is_empty() => None,

@@ -192,6 +192,11 @@ impl<E: Exchange> Worker<E> {
         self
     }
 
+    /// The user-data stream's state, reported with the next heartbeat.
+    pub fn set_stream_state(&mut self, state: store::misc::StreamState) {
+        self.metrics.stream = state;
+    }
+
     /// The same worker sending `mode` as every order's
     /// `selfTradePreventionMode` (`BOT_STP_MODE`); `None`: the symbol's
     /// default from exchangeInfo.

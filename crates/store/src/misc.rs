@@ -47,6 +47,9 @@ pub struct BotStatusRow {
     pub last_error_at: Option<DateTime<Utc>>,
     /// The exchange request weight used in the current minute.
     pub weight_used: Option<i32>,
+    /// Its [`WorkerMetrics`] as written with the heartbeat (`None` before
+    /// its first cycle, or from an older worker).
+    pub metrics: Option<serde_json::Value>,
 }
 
 /// A heartbeat: everything of [`BotStatusRow`] but the heartbeat time, which

@@ -40,6 +40,9 @@ pub struct DaemonView {
     pub last_cycle_ms: Option<i64>,
     pub last_error: Option<String>,
     pub last_error_age: Option<String>,
+    /// How it learns about fills (`polling`, `connecting`, `streaming`,
+    /// `down`), from its heartbeat's metrics; `None` from an older worker.
+    pub stream: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,6 +69,12 @@ pub fn status_view(rows: &[BotStatusRow], now: DateTime<Utc>) -> StatusView {
                 last_cycle_ms: r.last_cycle_ms,
                 last_error: r.last_error.clone(),
                 last_error_age: r.last_error_at.map(|t| fmt::age((now - t).num_seconds())),
+                stream: r
+                    .metrics
+                    .as_ref()
+                    .and_then(|m| m.get("stream"))
+                    .and_then(|s| s.as_str())
+                    .map(str::to_string),
             }
         })
         .collect();

@@ -515,6 +515,35 @@ async fn the_status_bar_shows_each_notification_channels_backlog() {
     );
 }
 
+/// The status bar says how each worker learns about fills (its heartbeat's
+/// stream state).
+#[actix_web::test]
+async fn the_status_bar_shows_how_each_worker_learns_about_fills() {
+    for (stream, shown) in [
+        ("streaming", "streamed"),
+        ("down", "polled (stream down)"),
+        ("polling", "polled"),
+    ] {
+        let db = TestDb::new();
+        scripted_book(&db);
+        heartbeat(&db, "paper", None);
+        {
+            let mut c = db.conn();
+            diesel::sql_query(
+                "UPDATE bot_status SET metrics = jsonb_build_object('stream', $1::text)",
+            )
+            .bind::<diesel::sql_types::Text, _>(stream)
+            .execute(&mut c)
+            .expect("metrics");
+        }
+        let app = svc!(state(&db, Some(PASSWORD)));
+        let (cookie, _) = login(&app).await;
+        let (_, html) = get(&app, &cookie, "/").await;
+        let want = format!("data-stream=\"{stream}\">{shown}</b>");
+        assert!(html.contains(&want), "{stream}: {want} not in the page");
+    }
+}
+
 #[actix_web::test]
 async fn everything_rendered_is_escaped_and_secrets_never_shown() {
     let db = TestDb::new();

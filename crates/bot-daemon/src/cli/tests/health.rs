@@ -16,6 +16,7 @@ fn row(id: &str, at: DateTime<Utc>) -> BotStatusRow {
         last_error: None,
         last_error_at: None,
         weight_used: None,
+        metrics: None,
     }
 }
 
