@@ -1,8 +1,8 @@
 //! The user-data stream beside the worker: a thread that keeps a WebSocket
 //! API subscription ([`binance_rest::user_stream`]) and wakes the worker's
-//! cycle as soon as one of the account's orders changes (placed, filled,
-//! cancelled, expired), so a fill is recorded and its take-profit placed
-//! without waiting out the cycle interval.
+//! cycle as soon as one of the account's orders trades, is cancelled or
+//! expires, so a fill is recorded and its take-profit placed without waiting
+//! out the cycle interval.
 //!
 //! Invariants:
 //! - The thread records nothing: the woken cycle reads open orders and trades
@@ -24,7 +24,7 @@ use std::time::Duration;
 use binance_rest::user_stream::{
     SplitMix64, Step, StreamSupervisor, SupervisorConfig, UserEvent, UserStream, UserStreamOptions,
 };
-use binance_rest::{Clock, Credentials, SystemClock};
+use binance_rest::{Clock, Credentials, ExecutionType, SystemClock};
 use store::misc::StreamState;
 
 /// The longest the thread blocks in one read or wait (it checks its stop
@@ -100,14 +100,18 @@ pub fn spawn(
 }
 
 /// Whether the worker should run a cycle for this event: an order of the
-/// account changed, or the stream says events may have been missed.
+/// account traded, was cancelled or expired, or the stream says events may
+/// have been missed. A new order is not one: the worker placed it itself
+/// (waking for it would only run a quiet cycle after every acting one).
 fn wakes(e: &UserEvent) -> bool {
-    matches!(
-        e,
-        UserEvent::ExecutionReport(_)
-            | UserEvent::EventStreamTerminated { .. }
-            | UserEvent::ServerShutdown { .. }
-    )
+    match e {
+        UserEvent::ExecutionReport(r) => !matches!(
+            r.execution_type,
+            ExecutionType::New | ExecutionType::Replaced
+        ),
+        UserEvent::EventStreamTerminated { .. } | UserEvent::ServerShutdown { .. } => true,
+        _ => false,
+    }
 }
 
 fn run(
