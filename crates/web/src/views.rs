@@ -193,7 +193,8 @@ fn ladder_of(
                 active: l.is_active(),
             })
             .collect(),
-        avg: meta.and_then(|m| m.avg_price),
+        // The plan's average is exact (28 digits); shown like the summary's.
+        avg: meta.and_then(|m| m.avg_price).map(|p| p.round_dp(8)),
         tp1: meta.and_then(|m| m.tp1_price),
         tp2: meta.and_then(|m| m.tp2_price),
         stop,
