@@ -32,20 +32,24 @@ fn wake(rx: &Receiver<()>, what: &str) {
         .unwrap_or_else(|e| panic!("no wake-up for {what}: {e}"));
 }
 
-fn drain(rx: &Receiver<()>) {
-    while rx.try_recv().is_ok() {}
-}
-
-#[test]
-fn the_stream_wakes_the_worker_on_connect_on_every_order_change_and_after_a_drop() {
-    let sim = SimServer::start(
+fn sim() -> SimServer {
+    SimServer::start(
         SimConfig {
             workers: 1,
             ..SimConfig::default()
         },
         "127.0.0.1:0",
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn drain(rx: &Receiver<()>) {
+    while rx.try_recv().is_ok() {}
+}
+
+#[test]
+fn the_stream_wakes_the_worker_on_connect_on_every_order_change_and_after_a_drop() {
+    let sim = sim();
     let (tx, rx) = mpsc::channel();
     let h = stream::spawn(
         sim.ws_url(),
@@ -89,14 +93,7 @@ fn the_stream_wakes_the_worker_on_connect_on_every_order_change_and_after_a_drop
 
 #[test]
 fn a_refused_subscription_is_down_and_polling_goes_on() {
-    let sim = SimServer::start(
-        SimConfig {
-            workers: 1,
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
+    let sim = sim();
     let (tx, rx) = mpsc::channel();
     let h = stream::spawn(
         sim.ws_url(),
