@@ -93,8 +93,10 @@ fn settle(sim: &SimServer, conn: &mut PgConnection, lease_ms: u64) {
             .unwrap_or_default()
             .is_empty()
     {
+        // The arrival window (7 s) plus cycles on a loaded machine: one CI
+        // run of a slow machine needed more than 10 s.
         assert!(
-            t.elapsed() < Duration::from_millis(10_000),
+            t.elapsed() < Duration::from_millis(20_000),
             "unknown orders left: {:?}",
             store::orders::list_unknown(conn, None)
         );
