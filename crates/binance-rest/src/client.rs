@@ -38,6 +38,7 @@ use crate::governor::{
 use crate::models::*;
 use crate::parse;
 use crate::types::*;
+use crate::weights;
 
 /// Production REST base URL.
 pub const PRODUCTION_URL: &str = "https://api.binance.com";
@@ -682,7 +683,7 @@ impl BinanceClient {
     pub fn ticker_price(&self, symbol: &str) -> Result<Decimal, Error> {
         check_symbol(symbol)?;
         let dto: TickerPricesDto = self.read(
-            Call::get("/api/v3/ticker/price", 2).param("symbol", symbol),
+            Call::get("/api/v3/ticker/price", weights::TICKER_PRICE_ONE).param("symbol", symbol),
             "ticker/price",
         )?;
         parse::ticker_prices(&dto)?
@@ -696,7 +697,7 @@ impl BinanceClient {
     /// Transport/rate-limit errors.
     pub fn ticker_price_all(&self) -> Result<HashMap<String, Decimal>, Error> {
         let dto: TickerPricesDto =
-            self.read(Call::get("/api/v3/ticker/price", 4), "ticker/price")?;
+            self.read(Call::get("/api/v3/ticker/price", weights::TICKER_PRICE_MANY), "ticker/price")?;
         parse::ticker_prices(&dto)
     }
 
@@ -920,7 +921,7 @@ impl Exchange for BinanceClient {
                 let json = serde_json::to_string(many)
                     .map_err(|e| Error::InvalidRequest(e.to_string()))?;
                 let dto: TickerPricesDto = self.read(
-                    Call::get("/api/v3/ticker/price", 4).param("symbols", json),
+                    Call::get("/api/v3/ticker/price", weights::TICKER_PRICE_MANY).param("symbols", json),
                     "ticker/price",
                 )?;
                 parse::ticker_prices(&dto)
@@ -933,9 +934,9 @@ impl Exchange for BinanceClient {
         let call = match symbol {
             Some(s) => {
                 check_symbol(s)?;
-                Call::get("/api/v3/openOrders", 6).param("symbol", s)
+                Call::get("/api/v3/openOrders", weights::OPEN_ORDERS_ONE).param("symbol", s)
             }
-            None => Call::get("/api/v3/openOrders", 80),
+            None => Call::get("/api/v3/openOrders", weights::OPEN_ORDERS_ALL),
         };
         let dtos: Vec<OrderDto> = self.read(call.signed(), "openOrders")?;
         dtos.iter().map(|d| parse::order(d, None)).collect()
@@ -1054,7 +1055,7 @@ impl Exchange for BinanceClient {
     ) -> Result<Vec<ExchangeTrade>, Error> {
         check_symbol(symbol)?;
         check_limit(limit)?;
-        let mut call = Call::get("/api/v3/myTrades", 20).param("symbol", symbol);
+        let mut call = Call::get("/api/v3/myTrades", weights::MY_TRADES).param("symbol", symbol);
         if let Some(id) = from_id {
             call = call.param("fromId", id.to_string());
         }
@@ -1068,7 +1069,7 @@ impl Exchange for BinanceClient {
     /// # Errors
     /// Auth errors (`-2014`, `-2015`, `-1022`), transport/rate-limit errors.
     fn account(&self) -> Result<Account, Error> {
-        let dto: AccountDto = self.read(Call::get("/api/v3/account", 20).signed(), "account")?;
+        let dto: AccountDto = self.read(Call::get("/api/v3/account", weights::ACCOUNT).signed(), "account")?;
         parse::account(&dto)
     }
 

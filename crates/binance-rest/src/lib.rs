@@ -42,6 +42,7 @@ pub mod stp;
 pub mod symbol;
 pub mod types;
 pub mod user_stream;
+pub mod weights;
 
 pub use auth::{Credentials, Ed25519Key, KeyType, Secret, Signer};
 pub use client::{BinanceClient, ClientConfig, PRODUCTION_URL, TESTNET_URL};

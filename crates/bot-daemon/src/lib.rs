@@ -17,6 +17,7 @@ pub mod cli;
 pub mod error;
 pub mod ledger;
 pub mod paper;
+pub mod prices;
 pub mod run;
 pub mod settings;
 pub mod sim;

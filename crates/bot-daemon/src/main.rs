@@ -69,6 +69,11 @@ enum Command {
         /// No operator commands (replays a seed found before they existed).
         #[arg(long)]
         no_operator: bool,
+        /// Workers trust the user-data and price streams between 60 s
+        /// safety sweeps, under the streams' faults (drops, duplicates,
+        /// delays, disconnects, stale prices).
+        #[arg(long)]
+        streams: bool,
     },
 }
 
@@ -177,6 +182,7 @@ fn main() -> ExitCode {
         seed,
         workers,
         no_operator,
+        streams,
     }) = &cli.command
     {
         return simulate(cli::simulate::Options {
@@ -185,6 +191,7 @@ fn main() -> ExitCode {
             cycles: *cycles,
             workers: *workers,
             operator: !*no_operator,
+            streams: *streams,
         });
     }
     if let Some(Command::Backtest(args)) = &cli.command {

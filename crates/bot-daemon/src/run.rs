@@ -15,7 +15,7 @@ use store::misc::StreamState;
 
 use crate::error::DaemonError;
 use crate::settings::{Mode, Settings};
-use crate::worker::{Worker, WorkerConfig};
+use crate::worker::{StreamView, Worker, WorkerConfig};
 
 /// Creates the database when missing and applies the migrations.
 ///
@@ -280,7 +280,13 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             retention: settings.retention.clone(),
         },
     )
-    .with_stp_mode(settings.stp_mode);
+    .with_stp_mode(settings.stp_mode)
+    .with_sweep_interval(stream.is_some().then_some(settings.sweep_interval));
+    let prices = if stream.is_some() && settings.price_stream {
+        start_prices(&worker.cfg.base_url)
+    } else {
+        None
+    };
     let stop = worker.stop_flag();
     let mut sleeper = Sleeper::new(&settings.database_url, pool.clone()).with_wake(wake_rx);
     let first_backoff = settings.check_interval.min(Duration::from_secs(1));
@@ -288,7 +294,13 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
     loop {
         let started = Instant::now();
         let mut wait = settings.check_interval;
-        worker.set_stream_state(stream.as_ref().map_or(StreamState::Polling, |s| s.state()));
+        let state = stream.as_ref().map_or(StreamState::Polling, |s| s.state());
+        worker.set_stream_state(state);
+        worker.set_streams(StreamView {
+            streaming: state == StreamState::Streaming,
+            seq: stream.as_ref().map_or(0, |s| s.seq()),
+            prices: prices.as_ref().map(|p| p.prices()).unwrap_or_default(),
+        });
         match pool.get() {
             Ok(mut conn) => match worker.cycle(&mut conn) {
                 Ok(_) => backoff = first_backoff,
@@ -308,6 +320,9 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
                 backoff = (backoff * 2).min(Duration::from_secs(30));
             }
         }
+        if let Some(p) = &prices {
+            p.want(worker.symbols());
+        }
         if term.load(Ordering::SeqCst) {
             break;
         }
@@ -326,6 +341,9 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
     log::info!("Stopping worker={}", settings.worker_id);
     if let Some(s) = stream {
         s.stop();
+    }
+    if let Some(p) = prices {
+        p.stop();
     }
     if let Ok(mut conn) = pool.get() {
         let _ = store::leases::release_leases(&mut conn, &settings.worker_id);
@@ -365,6 +383,25 @@ fn start_stream(
         Ok(h) => Some(h),
         Err(e) => {
             log::warn!("User-data stream thread not started, fills are polled: {e}");
+            None
+        }
+    }
+}
+
+/// Starts the market-data price thread ([`crate::prices`]) for the
+/// exchange at `url`, or says why not (prices polled then).
+fn start_prices(url: &str) -> Option<crate::prices::PriceFeed> {
+    let ws = match binance_rest::market_stream::market_stream_url(url) {
+        Ok(ws) => ws,
+        Err(e) => {
+            log::warn!("Price stream off, prices polled: {e}");
+            return None;
+        }
+    };
+    match crate::prices::spawn(ws) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            log::warn!("Price stream thread not started, prices polled: {e}");
             None
         }
     }

@@ -402,6 +402,15 @@ pub struct Settings {
     /// `BOT_USER_STREAM` (`on`, the default, or `off`): the user-data stream
     /// wakes the cycle when an order changes ([`crate::stream`]).
     pub user_stream: bool,
+    /// `BOT_SWEEP_INTERVAL_SECONDS` (default 60): while the user-data
+    /// stream is up, the exchange's open orders are read at least this
+    /// often even when nothing happens ([`Worker::with_sweep_interval`]).
+    ///
+    /// [`Worker::with_sweep_interval`]: crate::worker::Worker::with_sweep_interval
+    pub sweep_interval: Duration,
+    /// `BOT_PRICE_STREAM` (`on`, the default, or `off`): last prices from the
+    /// market-data stream ([`crate::prices`]) instead of a ticker request per cycle.
+    pub price_stream: bool,
 }
 
 impl fmt::Debug for Settings {
@@ -487,6 +496,18 @@ fn signing_key(
 
 /// Default database when `DATABASE_URL` is unset.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://localhost/binance_trader";
+
+/// A switch that is on unless set to `off`.
+fn on_off(env: &HashMap<String, String>, name: &str) -> Result<bool, DaemonError> {
+    match env.get(name).map(|s| s.trim().to_ascii_lowercase()) {
+        None => Ok(true),
+        Some(v) if v.is_empty() || v == "on" => Ok(true),
+        Some(v) if v == "off" => Ok(false),
+        Some(v) => Err(DaemonError::Settings(format!(
+            "{name}=`{v}` must be `on` or `off`"
+        ))),
+    }
+}
 
 fn secs(env: &HashMap<String, String>, name: &str, default: u64) -> Result<Duration, DaemonError> {
     match env.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
@@ -658,16 +679,9 @@ impl Settings {
             max_baskets,
             recv_window_ms: 5000,
             retention: retention_policy(env)?,
-            user_stream: match get("BOT_USER_STREAM").map(|s| s.trim().to_ascii_lowercase()) {
-                None => true,
-                Some(v) if v.is_empty() || v == "on" => true,
-                Some(v) if v == "off" => false,
-                Some(v) => {
-                    return Err(DaemonError::Settings(format!(
-                        "BOT_USER_STREAM=`{v}` must be `on` or `off`"
-                    )))
-                }
-            },
+            user_stream: on_off(env, "BOT_USER_STREAM")?,
+            sweep_interval: secs(env, "BOT_SWEEP_INTERVAL_SECONDS", 60)?,
+            price_stream: on_off(env, "BOT_PRICE_STREAM")?,
             stp_mode: match get("BOT_STP_MODE").map(|s| s.trim().to_ascii_uppercase()) {
                 None => None,
                 Some(m) if m.is_empty() => None,

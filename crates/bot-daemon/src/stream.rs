@@ -10,12 +10,17 @@
 //!   duplicated, delayed or reordered event, a dropped connection or a
 //!   terminated subscription can only delay a cycle, never lose, duplicate or
 //!   invent a fill.
-//! - Polling goes on at the configured interval whatever the stream does;
-//!   after every (re)connect the worker is woken once (the sweep that fills
+//! - After every (re)connect the worker is woken once (the sweep that fills
 //!   the gap of the reconnect).
+//! - Its sequence number ([`StreamHandle::seq`]) moves with every event
+//!   that wakes the worker, every (re)connect and every drop, before the
+//!   wake is sent: a worker that saw the same number before and after a
+//!   cycle knows the stream reported no change of the account's orders in
+//!   between (what lets it skip the exchange, [`crate::worker::StreamView`]).
+//!   While the state is not `streaming`, the worker polls every cycle.
 //! - Its state ([`StreamState`]) is what the heartbeat reports.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -34,6 +39,7 @@ const SLICE: Duration = Duration::from_millis(250);
 /// The running stream thread.
 pub struct StreamHandle {
     state: Arc<AtomicU8>,
+    seq: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     join: Option<JoinHandle<()>>,
 }
@@ -42,6 +48,11 @@ impl StreamHandle {
     /// The stream's state now.
     pub fn state(&self) -> StreamState {
         decode(self.state.load(Ordering::SeqCst))
+    }
+
+    /// The stream's sequence number now (see the module docs).
+    pub fn seq(&self) -> u64 {
+        self.seq.load(Ordering::SeqCst)
     }
 
     /// Stops the thread and waits for it (at most one [`SLICE`] plus a
@@ -88,12 +99,19 @@ pub fn spawn(
 ) -> std::io::Result<StreamHandle> {
     let state = Arc::new(AtomicU8::new(encode(StreamState::Connecting)));
     let stop = Arc::new(AtomicBool::new(false));
-    let (st, sp) = (state.clone(), stop.clone());
+    let seq = Arc::new(AtomicU64::new(0));
+    let (st, sq, sp) = (state.clone(), seq.clone(), stop.clone());
+    let shared = Shared {
+        state: st,
+        seq: sq,
+        stop: sp,
+    };
     let join = std::thread::Builder::new()
         .name("user-stream".into())
-        .spawn(move || run(&ws_url, &credentials, time_offset_ms, &wake, seed, &st, &sp))?;
+        .spawn(move || run(&ws_url, &credentials, time_offset_ms, &wake, seed, &shared))?;
     Ok(StreamHandle {
         state,
+        seq,
         stop,
         join: Some(join),
     })
@@ -114,15 +132,25 @@ fn wakes(e: &UserEvent) -> bool {
     }
 }
 
+/// What the thread shares with its handle.
+struct Shared {
+    state: Arc<AtomicU8>,
+    seq: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
 fn run(
     url: &str,
     credentials: &Credentials,
     time_offset_ms: i64,
     wake: &Sender<()>,
     seed: u64,
-    state: &AtomicU8,
-    stop: &AtomicBool,
+    shared: &Shared,
 ) {
+    let (state, stop) = (&shared.state, &shared.stop);
+    let bump = || {
+        shared.seq.fetch_add(1, Ordering::SeqCst);
+    };
     let clock = SystemClock;
     let mut sup = StreamSupervisor::new(SupervisorConfig::default(), SplitMix64::new(seed));
     let mut stream: Option<UserStream> = None;
@@ -160,6 +188,7 @@ fn run(
             Step::Sweep => {
                 // The cycle reads open orders and trades by REST: whatever
                 // happened while the stream was down is found there.
+                bump();
                 if wake.send(()).is_err() {
                     return;
                 }
@@ -179,20 +208,25 @@ fn run(
                     Ok(None) => {}
                     Ok(Some(e)) => {
                         sup.on_event(clock.now_ms(), &e);
-                        if wakes(&e) && wake.send(()).is_err() {
-                            return;
+                        if wakes(&e) {
+                            bump();
+                            if wake.send(()).is_err() {
+                                return;
+                            }
                         }
                     }
                     Err(e @ binance_rest::Error::Decode(_)) => {
                         // One frame skipped, the connection still good: the
                         // supervisor asks for a sweep.
                         log::warn!("User-data stream event not understood: {e}");
+                        bump();
                         sup.on_read_error(clock.now_ms(), &e);
                     }
                     Err(e) => {
                         log::warn!("User-data stream lost, polling meanwhile: {e}");
                         stream = None;
                         set(StreamState::Down);
+                        bump();
                         sup.on_read_error(clock.now_ms(), &e);
                     }
                 }

@@ -113,6 +113,40 @@ pub struct CycleReport {
     pub new_fills: usize,
 }
 
+/// What the streams said by the start of a cycle ([`crate::stream`],
+/// [`crate::prices`]); the run loop hands it to [`Worker::set_streams`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamView {
+    /// The user-data stream is subscribed and the sweep after its last
+    /// (re)connect was asked for.
+    pub streaming: bool,
+    /// Changes with every event that may mean an order of the account
+    /// changed, with every (re)connect and with every drop.
+    pub seq: u64,
+    /// Last prices from the market-data stream while it is connected
+    /// (symbols it has not reported yet are absent).
+    pub prices: HashMap<String, Decimal>,
+}
+
+/// A full cycle after which nothing was to be done
+/// ([`Worker::with_sweep_interval`]): the cycles after it read nothing from
+/// the exchange while it stays true.
+#[derive(Debug, Clone)]
+struct Settled {
+    /// When its exchange reads started (this host's clock).
+    at_ms: i64,
+    /// [`StreamView::seq`] before its first exchange read.
+    seq: u64,
+    held: Vec<i64>,
+    /// Per symbol, the prices at which every plan stays the same.
+    bands: HashMap<String, PriceBand>,
+    /// All of them met ([`Worker::cycle_band`]).
+    band: PriceBand,
+    /// The first time a plan's decision turns on the clock (the `ttl`
+    /// reanchor rule, strategy.md §9) after it.
+    due_ms: Option<i64>,
+}
+
 /// The worker: its exchange, its id, and what it remembers between cycles
 /// (all of it volatile: a restart loses it and loses nothing that matters).
 pub struct Worker<E: Exchange> {
@@ -154,6 +188,14 @@ pub struct Worker<E: Exchange> {
     /// Cycle durations and errors by kind, written with the heartbeat for
     /// the dashboard's `/metrics`.
     metrics: store::misc::WorkerMetrics,
+    /// [`Worker::with_sweep_interval`]: `None`, every cycle reads the exchange.
+    sweep_interval_ms: Option<i64>,
+    streams: StreamView,
+    settled: Option<Settled>,
+    /// The symbols of the baskets the last cycle that read the exchange held.
+    symbols: Vec<String>,
+    /// Cycles that read nothing from the exchange (reported with the heartbeat).
+    quiet_cycles: u64,
     stop: Arc<AtomicBool>,
 }
 
@@ -180,6 +222,11 @@ impl<E: Exchange> Worker<E> {
             last_cycle_ms: None,
             last_error: None,
             metrics: store::misc::WorkerMetrics::default(),
+            sweep_interval_ms: None,
+            streams: StreamView::default(),
+            settled: None,
+            symbols: Vec::new(),
+            quiet_cycles: 0,
             stop: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -195,6 +242,35 @@ impl<E: Exchange> Worker<E> {
     /// The user-data stream's state, reported with the next heartbeat.
     pub fn set_stream_state(&mut self, state: store::misc::StreamState) {
         self.metrics.stream = state;
+    }
+
+    /// The same worker trusting the user-data stream between safety sweeps:
+    /// while [`StreamView::streaming`] holds, a cycle that follows a cycle
+    /// with nothing to do reads nothing from the exchange — unless a stream
+    /// event or (re)connect came ([`StreamView::seq`] moved), the held
+    /// baskets changed, a command ran, a price left the band where every
+    /// plan stays the same, a plan's clock rule falls due, or `every` has
+    /// passed since the exchange was last read (the sweep). `None` (the
+    /// default): every cycle reads open orders and prices.
+    pub fn with_sweep_interval(mut self, every: Option<Duration>) -> Self {
+        self.sweep_interval_ms = every.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self
+    }
+
+    /// What the streams say now; read by the next cycle.
+    pub fn set_streams(&mut self, view: StreamView) {
+        self.streams = view;
+    }
+
+    /// Cycles that read nothing from the exchange since the worker started.
+    pub fn quiet_cycles(&self) -> u64 {
+        self.quiet_cycles
+    }
+
+    /// The symbols of the held baskets, as of the last cycle that read the
+    /// exchange (what the market-data stream should follow).
+    pub fn symbols(&self) -> &[String] {
+        &self.symbols
     }
 
     /// The same worker sending `mode` as every order's
@@ -281,7 +357,7 @@ impl<E: Exchange> Worker<E> {
         )?;
         let held = self.hold(conn)?;
         let commands = self.run_commands(conn, &held)?;
-        let (mut report, traded) = self.trade(conn, &held)?;
+        let (mut report, traded) = self.trade(conn, &held, commands)?;
         report.commands = commands;
         if let Some(prices) = traded {
             self.maybe_snapshot(conn, &prices);
@@ -300,7 +376,7 @@ impl<E: Exchange> Worker<E> {
         self.cycle_band = None;
         let res = self.hold(ledger).and_then(|held| {
             let commands = self.run_commands(ledger, &held)?;
-            let (mut report, _) = self.trade(ledger, &held)?;
+            let (mut report, _) = self.trade(ledger, &held, commands)?;
             report.commands = commands;
             Ok(report)
         });
@@ -334,23 +410,51 @@ impl<E: Exchange> Worker<E> {
         &mut self,
         ledger: &mut impl Ledger,
         held: &[i64],
+        commands: usize,
     ) -> Result<(CycleReport, Option<HashMap<String, Decimal>>), DaemonError> {
         let mut report = CycleReport {
             held: held.to_vec(),
             ..CycleReport::default()
         };
+        let settled = self.settled.take();
         if held.is_empty() {
             self.cycle_band = Some(PriceBand::anywhere());
             return Ok((report, None));
         }
+        let now_ms = self.clock.now_ms();
+        if let Some(s) = settled.filter(|s| self.may_stay_quiet(s, held, commands, now_ms)) {
+            if let Some(prices) = self.quiet_prices(&s)? {
+                let mut price_rows: Vec<(String, Decimal)> =
+                    prices.iter().map(|(s, p)| (s.clone(), *p)).collect();
+                price_rows.sort();
+                ledger.upsert_prices(&price_rows)?;
+                self.quiet_cycles += 1;
+                self.cycle_band = Some(s.band.clone());
+                self.settled = Some(s);
+                return Ok((report, Some(prices)));
+            }
+        }
+        let seq = self.streams.seq;
+        let streaming = self.streams.streaming;
         let mut baskets: Vec<BasketRow> = Vec::with_capacity(held.len());
         for id in held {
             baskets.push(ledger.basket(*id)?);
         }
-        let open = self.exchange.open_orders(None)?;
+        let due_ms = baskets
+            .iter()
+            .filter_map(|b| b.config().ok().map(|c| (b, c.reanchor_rules.time_ttl_s)))
+            .map(|(b, ttl)| {
+                b.created_at
+                    .timestamp_millis()
+                    .saturating_add(ttl.saturating_mul(1000))
+            })
+            .filter(|due| *due > now_ms)
+            .min();
         let mut symbols: Vec<String> = baskets.iter().map(|b| b.symbol.clone()).collect();
         symbols.sort();
         symbols.dedup();
+        self.symbols.clone_from(&symbols);
+        let open = self.open_orders_of(&symbols)?;
         let prices = self.exchange.ticker_prices(&symbols)?;
         let mut price_rows: Vec<(String, Decimal)> =
             prices.iter().map(|(s, p)| (s.clone(), *p)).collect();
@@ -360,18 +464,30 @@ impl<E: Exchange> Worker<E> {
             self.refresh_symbol(ledger, symbol, &mut baskets)?;
         }
         let mut band = Some(PriceBand::anywhere());
+        let mut bands: Option<HashMap<String, PriceBand>> = Some(HashMap::new());
         for b in baskets {
             if self.stop.load(Ordering::SeqCst) {
                 band = None;
+                bands = None;
                 break;
             }
             let id = b.id;
+            let symbol = b.symbol.clone();
             match self.basket_cycle(ledger, b, &open, &prices) {
                 Ok(out) => {
                     band = match (band, &out.band) {
                         (Some(mut all), Some(one)) => {
                             all.meet(one);
                             Some(all)
+                        }
+                        _ => None,
+                    };
+                    bands = match (bands, &out.band) {
+                        (Some(mut by), Some(one)) if out.settled && out.new_fills == 0 => {
+                            by.entry(symbol)
+                                .or_insert_with(PriceBand::anywhere)
+                                .meet(one);
+                            Some(by)
                         }
                         _ => None,
                     };
@@ -383,6 +499,7 @@ impl<E: Exchange> Worker<E> {
                 }
                 Err(e) => {
                     band = None;
+                    bands = None;
                     // Whatever this cycle wrote before failing (an order seen
                     // FILLED, say) is no longer a visible change next cycle:
                     // the next one syncs trades regardless, or a fill could be
@@ -421,8 +538,71 @@ impl<E: Exchange> Worker<E> {
                 }
             }
         }
+        if let (Some(all), Some(bands), true) = (&band, bands, streaming) {
+            self.settled = Some(Settled {
+                at_ms: now_ms,
+                seq,
+                held: held.to_vec(),
+                bands,
+                band: all.clone(),
+                due_ms,
+            });
+        }
         self.cycle_band = band;
         Ok((report, Some(prices)))
+    }
+
+    /// Whether the cycle at `now_ms` may skip the exchange after `s` (see
+    /// [`Worker::with_sweep_interval`]); the prices are checked after.
+    fn may_stay_quiet(&self, s: &Settled, held: &[i64], commands: usize, now_ms: i64) -> bool {
+        let Some(every) = self.sweep_interval_ms else {
+            return false;
+        };
+        self.streams.streaming
+            && self.streams.seq == s.seq
+            && s.held == held
+            && commands == 0
+            && now_ms < s.at_ms.saturating_add(every)
+            && s.due_ms.is_none_or(|due| now_ms < due)
+    }
+
+    /// The prices of a quiet cycle, when every one lies in its symbol's
+    /// band: the market-data stream's, or one ticker request when it has
+    /// not reported them all. `None`: a price left its band.
+    fn quiet_prices(&self, s: &Settled) -> Result<Option<HashMap<String, Decimal>>, DaemonError> {
+        let streamed: HashMap<String, Decimal> = s
+            .bands
+            .keys()
+            .filter_map(|sym| self.streams.prices.get(sym).map(|p| (sym.clone(), *p)))
+            .collect();
+        let prices = if streamed.len() == s.bands.len() {
+            streamed
+        } else {
+            let symbols: Vec<String> = s.bands.keys().cloned().collect();
+            self.exchange.ticker_prices(&symbols)?
+        };
+        let inside = s
+            .bands
+            .iter()
+            .all(|(sym, band)| prices.get(sym).is_some_and(|p| band.contains(*p)));
+        Ok(inside.then_some(prices))
+    }
+
+    /// The open orders of `symbols`: one request per symbol (weight 6 each)
+    /// when that costs less than one for every symbol (weight 80).
+    fn open_orders_of(&self, symbols: &[String]) -> Result<Vec<ExchangeOrder>, DaemonError> {
+        use binance_rest::weights::{OPEN_ORDERS_ALL, OPEN_ORDERS_ONE};
+        let each = u64::try_from(symbols.len())
+            .unwrap_or(u64::MAX)
+            .saturating_mul(u64::from(OPEN_ORDERS_ONE));
+        if each >= u64::from(OPEN_ORDERS_ALL) {
+            return Ok(self.exchange.open_orders(None)?);
+        }
+        let mut all = Vec::new();
+        for symbol in symbols {
+            all.extend(self.exchange.open_orders(Some(symbol))?);
+        }
+        Ok(all)
     }
 
     fn maybe_snapshot(&mut self, conn: &mut PgConnection, prices: &HashMap<String, Decimal>) {

@@ -170,6 +170,8 @@ pub struct SimState {
     pub request_counts: BTreeMap<String, u64>,
     /// Request weight used in the current minute.
     pub weight_used: u64,
+    /// Request weight used since the engine started (every minute summed).
+    pub weight_total: u64,
     /// 429/418 answers to request weight so far.
     pub answered_429: u64,
     /// Requests received while a 429/418's Retry-After ran (on the wall
@@ -263,6 +265,8 @@ struct SymbolState {
 struct RateState {
     weight_window: i64,
     weight_used: u64,
+    /// Request weight used since the engine started (every minute summed).
+    weight_total: u64,
     rejected_429: u64,
     banned_until: i64,
     /// End (ms, on [`RateState::retry_on_engine_clock`]'s clock) of the
@@ -915,6 +919,7 @@ impl Engine {
             return Err(too_much());
         }
         self.rate.weight_used += weight;
+        self.rate.weight_total += weight;
         Ok(())
     }
 
@@ -932,6 +937,7 @@ impl Engine {
     /// Adds weight after the fact (failed order requests are charged).
     pub fn charge(&mut self, weight: u64) {
         self.rate.weight_used += weight;
+        self.rate.weight_total += weight;
     }
 
     /// Request weight used in the current minute (`X-MBX-USED-WEIGHT-1M`).
@@ -2516,6 +2522,7 @@ impl Engine {
             trades: self.trades.clone(),
             request_counts: self.request_counts.clone(),
             weight_used: self.rate.weight_used,
+            weight_total: self.rate.weight_total,
             answered_429: self.rate.answered_429,
             requests_during_retry_after: self.rate.during_retry_after,
             order_count_10s: self.rate.orders_10s,

@@ -25,6 +25,9 @@ pub struct Options {
     pub workers: usize,
     /// Whether the operator writes commands.
     pub operator: bool,
+    /// Whether the workers trust the streams between safety sweeps, under
+    /// the streams' faults.
+    pub streams: bool,
 }
 
 /// The summary of a simulation.
@@ -44,6 +47,10 @@ pub struct Summary {
     pub expired_in_match: u64,
     /// Operator commands written, over every seed.
     pub commands: u64,
+    /// Cycles that read nothing from the exchange, over every seed.
+    pub quiet_cycles: u64,
+    /// What the streams' faults did, over every seed.
+    pub streams: crate::sim::streams::StreamCounts,
     /// Commands done and failed, by kind, over every seed.
     pub answered: std::collections::BTreeMap<String, (u64, u64)>,
     /// Wall time, seconds (for the rate only; nothing depends on it).
@@ -72,6 +79,15 @@ impl Summary {
             "trades": self.trades,
             "expired_in_match": self.expired_in_match,
             "commands": self.commands,
+            "quiet_cycles": self.quiet_cycles,
+            "stream_events": self.streams.events,
+            "stream_faults": {
+                "dropped": self.streams.dropped,
+                "duplicated": self.streams.duplicated,
+                "delayed": self.streams.delayed,
+                "disconnects": self.streams.disconnects,
+                "stale_prices": self.streams.stale_prices,
+            },
             "commands_answered": self.answered.iter().map(|(k, (done, failed))| {
                 (k.clone(), json!({"done": done, "failed": failed}))
             }).collect::<serde_json::Map<_, _>>(),
@@ -99,6 +115,7 @@ pub fn simulate(o: Options) -> Result<Summary, SetupError> {
             cycles: o.cycles,
             workers: o.workers,
             operator: o.operator,
+            streams: o.streams,
         })?;
         s.seeds += 1;
         s.cycles += out.cycles;
@@ -107,6 +124,13 @@ pub fn simulate(o: Options) -> Result<Summary, SetupError> {
         s.trades += out.trades;
         s.expired_in_match += out.expired_in_match;
         s.commands += out.commands;
+        s.quiet_cycles += out.quiet_cycles;
+        s.streams.events += out.streams.events;
+        s.streams.dropped += out.streams.dropped;
+        s.streams.duplicated += out.streams.duplicated;
+        s.streams.delayed += out.streams.delayed;
+        s.streams.disconnects += out.streams.disconnects;
+        s.streams.stale_prices += out.streams.stale_prices;
         for (k, (d, f)) in &out.answered {
             let e = s.answered.entry(k.clone()).or_default();
             e.0 += d;

@@ -35,6 +35,7 @@ use super::faults::{hands, Hands, Interposer, SharedHands};
 use super::invariants::{check_settled, check_step, Context, Violation};
 use super::mem_ledger::MemLedger;
 use super::rng::Rng;
+use super::streams::{StreamCounts, Streams};
 use crate::ledger::Ledger;
 use crate::worker::{Worker, WorkerConfig};
 use store::baskets::BasketRow;
@@ -55,17 +56,22 @@ pub struct Scenario {
     /// operator existed replays its bug only without it (the commands
     /// change the world the faults meet).
     pub operator: bool,
+    /// Whether the workers trust the streams between safety sweeps
+    /// ([`crate::worker::Worker::with_sweep_interval`]), under the streams'
+    /// own faults ([`super::streams`]).
+    pub streams: bool,
 }
 
 impl Scenario {
     /// The command that replays this run.
     pub fn replay(&self) -> String {
         format!(
-            "cargo run --release -p bot-daemon -- simulate --seed {} --cycles {} --workers {}{}",
+            "cargo run --release -p bot-daemon -- simulate --seed {} --cycles {} --workers {}{}{}",
             self.seed,
             self.cycles,
             self.workers,
-            if self.operator { "" } else { " --no-operator" }
+            if self.operator { "" } else { " --no-operator" },
+            if self.streams { " --streams" } else { "" }
         )
     }
 }
@@ -97,6 +103,10 @@ pub struct Outcome {
     pub expired_in_match: u64,
     /// Commands the operator wrote.
     pub commands: u64,
+    /// Cycles that read nothing from the exchange (streams only).
+    pub quiet_cycles: u64,
+    /// What the streams' faults did (streams only).
+    pub streams: StreamCounts,
     /// Commands done (and failed, refused with a reason) by the end, by kind
     /// (`close_all` fans out into `close_basket` commands).
     pub answered: BTreeMap<String, (u64, u64)>,
@@ -126,6 +136,10 @@ const SYMBOL: &str = "SOLUSDC";
 const OPERATOR_STREAM: u64 = 0x0C0F_FEE0;
 /// One step in this many writes a command (on average).
 const OPERATOR_EVERY: u64 = 40;
+/// Mixed into the seed for the streams' faults.
+const STREAMS_STREAM: u64 = 0x5EED_57EA;
+/// The workers' safety sweep with streams (the daemon's default).
+const SWEEP: Duration = Duration::from_secs(60);
 const START_MS: i64 = 1_767_225_600_000;
 
 /// This host's clock in the simulation: the engine's, skewed.
@@ -154,6 +168,8 @@ struct Run {
     hands: SharedHands,
     step: Arc<Mutex<u64>>,
     workers: Vec<Option<(Worker<Interposer>, MemLedger)>>,
+    /// The streams each worker sees (`Scenario::streams`).
+    streams: Option<Streams>,
     /// Steps each worker still stalls.
     stalled: Vec<u64>,
     /// Steps left of the current engine fault regime.
@@ -202,6 +218,13 @@ impl Run {
         }
         let hands: SharedHands = Arc::new(Mutex::new(Hands::default()));
         let step = Arc::new(Mutex::new(0));
+        let streams = scenario.streams.then(|| {
+            Streams::new(
+                scenario.seed ^ STREAMS_STREAM,
+                scenario.workers.max(1),
+                &mut lock(&engine),
+            )
+        });
         let mut run = Run {
             rng,
             ops: Rng::new(scenario.seed ^ OPERATOR_STREAM),
@@ -211,6 +234,7 @@ impl Run {
             hands,
             step,
             workers: Vec::new(),
+            streams,
             stalled: vec![0; scenario.workers.max(1)],
             fault_left: 0,
             halt_left: 0,
@@ -247,8 +271,14 @@ impl Run {
             max_baskets: Some(16),
             ..WorkerConfig::in_process(&format!("w{i}"), "simulation", 15_000)
         };
+        if let Some(s) = &mut self.streams {
+            s.restart(i);
+        }
+        let sweep = self.scenario.streams.then_some(SWEEP);
         Ok((
-            Worker::new(ex, cfg).with_clock(clock),
+            Worker::new(ex, cfg)
+                .with_clock(clock)
+                .with_sweep_interval(sweep),
             self.ledger.connection(),
         ))
     }
@@ -436,9 +466,18 @@ impl Run {
         // without a heartbeat are orphans others may take over).
         self.ledger
             .set_heartbeat(&format!("w{i}"), Some(self.ledger.now_ms()));
+        if let Some(s) = &mut self.streams {
+            let n = *self
+                .step
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            w.set_streams(s.view(&lock(&self.engine), n, i));
+        }
+        let quiet = w.quiet_cycles();
         if let Ok(r) = w.trade_cycle(conn) {
             self.outcome.basket_cycles += u64::try_from(r.held.len()).unwrap_or(0);
         }
+        self.outcome.quiet_cycles += w.quiet_cycles() - quiet;
         self.outcome.cycles += 1;
         if crash {
             // The process dies: what it remembered is gone.
@@ -462,6 +501,10 @@ impl Run {
         }
         self.deliver_held(u64::MAX);
         self.stalled.iter_mut().for_each(|s| *s = 0);
+        if let Some(s) = &mut self.streams {
+            s.faults = false;
+        }
+        let n = self.scenario.cycles;
         for _ in 0..12 {
             {
                 let mut e = lock(&self.engine);
@@ -473,6 +516,9 @@ impl Run {
                     self.ledger
                         .set_heartbeat(&format!("w{i}"), Some(self.ledger.now_ms()));
                     conn.recover();
+                    if let Some(s) = &mut self.streams {
+                        w.set_streams(s.view(&lock(&self.engine), n, i));
+                    }
                     if let Ok(r) = w.trade_cycle(conn) {
                         self.outcome.basket_cycles += u64::try_from(r.held.len()).unwrap_or(0);
                     }
@@ -544,6 +590,9 @@ fn finish(run: Run) -> Outcome {
             store::CommandStatus::Failed => e.1 += 1,
             _ => {}
         }
+    }
+    if let Some(s) = &run.streams {
+        out.streams = s.counts;
     }
     out.orders = u64::try_from(e.orders().len()).unwrap_or(0);
     out.trades = u64::try_from(e.trades().len()).unwrap_or(0);

@@ -14,6 +14,7 @@ pub mod harness;
 pub mod invariants;
 pub mod mem_ledger;
 mod rng;
+pub mod streams;
 
 #[cfg(test)]
 #[path = "tests/invariants.rs"]
@@ -27,3 +28,6 @@ mod command_tests;
 #[cfg(test)]
 #[path = "tests/edit_config.rs"]
 mod edit_config_tests;
+#[cfg(test)]
+#[path = "tests/quiet.rs"]
+mod quiet_tests;

@@ -29,6 +29,10 @@ pub(super) struct BasketOutcome {
     /// The last prices at which its plan stays the same; `None` when the
     /// cycle did not reach the plan.
     pub band: Option<PriceBand>,
+    /// The cycle planned, and the plan had nothing to send and no status
+    /// to change: while nothing changes on the exchange and the price stays
+    /// in `band`, the next cycle would do the same.
+    pub settled: bool,
 }
 
 impl<E: Exchange> Worker<E> {
@@ -226,6 +230,7 @@ impl<E: Exchange> Worker<E> {
             last,
             done.stale.as_deref(),
         )?;
+        out.settled = plan.actions.is_empty() && !done.executed && status_after == b.status;
         if done.sent > 0 || status_after != b.status {
             out.acted = true;
             let data = json!({
