@@ -25,7 +25,9 @@
 //! - [`symbol`]: [`SymbolStatus`] and [`SymbolState`] (status + rules, re-read
 //!   with [`BinanceClient::refresh_symbol`]);
 //! - [`user_stream`]: the user-data stream over the WebSocket API
-//!   ([`UserStream`], typed [`UserEvent`]s, the reconnect policy [`StreamSupervisor`]).
+//!   ([`UserStream`], typed [`UserEvent`]s, the reconnect policy [`StreamSupervisor`]);
+//! - [`market_stream`]: last prices from the market-data streams' mini
+//!   tickers ([`PriceStream`], [`PriceTick`]), without request weight.
 
 #![deny(missing_docs)]
 
@@ -36,6 +38,7 @@ pub mod decimal;
 pub mod error;
 pub mod exchange;
 pub mod governor;
+pub mod market_stream;
 pub mod models;
 pub mod parse;
 pub mod stp;
@@ -50,6 +53,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;
 pub use exchange::Exchange;
 pub use governor::{Governor, Priority};
+pub use market_stream::{market_stream_url, PriceStream, PriceTick};
 pub use stp::{StpMode, StpModes};
 pub use symbol::{SymbolState, SymbolStatus};
 pub use types::{

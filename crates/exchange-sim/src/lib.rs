@@ -7,8 +7,9 @@
 //!   independent of the HTTP library; [`market`] its market-data endpoints
 //!   (tickers, order book, recent trades), with what in them is synthetic.
 //! - [`SimServer`]: actix-web serving the API, the WebSocket API's user-data
-//!   stream ([`ws`], events from [`user_stream`]) and the `/sim/` control API
-//!   on a background thread (paper mode, and tests of the HTTP client).
+//!   stream ([`ws`], events from [`user_stream`]), the market-data streams'
+//!   mini tickers ([`market_stream`]) and the `/sim/` control API on a
+//!   background thread (paper mode, and tests of the HTTP client).
 //! - [`InProcess`]: the engine behind the [`binance_rest::Exchange`] trait,
 //!   without HTTP: tests, the simulation harness and backtests call it
 //!   directly, with the engine's simulated clock as the only clock.
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod error;
 pub mod in_process;
 pub mod market;
+pub mod market_stream;
 pub mod path;
 pub mod server;
 pub mod types;
@@ -42,6 +44,7 @@ pub use config::{
 pub use engine::{Engine, OrderRequest, Placed, SimState, SymbolChange, WindowStats};
 pub use error::{ApiError, SimError, SymbolChangeError};
 pub use in_process::{EngineClock, InProcess};
+pub use market_stream::{MarketHub, MarketStats};
 pub use server::{SharedEngine, SimServer};
 pub use types::{
     parse_symbol_status, Balance, Order, OrderRespType, OrderStatus, OrderType, OrderTypeExt, Side,

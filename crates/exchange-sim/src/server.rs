@@ -1,7 +1,8 @@
 //! The HTTP server: actix-web on its own thread and runtime, every request
 //! routed through [`crate::api`] against the shared engine, the WebSocket
-//! API at `/ws-api/v3` ([`crate::ws`]), plus the unsigned loopback-only
-//! control API under `/sim/`.
+//! API at `/ws-api/v3` ([`crate::ws`]), the market-data streams at
+//! `/ws/<streamName>` and `/stream?streams=…` ([`crate::market_stream`]),
+//! plus the unsigned loopback-only control API under `/sim/`.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -21,6 +22,7 @@ use crate::api::{self, ApiRequest, ApiResponse, Prepared};
 use crate::config::{FaultConfig, SimConfig};
 use crate::engine::SymbolChange;
 use crate::error::SimError;
+use crate::market_stream::MarketHub;
 use crate::types::symbol_status_from;
 use crate::ws::WsHub;
 
@@ -46,6 +48,7 @@ pub struct SimServer {
     addr: SocketAddr,
     engine: SharedEngine,
     hub: Arc<WsHub>,
+    market: Arc<MarketHub>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -53,6 +56,7 @@ pub struct SimServer {
 struct AppState {
     engine: SharedEngine,
     hub: Arc<WsHub>,
+    market: Arc<MarketHub>,
 }
 
 impl SimServer {
@@ -67,6 +71,7 @@ impl SimServer {
         let auto = config.price_path.auto_advance_ms.filter(|&ms| ms > 0);
         let speed = config.price_path.speed;
         let hub = Arc::new(WsHub::new(&config));
+        let market = Arc::new(MarketHub::new(&config));
         let mut eng = crate::engine::Engine::new(config)?;
         eng.enable_user_events();
         let engine: SharedEngine = Arc::new(Mutex::new(eng));
@@ -82,6 +87,7 @@ impl SimServer {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let eng = engine.clone();
         let ws_hub = hub.clone();
+        let market_hub = market.clone();
         let thread = std::thread::Builder::new()
             .name("exchange-sim-http".into())
             .spawn(move || {
@@ -90,12 +96,15 @@ impl SimServer {
                     let data = web::Data::new(AppState {
                         engine: eng.clone(),
                         hub: ws_hub.clone(),
+                        market: market_hub.clone(),
                     });
                     let server = HttpServer::new(move || {
                         App::new()
                             .app_data(data.clone())
                             .app_data(web::PayloadConfig::new(1 << 20))
                             .route("/ws-api/v3", web::get().to(ws_entry))
+                            .route("/ws/{stream}", web::get().to(market_raw_entry))
+                            .route("/stream", web::get().to(market_combined_entry))
                             .default_service(web::to(dispatch))
                     })
                     .workers(workers)
@@ -111,10 +120,12 @@ impl SimServer {
                     };
                     let handle = server.handle();
                     let stop_hub = ws_hub.clone();
+                    let stop_market = market_hub.clone();
                     actix_web::rt::spawn(async move {
                         let _ = stop_rx.await;
                         // WebSocket sessions never end by themselves.
                         stop_hub.drop_all();
+                        stop_market.drop_all();
                         handle.stop(true).await;
                     });
                     if let Some(ms) = auto {
@@ -147,6 +158,7 @@ impl SimServer {
             addr,
             engine,
             hub,
+            market,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -170,6 +182,17 @@ impl SimServer {
     /// The WebSocket API's sessions and faults (also `/sim/ws/…`).
     pub fn ws_hub(&self) -> Arc<WsHub> {
         self.hub.clone()
+    }
+
+    /// e.g. "ws://127.0.0.1:41234": the market-data streams' base
+    /// (`/ws/<streamName>`, `/stream?streams=…`).
+    pub fn market_stream_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// The market-data streams' counters and drop control (also `/sim/market…`).
+    pub fn market_hub(&self) -> Arc<MarketHub> {
+        self.market.clone()
     }
 
     /// The engine, for in-process control (lock it with [`lock`] or `.lock()`).
@@ -245,10 +268,29 @@ async fn ws_entry(req: HttpRequest, body: web::Payload, data: web::Data<AppState
     crate::ws::serve(req, body, data.engine.clone(), data.hub.clone()).await
 }
 
+async fn market_raw_entry(
+    req: HttpRequest,
+    body: web::Payload,
+    data: web::Data<AppState>,
+) -> HttpResponse {
+    crate::market_stream::serve_raw(req, body, data.engine.clone(), data.market.clone()).await
+}
+
+async fn market_combined_entry(
+    req: HttpRequest,
+    body: web::Payload,
+    data: web::Data<AppState>,
+) -> HttpResponse {
+    crate::market_stream::serve_combined(req, body, data.engine.clone(), data.market.clone()).await
+}
+
 async fn dispatch(req: HttpRequest, body: Bytes, data: web::Data<AppState>) -> HttpResponse {
     let path = req.path().to_string();
     if path.starts_with("/sim/ws") {
         return ws_control(&req, &path, &body, &data.hub);
+    }
+    if path == "/sim/market" || path.starts_with("/sim/market/") {
+        return crate::market_stream::control(&req, &path, &data.market);
     }
     if path.starts_with("/sim/") {
         return control(&req, &path, &body, &data.engine);
@@ -348,7 +390,7 @@ pub fn parse_symbol_change(body: &[u8]) -> Result<SymbolChange, String> {
     })
 }
 
-fn json_resp(status: u16, body: String) -> HttpResponse {
+pub(crate) fn json_resp(status: u16, body: String) -> HttpResponse {
     HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
         .content_type("application/json")
         .body(body)
@@ -358,7 +400,7 @@ fn bad(msg: &str) -> HttpResponse {
     json_resp(400, serde_json::json!({"error": msg}).to_string())
 }
 
-fn loopback(req: &HttpRequest) -> bool {
+pub(crate) fn loopback(req: &HttpRequest) -> bool {
     req.peer_addr().is_some_and(|a| a.ip().is_loopback())
 }
 

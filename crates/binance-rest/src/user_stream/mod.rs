@@ -140,7 +140,7 @@ pub fn subscribe_request(
     Ok(serde_json::json!({"id": id, "method": SUBSCRIBE_METHOD, "params": p}).to_string())
 }
 
-type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 
 /// One subscribed user-data stream connection. See the module docs.
 pub struct UserStream {
@@ -163,11 +163,11 @@ impl fmt::Debug for UserStream {
     }
 }
 
-fn io_is_timeout(e: &std::io::Error) -> bool {
+pub(crate) fn io_is_timeout(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
-fn set_read_timeout(socket: &Socket, d: Duration) -> std::io::Result<()> {
+pub(crate) fn set_read_timeout(socket: &Socket, d: Duration) -> std::io::Result<()> {
     let d = Some(d.max(Duration::from_millis(1)));
     match socket.get_ref() {
         MaybeTlsStream::Plain(s) => s.set_read_timeout(d),
@@ -456,8 +456,9 @@ impl UserStream {
     }
 }
 
-/// TCP connect (with a timeout), then TLS for `wss://`, then the WebSocket handshake.
-fn open(ws_url: &str, timeout: Duration) -> Result<Socket, Error> {
+/// TCP connect (with a timeout), then TLS for `wss://`, then the WebSocket
+/// handshake (also the market-data streams', [`crate::market_stream`]).
+pub(crate) fn open(ws_url: &str, timeout: Duration) -> Result<Socket, Error> {
     let request = ws_url
         .into_client_request()
         .map_err(|e| Error::InvalidRequest(format!("WebSocket URL {ws_url:?}: {e}")))?;
