@@ -696,8 +696,10 @@ impl BinanceClient {
     /// # Errors
     /// Transport/rate-limit errors.
     pub fn ticker_price_all(&self) -> Result<HashMap<String, Decimal>, Error> {
-        let dto: TickerPricesDto =
-            self.read(Call::get("/api/v3/ticker/price", weights::TICKER_PRICE_MANY), "ticker/price")?;
+        let dto: TickerPricesDto = self.read(
+            Call::get("/api/v3/ticker/price", weights::TICKER_PRICE_MANY),
+            "ticker/price",
+        )?;
         parse::ticker_prices(&dto)
     }
 
@@ -921,7 +923,8 @@ impl Exchange for BinanceClient {
                 let json = serde_json::to_string(many)
                     .map_err(|e| Error::InvalidRequest(e.to_string()))?;
                 let dto: TickerPricesDto = self.read(
-                    Call::get("/api/v3/ticker/price", weights::TICKER_PRICE_MANY).param("symbols", json),
+                    Call::get("/api/v3/ticker/price", weights::TICKER_PRICE_MANY)
+                        .param("symbols", json),
                     "ticker/price",
                 )?;
                 parse::ticker_prices(&dto)
@@ -1069,7 +1072,10 @@ impl Exchange for BinanceClient {
     /// # Errors
     /// Auth errors (`-2014`, `-2015`, `-1022`), transport/rate-limit errors.
     fn account(&self) -> Result<Account, Error> {
-        let dto: AccountDto = self.read(Call::get("/api/v3/account", weights::ACCOUNT).signed(), "account")?;
+        let dto: AccountDto = self.read(
+            Call::get("/api/v3/account", weights::ACCOUNT).signed(),
+            "account",
+        )?;
         parse::account(&dto)
     }
 

@@ -272,7 +272,11 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             worker_id: settings.worker_id.clone(),
             lease_ms,
             max_baskets: settings.max_baskets,
-            sweep_every: 60,
+            // With the stream, every full cycle compares each order with
+            // the exchange's (executed quantity, status): a fill cannot hide
+            // from it, and 50 baskets' myTrades every 60 cycles would cost
+            // 1,000 weight. Without it, the old belt and braces.
+            sweep_every: if stream.is_some() { 0 } else { 60 },
             snapshot_interval: settings.snapshot_interval,
             arrival_window_ms: crate::worker::arrival_window_ms(settings.recv_window_ms),
             mode: settings.mode.mode.as_str().to_string(),

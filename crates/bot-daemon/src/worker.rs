@@ -145,6 +145,30 @@ struct Settled {
     /// The first time a plan's decision turns on the clock (the `ttl`
     /// reanchor rule, strategy.md §9) after it.
     due_ms: Option<i64>,
+    /// The account's balances read before its open orders, when it was a
+    /// sweep. A later sweep that finds the same balances stays quiet (a
+    /// *light* sweep, one `account` request, weight 20, instead of open
+    /// orders and prices): every fill, cancel or expiry of an order moves
+    /// a free or locked balance.
+    balances: Option<Vec<(String, Decimal, Decimal)>>,
+    /// Light sweeps since; every [`FULL_SWEEP_EVERY`]th sweep reads open
+    /// orders whatever the balances say.
+    light_sweeps: u32,
+}
+
+/// Every this many sweeps, one reads open orders and prices even when the
+/// balances have not moved ([`Settled::balances`]).
+pub const FULL_SWEEP_EVERY: u32 = 5;
+
+/// The account's balances, sorted, as a [`Settled`] compares them.
+fn balances_of(account: &binance_rest::Account) -> Vec<(String, Decimal, Decimal)> {
+    let mut b: Vec<(String, Decimal, Decimal)> = account
+        .balances
+        .iter()
+        .map(|b| (b.asset.clone(), b.free.normalize(), b.locked.normalize()))
+        .collect();
+    b.sort();
+    b
 }
 
 /// The worker: its exchange, its id, and what it remembers between cycles
@@ -249,9 +273,12 @@ impl<E: Exchange> Worker<E> {
     /// with nothing to do reads nothing from the exchange — unless a stream
     /// event or (re)connect came ([`StreamView::seq`] moved), the held
     /// baskets changed, a command ran, a price left the band where every
-    /// plan stays the same, a plan's clock rule falls due, or `every` has
-    /// passed since the exchange was last read (the sweep). `None` (the
-    /// default): every cycle reads open orders and prices.
+    /// plan stays the same, or a plan's clock rule falls due. Every `every`
+    /// comes a sweep: it reads the account's balances (weight 20) and stays
+    /// quiet when they are those read before the last full read of open
+    /// orders; otherwise, and every [`FULL_SWEEP_EVERY`]th sweep, it reads
+    /// open orders and prices. `None` (the default): every cycle reads open
+    /// orders and prices.
     pub fn with_sweep_interval(mut self, every: Option<Duration>) -> Self {
         self.sweep_interval_ms = every.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         self
@@ -422,17 +449,44 @@ impl<E: Exchange> Worker<E> {
             return Ok((report, None));
         }
         let now_ms = self.clock.now_ms();
-        if let Some(s) = settled.filter(|s| self.may_stay_quiet(s, held, commands, now_ms)) {
-            if let Some(prices) = self.quiet_prices(&s)? {
-                let mut price_rows: Vec<(String, Decimal)> =
-                    prices.iter().map(|(s, p)| (s.clone(), *p)).collect();
-                price_rows.sort();
-                ledger.upsert_prices(&price_rows)?;
-                self.quiet_cycles += 1;
-                self.cycle_band = Some(s.band.clone());
-                self.settled = Some(s);
-                return Ok((report, Some(prices)));
+        // The account's balances, read before this cycle's open orders when
+        // it is a sweep ([`Settled::balances`]).
+        let mut balances = None;
+        let mut sweep = false;
+        if let Some(mut s) = settled.filter(|s| self.may_stay_quiet(s, held, commands, now_ms)) {
+            sweep = self
+                .sweep_interval_ms
+                .is_some_and(|every| now_ms >= s.at_ms.saturating_add(every));
+            let quiet = if !sweep {
+                true
+            } else if s.balances.is_some() && s.light_sweeps + 1 < FULL_SWEEP_EVERY {
+                let now = balances_of(&self.exchange.account()?);
+                let same = s.balances.as_ref() == Some(&now);
+                balances = Some(now);
+                same
+            } else {
+                false
+            };
+            if quiet {
+                if let Some(prices) = self.quiet_prices(&s)? {
+                    let mut price_rows: Vec<(String, Decimal)> =
+                        prices.iter().map(|(s, p)| (s.clone(), *p)).collect();
+                    price_rows.sort();
+                    ledger.upsert_prices(&price_rows)?;
+                    if sweep {
+                        s.at_ms = now_ms;
+                        s.light_sweeps += 1;
+                    }
+                    self.quiet_cycles += 1;
+                    self.metrics.quiet_cycles = self.quiet_cycles;
+                    self.cycle_band = Some(s.band.clone());
+                    self.settled = Some(s);
+                    return Ok((report, Some(prices)));
+                }
             }
+        }
+        if sweep && balances.is_none() {
+            balances = Some(balances_of(&self.exchange.account()?));
         }
         let seq = self.streams.seq;
         let streaming = self.streams.streaming;
@@ -546,6 +600,8 @@ impl<E: Exchange> Worker<E> {
                 bands,
                 band: all.clone(),
                 due_ms,
+                balances,
+                light_sweeps: 0,
             });
         }
         self.cycle_band = band;
@@ -553,16 +609,17 @@ impl<E: Exchange> Worker<E> {
     }
 
     /// Whether the cycle at `now_ms` may skip the exchange after `s` (see
-    /// [`Worker::with_sweep_interval`]); the prices are checked after.
+    /// [`Worker::with_sweep_interval`]) but for a sweep; the prices are
+    /// checked after.
     fn may_stay_quiet(&self, s: &Settled, held: &[i64], commands: usize, now_ms: i64) -> bool {
         let Some(every) = self.sweep_interval_ms else {
             return false;
         };
-        self.streams.streaming
+        every > 0
+            && self.streams.streaming
             && self.streams.seq == s.seq
             && s.held == held
             && commands == 0
-            && now_ms < s.at_ms.saturating_add(every)
             && s.due_ms.is_none_or(|due| now_ms < due)
     }
 

@@ -177,7 +177,8 @@ fn kill_dash_nine_at_random_moments() {
         // Without the stream every cycle reads and may act (with it, most
         // cycles here would skip the exchange): the kills land in cycles
         // that write, and `cycles_seen` counts them.
-        let mut child = spawn(daemon(&sim, &db, WORKER, 50, lease_ms).env("BOT_USER_STREAM", "off"));
+        let mut child =
+            spawn(daemon(&sim, &db, WORKER, 50, lease_ms).env("BOT_USER_STREAM", "off"));
         let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
         let born = Instant::now();
         // Half the lives end at a seeded moment after spawn (start-up

@@ -274,6 +274,10 @@ pub struct WorkerMetrics {
     pub weight_limit: Option<u32>,
     /// How fills reach the worker.
     pub stream: StreamState,
+    /// Cycles that read nothing from the exchange (quiet while the
+    /// user-data stream is up).
+    #[serde(default)]
+    pub quiet_cycles: u64,
 }
 
 impl WorkerMetrics {

@@ -73,6 +73,7 @@ pub const NAMES: &[&str] = &[
     "gridbot_worker_request_weight_limit",
     "gridbot_worker_stream_state",
     "gridbot_worker_errors_total",
+    "gridbot_worker_quiet_cycles_total",
     "gridbot_notifications_pending",
     "gridbot_notifications_failed",
 ];
@@ -536,6 +537,19 @@ impl ScrapeCollector {
                         l.push(("state", st.as_str().to_string()));
                         (l, i64::from(*st == current))
                     })
+                })
+                .collect::<Vec<_>>(),
+        )?;
+        counter_family(
+            enc,
+            "gridbot_worker_quiet_cycles",
+            "Cycles that read nothing from the exchange since the worker started: the user-data stream was up and nothing that could change a plan had happened.",
+            &workers
+                .iter()
+                .filter_map(|x| {
+                    x.metrics
+                        .as_ref()
+                        .map(|m| (w(&x.instance_id), m.quiet_cycles as f64))
                 })
                 .collect::<Vec<_>>(),
         )?;

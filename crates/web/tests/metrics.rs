@@ -269,6 +269,7 @@ fn seeded() -> (TestDb, Book) {
     let mut m = WorkerMetrics {
         cycle_ms: hist,
         weight_limit: Some(6000),
+        quiet_cycles: 17,
         ..WorkerMetrics::default()
     };
     m.count_error("exchange_transport");
@@ -570,6 +571,14 @@ async fn the_seeded_book_reads_back_through_two_parsers() {
             &[("worker", "worker-1"), ("kind", "lease_lost")]
         ),
         Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &s,
+            "gridbot_worker_quiet_cycles_total",
+            &[("worker", "worker-1")]
+        ),
+        Some(17.0)
     );
     assert_eq!(
         value(

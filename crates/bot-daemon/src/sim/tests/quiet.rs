@@ -164,23 +164,54 @@ fn a_stream_event_makes_the_next_cycle_read_the_exchange() {
 }
 
 #[test]
-fn the_sweep_reads_the_exchange_once_the_interval_has_passed() {
+fn the_sweeps_read_the_balances_and_every_fifth_one_the_open_orders() {
     let mut b = Bench::new(Some(Duration::from_secs(60)));
     let p = b.price();
     b.view(true, &[(SYMBOL, p)]);
-    let mut read = Vec::new();
-    for _ in 0..30 {
+    let mut sent = Vec::new();
+    for _ in 0..72 {
         b.advance(5_000);
-        read.push(b.cycle() > 0);
+        sent.push(b.cycle());
     }
-    // 150 s: a sweep at 60 s and 120 s after the last read, and nothing between.
-    let sweeps: Vec<usize> = read
+    let sweeps: Vec<(usize, u64)> = sent
         .iter()
         .enumerate()
-        .filter(|(_, r)| **r)
-        .map(|(i, _)| i)
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, n)| (i, *n))
         .collect();
-    assert_eq!(sweeps, vec![11, 23], "{read:?}");
+    // Every 60 s: the first sweep reads the balances, open orders and
+    // prices; the next four only the balances (unchanged); the fifth all.
+    let at: Vec<usize> = sweeps.iter().map(|(i, _)| *i).collect();
+    assert_eq!(at, vec![11, 23, 35, 47, 59, 71], "{sent:?}");
+    let n: Vec<u64> = sweeps.iter().map(|(_, n)| *n).collect();
+    assert!(n[0] >= 3 && n[5] >= 3, "{n:?}");
+    assert_eq!(&n[1..5], &[1, 1, 1, 1], "light sweeps: one account request");
+}
+
+#[test]
+fn a_sweep_that_finds_the_balances_moved_reads_the_open_orders() {
+    let mut b = Bench::new(Some(Duration::from_secs(60)));
+    let p = b.price();
+    b.view(true, &[(SYMBOL, p)]);
+    for _ in 0..12 {
+        b.advance(5_000);
+        b.cycle();
+    }
+    // A buy filled behind the worker's back (its event lost, the price
+    // board frozen): the balances moved.
+    b.engine
+        .lock()
+        .unwrap()
+        .deposit("USDC", dec!(1))
+        .unwrap();
+    let mut sent = Vec::new();
+    for _ in 0..12 {
+        b.advance(5_000);
+        sent.push(b.cycle());
+    }
+    let at: Vec<usize> = sent.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, _)| i).collect();
+    assert_eq!(at, vec![11], "{sent:?}");
+    assert!(sent[11] >= 3, "the balances differ: a full read {sent:?}");
 }
 
 #[test]
@@ -213,7 +244,9 @@ fn a_command_makes_the_cycle_read_the_exchange() {
     b.advance(5_000);
     assert_eq!(b.cycle(), 0);
     b.ledger
-        .insert_command(&NewCommand::new(&Payload::Pause(Default::default()), Some(1), "k1").unwrap())
+        .insert_command(
+            &NewCommand::new(&Payload::Pause(Default::default()), Some(1), "k1").unwrap(),
+        )
         .unwrap();
     b.advance(100);
     assert!(b.cycle() > 0);
