@@ -494,8 +494,10 @@ impl<E: Exchange> Worker<E> {
         for id in held {
             baskets.push(ledger.basket(*id)?);
         }
+        // Only a cycle that may settle needs it (parsing every config costs).
         let due_ms = baskets
             .iter()
+            .filter(|_| streaming && self.sweep_interval_ms.is_some())
             .filter_map(|b| b.config().ok().map(|c| (b, c.reanchor_rules.time_ttl_s)))
             .map(|(b, ttl)| {
                 b.created_at

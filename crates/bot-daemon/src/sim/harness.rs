@@ -509,6 +509,12 @@ impl Run {
             {
                 let mut e = lock(&self.engine);
                 e.advance(8_000);
+                // The market's liquidity is back: an order left resting
+                // across the price when a step's volume ran out (a closing
+                // basket's EXIT) trades now, as it would on a real book.
+                if let Some(last) = e.last_price(SYMBOL) {
+                    let _ = e.set_price(SYMBOL, last);
+                }
                 self.ledger.set_now_ms(e.now());
             }
             for (i, slot) in self.workers.iter_mut().enumerate() {
