@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 secs="${1:-600}"
 poll_secs="${2:-120}"
 warmup=60
-port=$((20000 + $$ % 20000))
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 psql() { command psql -X -q -h 127.0.0.1 -U postgres "$@"; }
 tmp="$(mktemp -d)"
@@ -59,7 +59,8 @@ run() {
   local sim=$!
   pids+=("$sim")
   for _ in $(seq 1 50); do curl -sf "$base/api/v3/ping" >/dev/null && break; sleep 0.2; done
-  export DATABASE_URL="$url" BOT_MODE=paper BOT_BASE_URL="$base" RUST_LOG=warn
+  kill -0 "$sim" || { cat "$tmp/sim-$mode.log"; exit 1; }
+  export DATABASE_URL="$url" BOT_MODE=paper BINANCE_BASE_URL="$base" RUST_LOG=warn
   target/release/bot-daemon migrate >/dev/null
   for s in SOL BTC ETH BNB XRP ADA DOGE AVAX LINK DOT; do
     for _ in 1 2 3 4 5; do
@@ -80,7 +81,7 @@ run() {
   kill -INT "$daemon"; wait "$daemon" || true
   kill "$sim"; wait "$sim" 2>/dev/null || true
   python3 -c "print('$mode', $measure, $w1 - $w0, round(($w1 - $w0) * 60 / $measure, 1), $fills)"
-  unset DATABASE_URL BOT_MODE BOT_BASE_URL
+  unset DATABASE_URL BOT_MODE BINANCE_BASE_URL
 }
 
 echo "streams seconds weight weight_per_min fills"

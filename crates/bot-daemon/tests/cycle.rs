@@ -454,12 +454,12 @@ fn idle_weight(baskets: usize) -> (u64, std::time::Duration) {
     cycle(&mut w, &mut conn);
     cycle(&mut w, &mut conn);
     let engine = sim.engine();
-    let before = lock(&engine).state().weight_used;
+    let before = lock(&engine).state().weight_total;
     let t0 = std::time::Instant::now();
     let r = cycle(&mut w, &mut conn);
     let took = t0.elapsed();
     assert!(r.acted.is_empty(), "{r:?}");
-    let after = lock(&engine).state().weight_used;
+    let after = lock(&engine).state().weight_total;
     (after - before, took)
 }
 

@@ -566,7 +566,11 @@ fn postgres_drops_the_daemons_connections() {
     let log = std::env::temp_dir().join(format!("bd-pgkill-{}.log", std::process::id()));
     let file = std::fs::File::create(&log).unwrap_or_else(|e| panic!("{e}"));
     let mut cmd = daemon(&sim, &db, "pg", 50, 1000);
-    cmd.stderr(file).env("RUST_LOG", "info");
+    // Polling: every cycle reads the exchange, so `cycles_seen` counts the
+    // cycles that resumed (with the stream most would read nothing).
+    cmd.stderr(file)
+        .env("RUST_LOG", "info")
+        .env("BOT_USER_STREAM", "off");
     let mut child = spawn(&mut cmd);
     let path = price_path(31, 1000);
     let mut step = 0;

@@ -67,7 +67,9 @@ fn an_idle_grid_reads_the_exchange_only_at_its_sweeps_and_a_fill_is_answered_at_
     // The grid is placed, the stream subscribed, the prices streamed.
     wait_for("the grid's buys", 30, || {
         let engine = sim.engine();
-        let open = lock(&engine).open_orders(Some("SOLUSDC")).map_or(0, |o| o.len());
+        let open = lock(&engine)
+            .open_orders(Some("SOLUSDC"))
+            .map_or(0, |o| o.len());
         open >= 2
     });
     wait_for("the market-data stream", 10, || {
@@ -102,8 +104,9 @@ fn an_idle_grid_reads_the_exchange_only_at_its_sweeps_and_a_fill_is_answered_at_
         let engine = sim.engine();
         let e = lock(&engine);
         e.open_orders(Some("SOLUSDC")).is_ok_and(|o| {
-            o.iter()
-                .any(|o| o.side == exchange_sim::Side::Sell && o.client_order_id.starts_with("BOT_"))
+            o.iter().any(|o| {
+                o.side == exchange_sim::Side::Sell && o.client_order_id.starts_with("BOT_")
+            })
         })
     });
     assert!(t0.elapsed() < Duration::from_secs(3));

@@ -199,17 +199,18 @@ fn a_sweep_that_finds_the_balances_moved_reads_the_open_orders() {
     }
     // A buy filled behind the worker's back (its event lost, the price
     // board frozen): the balances moved.
-    b.engine
-        .lock()
-        .unwrap()
-        .deposit("USDC", dec!(1))
-        .unwrap();
+    b.engine.lock().unwrap().deposit("USDC", dec!(1)).unwrap();
     let mut sent = Vec::new();
     for _ in 0..12 {
         b.advance(5_000);
         sent.push(b.cycle());
     }
-    let at: Vec<usize> = sent.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, _)| i).collect();
+    let at: Vec<usize> = sent
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, _)| i)
+        .collect();
     assert_eq!(at, vec![11], "{sent:?}");
     assert!(sent[11] >= 3, "the balances differ: a full read {sent:?}");
 }
