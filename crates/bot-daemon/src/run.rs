@@ -215,7 +215,7 @@ pub fn run(settings: &Settings) -> Result<(), DaemonError> {
             .map(|p| crate::cli::basket::read_config_file(std::path::Path::new(p)))
             .transpose()?;
         // An in-process exchange starts empty; a simulator of its own
-        // (BOT_BASE_URL) keeps its orders across this process's restarts.
+        // (BINANCE_BASE_URL) keeps its orders across this process's restarts.
         let started = if sim.is_some() {
             start_paper(&mut conn, &client, &settings.worker_id, overlay).map(|_| ())
         } else {
