@@ -2,6 +2,7 @@
 //! (binance-ws.md §6).
 
 use crate::error::Error;
+use crate::user_stream::url::{rest_host, RestHost};
 
 /// Production market-data streams (also `wss://stream.binance.com:443`).
 pub const PRODUCTION_MARKET_STREAM_URL: &str = "wss://stream.binance.com:9443";
@@ -27,37 +28,14 @@ pub const DATA_MARKET_STREAM_URL: &str = "wss://data-stream.binance.vision";
 /// [`Error::InvalidRequest`] for any other URL (another `https` host has no
 /// known stream server: configure its URL explicitly rather than guess).
 pub fn market_stream_url(rest_base_url: &str) -> Result<String, Error> {
-    let trimmed = rest_base_url.trim().trim_end_matches('/');
-    let trimmed = trimmed.strip_suffix("/api").unwrap_or(trimmed);
-    let unknown = || {
-        Error::InvalidRequest(format!(
+    match rest_host(rest_base_url) {
+        Some(RestHost::Plain(host)) => Ok(format!("ws://{host}")),
+        Some(RestHost::Production) => Ok(PRODUCTION_MARKET_STREAM_URL.into()),
+        Some(RestHost::Testnet) => Ok(TESTNET_MARKET_STREAM_URL.into()),
+        Some(RestHost::Demo) => Ok(DEMO_MARKET_STREAM_URL.into()),
+        Some(RestHost::DataApi) => Ok(DATA_MARKET_STREAM_URL.into()),
+        None => Err(Error::InvalidRequest(format!(
             "no known market-data stream server for the REST base URL {rest_base_url:?}; give its URL (wss://HOST[:PORT]) explicitly"
-        ))
-    };
-    let (scheme, rest) = trimmed.split_once("://").ok_or_else(unknown)?;
-    if rest.is_empty() || rest.contains('/') {
-        return Err(unknown());
-    }
-    match scheme.to_ascii_lowercase().as_str() {
-        "http" => Ok(format!("ws://{rest}")),
-        "https" => {
-            let host = rest.to_ascii_lowercase();
-            let host = host.strip_suffix(":443").unwrap_or(&host);
-            match host {
-                "api.binance.com"
-                | "api-gcp.binance.com"
-                | "api1.binance.com"
-                | "api2.binance.com"
-                | "api3.binance.com"
-                | "api4.binance.com" => Ok(PRODUCTION_MARKET_STREAM_URL.into()),
-                "testnet.binance.vision" | "api1.testnet.binance.vision" => {
-                    Ok(TESTNET_MARKET_STREAM_URL.into())
-                }
-                "demo-api.binance.com" => Ok(DEMO_MARKET_STREAM_URL.into()),
-                "data-api.binance.vision" => Ok(DATA_MARKET_STREAM_URL.into()),
-                _ => Err(unknown()),
-            }
-        }
-        _ => Err(unknown()),
+        ))),
     }
 }

@@ -36,7 +36,7 @@
 
 mod event;
 mod supervisor;
-mod url;
+pub(crate) mod url;
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;

@@ -22,19 +22,43 @@ pub const DEMO_WS_API_URL: &str = "wss://demo-ws-api.binance.com/ws-api/v3";
 /// [`Error::InvalidRequest`] for any other URL (another `https` host has no
 /// known WebSocket API: configure its URL explicitly rather than guess).
 pub fn ws_api_url(rest_base_url: &str) -> Result<String, Error> {
+    match rest_host(rest_base_url) {
+        Some(RestHost::Plain(host)) => Ok(format!("ws://{host}/ws-api/v3")),
+        Some(RestHost::Production) => Ok(PRODUCTION_WS_API_URL.into()),
+        Some(RestHost::Testnet) => Ok(TESTNET_WS_API_URL.into()),
+        Some(RestHost::Demo) => Ok(DEMO_WS_API_URL.into()),
+        Some(RestHost::DataApi) | None => Err(Error::InvalidRequest(format!(
+            "no known WebSocket API for the REST base URL {rest_base_url:?}; give the WebSocket API URL (wss://…/ws-api/v3) explicitly"
+        ))),
+    }
+}
+
+/// Which Binance REST server a base URL names (the WebSocket servers are
+/// chosen from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RestHost {
+    /// `http://HOST[:PORT]`: a simulator (`HOST[:PORT]`).
+    Plain(String),
+    /// `https://api.binance.com` (and `api-gcp`, `api1`–`api4`).
+    Production,
+    /// `https://testnet.binance.vision[/api]` (and `api1.testnet…`).
+    Testnet,
+    /// `https://demo-api.binance.com[/api]`.
+    Demo,
+    /// `https://data-api.binance.vision` (market data only).
+    DataApi,
+}
+
+/// The server a REST base URL names; `None` for any other URL.
+pub(crate) fn rest_host(rest_base_url: &str) -> Option<RestHost> {
     let trimmed = rest_base_url.trim().trim_end_matches('/');
     let trimmed = trimmed.strip_suffix("/api").unwrap_or(trimmed);
-    let unknown = || {
-        Error::InvalidRequest(format!(
-            "no known WebSocket API for the REST base URL {rest_base_url:?}; give the WebSocket API URL (wss://…/ws-api/v3) explicitly"
-        ))
-    };
-    let (scheme, rest) = trimmed.split_once("://").ok_or_else(unknown)?;
+    let (scheme, rest) = trimmed.split_once("://")?;
     if rest.is_empty() || rest.contains('/') {
-        return Err(unknown());
+        return None;
     }
     match scheme.to_ascii_lowercase().as_str() {
-        "http" => Ok(format!("ws://{rest}/ws-api/v3")),
+        "http" => Some(RestHost::Plain(rest.to_string())),
         "https" => {
             let host = rest.to_ascii_lowercase();
             let host = host.strip_suffix(":443").unwrap_or(&host);
@@ -44,14 +68,13 @@ pub fn ws_api_url(rest_base_url: &str) -> Result<String, Error> {
                 | "api1.binance.com"
                 | "api2.binance.com"
                 | "api3.binance.com"
-                | "api4.binance.com" => Ok(PRODUCTION_WS_API_URL.into()),
-                "testnet.binance.vision" | "api1.testnet.binance.vision" => {
-                    Ok(TESTNET_WS_API_URL.into())
-                }
-                "demo-api.binance.com" => Ok(DEMO_WS_API_URL.into()),
-                _ => Err(unknown()),
+                | "api4.binance.com" => Some(RestHost::Production),
+                "testnet.binance.vision" | "api1.testnet.binance.vision" => Some(RestHost::Testnet),
+                "demo-api.binance.com" => Some(RestHost::Demo),
+                "data-api.binance.vision" => Some(RestHost::DataApi),
+                _ => None,
             }
         }
-        _ => Err(unknown()),
+        _ => None,
     }
 }
